@@ -1,0 +1,46 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: run test setup migrate messages messages-extract seed serve worker bench clean
+
+run: setup migrate
+	$(PY) manage.py seed_demo --if-empty
+	@cat .demo-logins 2>/dev/null || true
+	@echo "Serving http://127.0.0.1:8000  (Ctrl-C to stop)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+setup: $(STAMP) messages
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: install it, or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Compiles locale/*/LC_MESSAGES/django.po with Babel (pure Python: no GNU gettext needed).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel compile --domain django --directory locale --statistics
+
+# Developers only (needs GNU gettext): refresh the catalogue after adding strings.
+messages-extract: $(STAMP)
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+worker: setup
+	$(VENV)/bin/celery -A config worker --loglevel INFO
+
+bench: setup
+	$(PY) bench/customer_list.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

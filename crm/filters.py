@@ -1,0 +1,31 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer, Industry, Region
+from .selectors import sales_reps
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=sales_reps(), label=_("Owner"), empty_label=_("All owners"))
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(), label=_("Region"), empty_label=_("All regions")
+    )
+    industry = django_filters.ModelChoiceFilter(
+        queryset=Industry.objects.all(), label=_("Industry"), empty_label=_("All industries")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Customer.Status.choices, label=_("Status"), empty_label=_("All statuses")
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "owner", "region", "industry", "status"]
+
+    def search(self, queryset, name, value):
+        """Code or name contains the text (Chinese included; case-insensitive for Latin letters)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))

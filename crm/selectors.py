@@ -1,0 +1,53 @@
+"""Read-side queries for customer records. Selectors own select_related and aggregation."""
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from .models import Customer, Order
+from .roles import Role
+
+
+def customer_list(*, user) -> QuerySet[Customer]:
+    """Every customer the user may see (all roles see all records), with what the list shows."""
+    return Customer.objects.select_related("owner", "region", "industry")
+
+
+def sales_reps() -> QuerySet:
+    """Users who can own customers, for owner pickers and filters."""
+    return get_user_model().objects.filter(groups__name=Role.SALES.value, is_active=True).order_by("username")
+
+
+def customer_monthly_revenue(
+    *, customer: Customer, months: int = 24, today: datetime.date | None = None
+) -> list[tuple[str, Decimal]]:
+    """Revenue per calendar month for the last `months` months (zero months included), oldest first.
+
+    Cancelled and returned orders bring no revenue. The sum happens in SQL.
+    """
+    today = today or datetime.date.today()
+    first = _add_months(today.replace(day=1), -(months - 1))
+    rows = (
+        Order.objects.filter(customer=customer, ordered_on__gte=first, status__in=Order.COUNTED_STATUSES)
+        .annotate(month=TruncMonth("ordered_on"))
+        .values("month")
+        .annotate(revenue=Sum("revenue"), orders=Count("id"))
+        .order_by("month")
+    )
+    by_month = {_as_date(row["month"]): row["revenue"] for row in rows}
+    series = []
+    for offset in range(months):
+        month = _add_months(first, offset)
+        series.append((month.strftime("%Y-%m"), by_month.get(month, Decimal("0.00"))))
+    return series
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)

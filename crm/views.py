@@ -1,0 +1,186 @@
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, TemplateView, UpdateView, View
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from . import charts, selectors, services
+from .exports import customer_csv_stream, customer_xlsx_bytes
+from .filters import CustomerFilter
+from .forms import CustomerForm, InteractionForm
+from .models import Customer
+from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
+from .tables import CustomerTable, OrderMoneyTable, OrderTable
+
+DETAIL_ROWS = 20
+
+
+class CustomerListView(RoleRequiredMixin, SingleTableMixin, FilterView):
+    permission_required = "crm.view_customer"
+    table_class = CustomerTable
+    filterset_class = CustomerFilter
+    template_name = "crm/customer_list.html"
+
+    def get_queryset(self):
+        return selectors.customer_list(user=self.request.user)
+
+    def get_table_pagination(self, table):
+        return {"per_page": settings.CUSTOMER_LIST_PAGE_SIZE}
+
+
+class CustomerExportView(RoleRequiredMixin, View):
+    """The customer list, filtered and sorted as on screen, as CSV or XLSX."""
+
+    permission_required = "crm.export_customer"
+
+    def get(self, request, fmt):
+        if fmt not in {"csv", "xlsx"}:
+            raise Http404(_("Unknown export format."))
+        filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user))
+        if not filterset.is_valid():
+            messages.error(request, _("The filters are not valid; nothing was exported."))
+            return redirect("crm:customer_list")
+        table = CustomerTable(filterset.qs)
+        RequestConfig(request, paginate=False).configure(table)
+        queryset = table.data.data  # the filtered queryset, ordered as the table is
+        stamp = datetime.date.today().isoformat()
+        if fmt == "csv":
+            response = StreamingHttpResponse(customer_csv_stream(queryset), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                customer_xlsx_bytes(queryset),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.{fmt}"'
+        return response
+
+
+class CustomerContextMixin:
+    """What the customer detail page shows, trimmed to what the user's role may see."""
+
+    def customer_context(self, customer: Customer, interaction_form=None) -> dict:
+        user = self.request.user
+        money = can_see_money(user)
+        orders = customer.orders.all()[:DETAIL_ROWS]
+        order_table_class = OrderMoneyTable if money else OrderTable
+        may_edit = can_edit_customer(user, customer)
+        context = {
+            "customer": customer,
+            "contacts": customer.contacts.all(),
+            "interactions": customer.interactions.select_related("by")[:DETAIL_ROWS],
+            "order_table": order_table_class(orders, orderable=False),
+            "order_count": customer.orders.count(),
+            "surveys": customer.surveys.all()[:DETAIL_ROWS],
+            "referral_count": customer.referrals.count(),
+            "can_edit": may_edit,
+            "can_log_interaction": may_edit,
+            "interaction_form": interaction_form or _blank_interaction_form(may_edit),
+            "history": _history(customer),
+            "show_money": money,
+        }
+        if money:
+            context["invoices"] = customer.invoices.all()[:DETAIL_ROWS]
+            monthly = selectors.customer_monthly_revenue(customer=customer)
+            context["revenue_chart"] = charts.monthly_revenue_figure(monthly, currency=settings.CURRENCY)
+            context["revenue_24m"] = sum((amount for _month, amount in monthly), start=0)
+        return context
+
+
+def _blank_interaction_form(may_edit: bool):
+    return InteractionForm(initial={"occurred_on": datetime.date.today()}) if may_edit else None
+
+
+def _history(customer: Customer, limit: int = 10) -> list[dict]:
+    """The latest changes: who, when, and which fields went from what to what."""
+    records = list(customer.history.select_related("history_user")[: limit + 1])
+    changes = []
+    for newer, older in zip(records, records[1:] + [None]):
+        if len(changes) == limit:
+            break
+        entry = {"record": newer, "changes": []}
+        if older is not None:
+            delta = newer.diff_against(older)
+            entry["changes"] = [
+                {"field": Customer._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                for c in delta.changes
+            ]
+        changes.append(entry)
+    return changes
+
+
+class CustomerDetailView(RoleRequiredMixin, CustomerContextMixin, DetailView):
+    permission_required = "crm.view_customer"
+    template_name = "crm/customer_detail.html"
+
+    def get_queryset(self):
+        return Customer.objects.select_related("owner", "region", "industry", "referred_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.customer_context(self.object))
+        return context
+
+
+class CustomerUpdateView(RoleRequiredMixin, UpdateView):
+    permission_required = "crm.change_customer"
+    template_name = "crm/customer_form.html"
+    form_class = CustomerForm
+
+    def get_queryset(self):
+        return Customer.objects.select_related("owner", "region", "industry", "referred_by")
+
+    def get_object(self, queryset=None):
+        customer = super().get_object(queryset)
+        if not can_edit_customer(self.request.user, customer):
+            raise PermissionDenied(_("Only the customer's owner can edit it."))
+        return customer
+
+    def form_valid(self, form):
+        services.customer_update(customer=self.object, data=form.changed_values(), by=self.request.user)
+        messages.success(self.request, _("Customer %(code)s saved.") % {"code": self.object.code})
+        return redirect(self.object)
+
+
+class InteractionCreateView(RoleRequiredMixin, CustomerContextMixin, TemplateView):
+    """Logs an interaction from the customer page; on a mistake the page comes back with the errors."""
+
+    permission_required = "crm.add_interaction"
+    template_name = "crm/customer_detail.html"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer.objects.select_related("owner", "region", "industry"), pk=pk)
+        if not can_edit_customer(request.user, customer):
+            raise PermissionDenied(_("Only the customer's owner can log interactions."))
+        form = InteractionForm(request.POST)
+        if form.is_valid():
+            services.interaction_create(customer=customer, by=request.user, data=form.cleaned_data)
+            messages.success(request, _("Interaction logged."))
+            return redirect(customer.get_absolute_url() + "#interactions")
+        context = self.customer_context(customer, interaction_form=form)
+        context["object"] = customer
+        return self.render_to_response(context, status=400)
+
+
+class CustomerOrderListView(RoleRequiredMixin, SingleTableMixin, TemplateView):
+    permission_required = "crm.view_order"
+    template_name = "crm/customer_orders.html"
+    table_pagination = {"per_page": 50}
+
+    def get_table_class(self):
+        return OrderMoneyTable if can_see_money(self.request.user) else OrderTable
+
+    def get_table_data(self):
+        self.customer = get_object_or_404(Customer, pk=self.kwargs["pk"])
+        return self.customer.orders.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["customer"] = self.customer
+        return context
