@@ -6,3 +6,7 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DJANGO_SECRET_KEY", "local-development-only-not-a-secret")
 
 from .base import *  # noqa: E402,F401,F403
+
+# runserver serves static files from the finders (plotly.js included) without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,17 @@
+# One image for web, worker and beat (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+
+WORKDIR /app
+COPY . .
+RUN pip install -e . \
+ && pybabel compile --domain django --directory locale \
+ && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+ && useradd --create-home app && chown -R app /app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
