@@ -1,12 +1,11 @@
 """Customer list exports: exactly the filtered rows, safe to open in Excel."""
 import csv
+import datetime
 import io
 from collections.abc import Iterable, Iterator
 
-from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from openpyxl import Workbook
-
-from .models import Customer
 
 # The same columns as the customers import file (DESIGN section 7), so an export re-imports.
 CUSTOMER_EXPORT_HEADERS = [
@@ -34,27 +33,24 @@ def customer_export_rows(queryset) -> Iterator[list]:
     )
     for customer in rows.iterator(chunk_size=2000):
         yield [
-            neutralise_formula(value)
-            for value in (
-                customer.code,
-                customer.name,
-                customer.kind,
-                customer.industry.name if customer.industry else "",
-                customer.region.name if customer.region else "",
-                customer.owner.username if customer.owner else "",
-                customer.status,
-                customer.since.isoformat() if customer.since else "",
-                customer.churned_on.isoformat() if customer.churned_on else "",
-                customer.churn_reason,
-                customer.credit_terms,
-                f"{customer.credit_limit:.2f}",
-                "yes" if customer.strategic else "no",
-                customer.growth_potential,
-                customer.value_orientation,
-                customer.referred_by.code if customer.referred_by else "",
-                customer.email,
-                customer.phone,
-            )
+            customer.code,
+            customer.name,
+            customer.kind,
+            customer.industry.name if customer.industry else "",
+            customer.region.name if customer.region else "",
+            customer.owner.username if customer.owner else "",
+            customer.status,
+            customer.since.isoformat() if customer.since else "",
+            customer.churned_on.isoformat() if customer.churned_on else "",
+            customer.churn_reason,
+            customer.credit_terms,
+            f"{customer.credit_limit:.2f}",
+            "yes" if customer.strategic else "no",
+            customer.growth_potential,
+            customer.value_orientation,
+            customer.referred_by.code if customer.referred_by else "",
+            customer.email,
+            customer.phone,
         ]
 
 
@@ -63,21 +59,46 @@ class _Echo:
         return value
 
 
-def customer_csv_stream(queryset) -> Iterable[str]:
-    """CSV text, streamed row by row so 100,000 customers never sit in memory at once."""
+def csv_stream(headers: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """CSV text with a BOM, streamed row by row so 100,000 rows never sit in memory at once."""
     writer = csv.writer(_Echo())
-    yield CSV_BOM + writer.writerow(CUSTOMER_EXPORT_HEADERS)
-    for row in customer_export_rows(queryset):
-        yield writer.writerow(row)
+    yield CSV_BOM + writer.writerow(headers)
+    for row in rows:
+        yield writer.writerow([neutralise_formula(value) for value in row])
 
 
-def customer_xlsx_bytes(queryset: QuerySet[Customer]) -> bytes:
-    """An XLSX workbook written in openpyxl's streaming (write-only) mode."""
+def xlsx_bytes(headers: list[str], rows: Iterable[list], *, sheet_name: str) -> bytes:
+    """An XLSX workbook written in openpyxl's streaming (write-only) mode; formulas neutralised."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("customers")
-    sheet.append(CUSTOMER_EXPORT_HEADERS)
-    for row in customer_export_rows(queryset):
-        sheet.append(row)
+    sheet = workbook.create_sheet(sheet_name)
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([neutralise_formula(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def filtered_sorted(request, *, filterset_class, table_class, queryset):
+    """The rows a list page shows for this request (its filters and sort), unpaginated; None if the filters are invalid."""
+    from django_tables2 import RequestConfig
+
+    filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        return None
+    table = table_class(filterset.qs)
+    RequestConfig(request, paginate=False).configure(table)
+    return table.data.data
+
+
+def export_response(fmt: str, headers: list[str], rows: Iterable[list], *, name: str) -> HttpResponseBase:
+    """The download response for `fmt` (csv or xlsx), named `<name>-<date>.<fmt>`."""
+    if fmt == "csv":
+        response = StreamingHttpResponse(csv_stream(headers, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            xlsx_bytes(headers, rows, sheet_name=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}-{datetime.date.today().isoformat()}.{fmt}"'
+    return response

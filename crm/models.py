@@ -280,6 +280,15 @@ class Survey(models.Model):
     answered_on = models.DateField(_("answered on"))
     score = models.PositiveSmallIntegerField(_("score"), choices=Score.choices)
     comment = models.TextField(_("comment"), blank=True)
+    complaint = models.ForeignKey(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        help_text=_("Set when the survey followed a complaint."),
+    )
 
     class Meta:
         ordering = ["-answered_on", "-id"]

@@ -3,15 +3,15 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2 import SingleTableMixin
 
 from . import charts, selectors, services
-from .exports import customer_csv_stream, customer_xlsx_bytes
+from .exports import CUSTOMER_EXPORT_HEADERS, customer_export_rows, export_response, filtered_sorted
 from .filters import CustomerFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
@@ -42,23 +42,16 @@ class CustomerExportView(RoleRequiredMixin, View):
     def get(self, request, fmt):
         if fmt not in {"csv", "xlsx"}:
             raise Http404(_("Unknown export format."))
-        filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(user=request.user))
-        if not filterset.is_valid():
+        queryset = filtered_sorted(
+            request,
+            filterset_class=CustomerFilter,
+            table_class=CustomerTable,
+            queryset=selectors.customer_list(user=request.user),
+        )
+        if queryset is None:
             messages.error(request, _("The filters are not valid; nothing was exported."))
             return redirect("crm:customer_list")
-        table = CustomerTable(filterset.qs)
-        RequestConfig(request, paginate=False).configure(table)
-        queryset = table.data.data  # the filtered queryset, ordered as the table is
-        stamp = datetime.date.today().isoformat()
-        if fmt == "csv":
-            response = StreamingHttpResponse(customer_csv_stream(queryset), content_type="text/csv; charset=utf-8")
-        else:
-            response = HttpResponse(
-                customer_xlsx_bytes(queryset),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.{fmt}"'
-        return response
+        return export_response(fmt, CUSTOMER_EXPORT_HEADERS, customer_export_rows(queryset), name="customers")
 
 
 class CustomerContextMixin:
@@ -84,6 +77,9 @@ class CustomerContextMixin:
             "history": _history(customer),
             "show_money": money,
         }
+        if user.has_perm("complaints.view_complaint"):
+            context["complaints"] = customer.complaints.select_related("assignee")[:DETAIL_ROWS]
+            context["complaint_count"] = customer.complaints.count()
         if money:
             context["invoices"] = customer.invoices.all()[:DETAIL_ROWS]
             monthly = selectors.customer_monthly_revenue(customer=customer)

@@ -91,3 +91,19 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     answered_on = datetime.date(2026, 2, 1)
     score = 4
+
+
+class ProblemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "complaints.Problem"
+
+    title = factory.Sequence(lambda n: f"Problem {n}")
+    category = "delivery"
+
+
+def make_complaint(*, customer=None, by=None, **data):
+    """A complaint logged through the service, as the product logs them (SLA due times set)."""
+    from complaints.services import complaint_create
+
+    data.setdefault("description", "Goods arrived damaged")
+    return complaint_create(customer=customer or CustomerFactory(), by=by, data=data)

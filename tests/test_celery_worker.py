@@ -11,7 +11,7 @@ from config.celery import app as celery_app
 from crm.tasks import health_check
 from tests.factories import CustomerFactory
 
-pytestmark = [pytest.mark.needs_broker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.needs_broker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def database_url() -> str:

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "crm",
+    "complaints",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "complaints-mark-sla-breaches": {"task": "complaints.mark_sla_breaches", "schedule": 300.0},
+    "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
+}
+
+# A resolved complaint the customer does not reopen within this many days is closed.
+COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)
+# "Breaching soon" on the service queue: due within this many hours.
+COMPLAINT_BREACH_WARNING_HOURS = 4
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,317 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from crm.exports import export_response, filtered_sorted
+from crm.models import Customer
+from crm.roles import Role, RoleRequiredMixin
+
+from . import selectors, services
+from .filters import ComplaintFilter
+from .forms import ComplaintCreateForm, ComplaintEditForm, NoteForm, ProblemForm, SlaTargetFormSet, TransitionForm
+from .models import Complaint, Problem, SlaTarget, State
+from .tables import COMPLAINT_EXPORT_HEADERS, ComplaintTable, ProblemTable, complaint_export_rows
+from .workflow import TransitionError, action_label, allowed_transitions, complaint_transition
+
+TAB_LABELS = {
+    selectors.Tab.MINE: gettext_lazy("Mine"),
+    selectors.Tab.UNASSIGNED: gettext_lazy("Unassigned"),
+    selectors.Tab.BREACHING: gettext_lazy("Breaching SLA"),
+    selectors.Tab.OPEN: gettext_lazy("All open"),
+    selectors.Tab.ALL: gettext_lazy("All"),
+}
+
+
+def service_reps():
+    return get_user_model().objects.filter(groups__name=Role.SERVICE.value, is_active=True).order_by("username")
+
+
+def can_work(user, complaint: Complaint) -> bool:
+    """Service reps work the complaints assigned to them (and take unassigned ones); admins any."""
+    if user.is_superuser:
+        return True
+    return user.has_perm("complaints.work_complaint") and complaint.assignee_id in (None, user.pk)
+
+
+class QueueMixin:
+    def tab(self) -> str:
+        tab = self.request.GET.get("tab") or (
+            selectors.Tab.MINE if self.request.user.has_perm("complaints.work_complaint") else selectors.Tab.OPEN
+        )
+        if tab not in selectors.TABS:
+            raise Http404(_("Unknown tab."))
+        return tab
+
+    def queue(self):
+        return selectors.complaint_queue(user=self.request.user, tab=self.tab())
+
+
+class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SingleTableMixin, FilterView):
+    permission_required = "complaints.view_complaint"
+    table_class = ComplaintTable
+    filterset_class = ComplaintFilter
+    template_name = "complaints/queue.html"
+    table_pagination = {"per_page": 50}
+
+    def get_queryset(self):
+        return self.queue()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tabs"] = [(key, TAB_LABELS[key]) for key in selectors.TABS]
+        context["current_tab"] = self.tab()
+        return context
+
+
+class ComplaintExportView(RoleRequiredMixin, QueueMixin, View):
+    permission_required = "complaints.view_complaint"
+
+    def get(self, request, fmt):
+        if fmt not in {"csv", "xlsx"}:
+            raise Http404(_("Unknown export format."))
+        rows = filtered_sorted(request, filterset_class=ComplaintFilter, table_class=ComplaintTable, queryset=self.queue())
+        if rows is None:
+            messages.error(request, _("The filters are not valid; nothing was exported."))
+            return redirect("complaints:queue")
+        return export_response(fmt, COMPLAINT_EXPORT_HEADERS, complaint_export_rows(rows), name="complaints")
+
+
+class CustomerLookupView(RoleRequiredMixin, View):
+    """Suggestions for the customer field: code or name contains the text (Chinese included)."""
+
+    permission_required = "complaints.add_complaint"
+
+    def get(self, request):
+        text = request.GET.get("q", "").strip()
+        if len(text) < 1:
+            return JsonResponse({"results": []})
+        matches = (
+            Customer.objects.filter(code__istartswith=text) | Customer.objects.filter(name__icontains=text)
+        ).order_by("name").values("code", "name")[:20]
+        return JsonResponse({"results": [{"code": m["code"], "label": f"{m['code']} {m['name']}"} for m in matches]})
+
+
+class ComplaintCreateView(RoleRequiredMixin, FormView):
+    permission_required = "complaints.add_complaint"
+    template_name = "complaints/complaint_form.html"
+    form_class = ComplaintCreateForm
+
+    def get_initial(self):
+        initial = {"assignee": self.request.user.pk if self.request.user.has_perm("complaints.work_complaint") else None}
+        if code := self.request.GET.get("customer"):
+            initial["customer"] = code
+        return initial
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "assignees": service_reps()}
+
+    def form_valid(self, form):
+        complaint = services.complaint_create(
+            customer=form.cleaned_data["customer"], by=self.request.user, data=form.complaint_data()
+        )
+        messages.success(self.request, _("Complaint %(number)s logged.") % {"number": complaint.number})
+        return redirect(complaint)
+
+
+class ComplaintContextMixin:
+    def complaint_context(self, complaint: Complaint, *, transition_form=None, note_form=None) -> dict:
+        user = self.request.user
+        may_work = can_work(user, complaint)
+        moves = []
+        if may_work:
+            for to in allowed_transitions(complaint):
+                moves.append(
+                    {
+                        "to": to,
+                        "label": action_label(complaint, to),
+                        "fields": TransitionForm.FIELDS_FOR.get(to, ()),
+                        "form": transition_form
+                        if transition_form is not None and transition_form.data.get("to") == to
+                        else TransitionForm(initial={"to": to, "expected_state": complaint.state}, auto_id=f"id_{to}_%s"),
+                    }
+                )
+        return {
+            "complaint": complaint,
+            "object": complaint,
+            "notes": complaint.notes.select_related("author"),
+            "transitions": complaint.transitions.select_related("by"),
+            "duplicates": complaint.duplicates.only("pk", "number", "state"),
+            "moves": moves,
+            "can_work": may_work,
+            "can_take": user.has_perm("complaints.work_complaint") and complaint.assignee_id is None and complaint.is_open,
+            "can_edit": user.has_perm("complaints.change_complaint"),
+            "note_form": note_form or (NoteForm() if may_work else None),
+        }
+
+
+class ComplaintDetailView(RoleRequiredMixin, ComplaintContextMixin, DetailView):
+    permission_required = "complaints.view_complaint"
+    template_name = "complaints/complaint_detail.html"
+
+    def get_queryset(self):
+        return selectors.complaint_list().select_related("duplicate_of", "created_by", "order")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **self.complaint_context(self.object)}
+
+
+class ComplaintActionView(RoleRequiredMixin, ComplaintContextMixin, TemplateView):
+    """Base for POST actions on one complaint: only someone who may work it gets here."""
+
+    permission_required = "complaints.work_complaint"
+    template_name = "complaints/complaint_detail.html"
+    http_method_names = ["post"]
+
+    def get_complaint(self) -> Complaint:
+        complaint = get_object_or_404(
+            selectors.complaint_list().select_related("duplicate_of", "created_by", "order"), pk=self.kwargs["pk"]
+        )
+        if not can_work(self.request.user, complaint):
+            raise PermissionDenied(_("Only the assignee works this complaint."))
+        return complaint
+
+    def render_errors(self, complaint: Complaint, **forms):
+        return self.render_to_response(self.complaint_context(complaint, **forms), status=400)
+
+
+class ComplaintTransitionView(ComplaintActionView):
+    def post(self, request, pk):
+        complaint = self.get_complaint()
+        form = TransitionForm(request.POST)
+        if not form.is_valid():
+            return self.render_errors(complaint, transition_form=form)
+        try:
+            complaint_transition(complaint=complaint, by=request.user, **form.cleaned_data)
+        except TransitionError as refused:
+            if hasattr(refused, "error_dict"):  # a guard: shown beside the fields of that move
+                for field, errors in refused.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:  # an illegal or stale move: the page says so at the top
+                for message in refused.messages:
+                    messages.error(request, message)
+            return self.render_errors(Complaint.objects.select_related("customer", "assignee").get(pk=pk), transition_form=form)
+        if complaint.assignee_id is None:
+            services.complaint_update(complaint=Complaint.objects.get(pk=pk), data={"assignee": request.user}, by=request.user)
+        messages.success(request, _("Complaint %(number)s is now “%(state)s”.") % {
+            "number": complaint.number, "state": State(form.cleaned_data["to"]).label})
+        return redirect(complaint)
+
+
+class ComplaintNoteView(ComplaintActionView):
+    def post(self, request, pk):
+        complaint = self.get_complaint()
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            return self.render_errors(complaint, note_form=form)
+        services.complaint_add_note(complaint=complaint, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Note added."))
+        return redirect(complaint.get_absolute_url() + "#timeline")
+
+
+class ComplaintTakeView(ComplaintActionView):
+    def post(self, request, pk):
+        complaint = self.get_complaint()
+        services.complaint_update(complaint=complaint, data={"assignee": request.user}, by=request.user)
+        messages.success(request, _("You now work complaint %(number)s.") % {"number": complaint.number})
+        return redirect(complaint)
+
+
+class ComplaintEditView(RoleRequiredMixin, UpdateView):
+    permission_required = "complaints.change_complaint"
+    template_name = "complaints/complaint_edit.html"
+    form_class = ComplaintEditForm
+
+    def get_queryset(self):
+        return selectors.complaint_list()
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "assignees": service_reps()}
+
+    def form_valid(self, form):
+        services.complaint_update(complaint=self.object, data=form.cleaned_data, by=self.request.user)
+        messages.success(self.request, _("Complaint %(number)s saved.") % {"number": self.object.number})
+        return redirect(self.object)
+
+
+class ProblemListView(RoleRequiredMixin, SingleTableMixin, TemplateView):
+    permission_required = "complaints.view_problem"
+    template_name = "complaints/problem_list.html"
+    table_class = ProblemTable
+    table_pagination = {"per_page": 50}
+
+    def get_table_data(self):
+        return Problem.objects.annotate(complaint_count=Count("complaints"), last_received=Max("complaints__received_at"))
+
+
+class ProblemDetailView(RoleRequiredMixin, DetailView):
+    permission_required = "complaints.view_problem"
+    template_name = "complaints/problem_detail.html"
+    model = Problem
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        complaints = list(self.object.complaints.select_related("customer", "assignee").order_by("received_at"))
+        previous = None
+        for complaint in complaints:  # a recurrence: an earlier complaint on this problem within 90 days
+            complaint.recurrence = previous is not None and (complaint.received_at - previous).days < 90
+            previous = complaint.received_at
+        context["complaints"] = complaints
+        context["recurrences"] = sum(1 for c in complaints if c.recurrence)
+        return context
+
+
+class ProblemCreateView(RoleRequiredMixin, FormView):
+    permission_required = "complaints.add_problem"
+    template_name = "complaints/problem_form.html"
+    form_class = ProblemForm
+
+    def form_valid(self, form):
+        problem = services.problem_create(by=self.request.user, data=form.cleaned_data)
+        messages.success(self.request, _("Problem recorded."))
+        return redirect(problem)
+
+
+class ProblemEditView(RoleRequiredMixin, UpdateView):
+    permission_required = "complaints.change_problem"
+    template_name = "complaints/problem_form.html"
+    form_class = ProblemForm
+    model = Problem
+
+    def form_valid(self, form):
+        services.problem_update(problem=self.object, data=form.cleaned_data, by=self.request.user)
+        messages.success(self.request, _("Problem saved."))
+        return redirect(self.object)
+
+
+class SlaTargetView(RoleRequiredMixin, TemplateView):
+    """Executives set the hours; everyone who reads complaints sees them."""
+
+    permission_required = "complaints.view_slatarget"
+    template_name = "complaints/sla_targets.html"
+
+    def formset(self, data=None):
+        return SlaTargetFormSet(data, queryset=SlaTarget.objects.all().order_by("first_response_hours"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("formset", self.formset())
+        context["can_change"] = self.request.user.has_perm("complaints.change_slatarget")
+        return context
+
+    def post(self, request):
+        if not request.user.has_perm("complaints.change_slatarget"):
+            raise PermissionDenied(_("Only executives set SLA targets."))
+        formset = self.formset(request.POST)
+        if not formset.is_valid():
+            return self.render_to_response(self.get_context_data(formset=formset), status=400)
+        services.sla_targets_update(forms=formset.forms, by=request.user)
+        messages.success(request, _("SLA targets saved. They apply to complaints logged from now on."))
+        return redirect("complaints:sla_targets")
