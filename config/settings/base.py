@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "simple_history",
     "crm",
     "complaints",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -126,12 +128,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "analytics-nightly-run": {"task": "analytics.nightly_run", "schedule": crontab(hour=2, minute=30)},
     "complaints-mark-sla-breaches": {"task": "complaints.mark_sla_breaches", "schedule": 300.0},
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
 }
 
 # A resolved complaint the customer does not reopen within this many days is closed.
 COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)
+# Analysis runs: a running run silent for this long is taken as dead; results are written in
+# batches of this size; this many published runs are kept (tier history, migration).
+ANALYSIS_RUN_STALE_SECONDS = env.int("ANALYSIS_RUN_STALE_SECONDS", default=600)
+ANALYSIS_RESULT_BATCH = 5000
+ANALYSIS_RUNS_KEPT = env.int("ANALYSIS_RUNS_KEPT", default=12)
 # "Breaching soon" on the service queue: due within this many hours.
 COMPLAINT_BREACH_WARNING_HOURS = 4
 

@@ -1,6 +1,7 @@
 """The role groups of DESIGN section 2 and their permissions on customer records."""
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from crm.role_migrations import grant_permissions
 
 GROUP_PERMISSIONS = {
     "Sales": [
@@ -19,21 +20,7 @@ GROUP_PERMISSIONS = {
 
 
 def create_groups(apps, schema_editor):
-    # Permissions are normally made after all migrations; make crm's now so groups can hold them.
-    crm = apps.get_app_config("crm")
-    crm.models_module = True
-    create_permissions(crm, apps=apps, verbosity=0)
-    crm.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="crm", codename__in=codenames)
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
-        group.permissions.add(*permissions)
+    grant_permissions(apps, "crm", GROUP_PERMISSIONS)
 
 
 def remove_groups(apps, schema_editor):

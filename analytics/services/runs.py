@@ -1,0 +1,218 @@
+"""Analysis runs: request one, compute it, publish it atomically.
+
+- One run at a time: a partial unique index admits one queued-or-running run; a second request
+  joins it instead of starting another.
+- Results are written under the run's id while it runs; readers only ever read the latest run
+  whose status is `succeeded`, so a failed or killed run is never visible and the previous one
+  stays published. Publication is one UPDATE of the run row.
+- Safe to redeliver: computing a finished run does nothing; a run whose worker stopped beating
+  (killed) is taken over, its partial rows deleted and computed again.
+"""
+import datetime
+import logging
+import time
+import traceback
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from crm.models import Customer
+
+from ..models import AnalysisRun, CostModel, CustomerResult, RunChart, ScoringModel, TierRules
+from .company import company_figures
+from .metrics import Window, customer_figures
+from .scoring import score_population
+
+logger = logging.getLogger(__name__)
+FOUR = Decimal("0.0001")
+
+
+def current_settings() -> dict:
+    return {
+        "cost_model": CostModel.objects.latest(),
+        "scoring_model": ScoringModel.objects.latest(),
+        "tier_rules": TierRules.objects.latest(),
+    }
+
+
+def published_run() -> AnalysisRun | None:
+    """The run pages show: the latest one that completed."""
+    return AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id").first()
+
+
+def active_run() -> AnalysisRun | None:
+    return AnalysisRun.objects.filter(active=True).first()
+
+
+def _is_stale(run: AnalysisRun, now: datetime.datetime) -> bool:
+    beat = run.heartbeat_at or run.created_at
+    return now - beat > datetime.timedelta(seconds=settings.ANALYSIS_RUN_STALE_SECONDS)
+
+
+def run_request(*, trigger: str, by=None, as_of: datetime.date | None = None, enqueue: bool = True) -> tuple[AnalysisRun, bool]:
+    """Queues a run, or returns the one already queued or running (created = False).
+
+    The task is sent after the transaction commits, so a worker never looks for a row that is
+    not there yet.
+    """
+    as_of = as_of or timezone.localdate()
+    window = Window.ending(as_of)
+    current = active_run()
+    if current is not None and current.status == AnalysisRun.Status.RUNNING and _is_stale(current, timezone.now()):
+        run_fail(run=current, error="The worker stopped reporting progress; the run was abandoned.")
+        current = None
+    if current is not None:
+        return current, False
+    try:
+        with transaction.atomic():
+            run = AnalysisRun.objects.create(
+                as_of=as_of, trigger=trigger, requested_by=by, window_start=window.start, window_end=window.end,
+                prior_start=window.prior_start, prior_end=window.prior_end, **current_settings(),
+            )  # fmt: skip
+    except IntegrityError:  # someone else queued one a moment ago
+        return active_run(), False
+    if enqueue:
+        from ..tasks import compute_run
+
+        transaction.on_commit(lambda: compute_run.delay(run.pk))
+    return run, True
+
+
+def _claim(run_id: int) -> AnalysisRun | None:
+    """Marks the run as ours, or returns None when it is finished or another live worker has it."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED):
+            return None
+        if run.status == AnalysisRun.Status.RUNNING and not _is_stale(run, now):
+            return None
+        run.status = AnalysisRun.Status.RUNNING
+        run.started_at = now
+        run.heartbeat_at = now
+        run.progress, run.progress_note = 0, "started"
+        run.save(update_fields=["status", "started_at", "heartbeat_at", "progress", "progress_note"])
+    # Whatever a killed attempt left behind goes; readers never saw it.
+    CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
+    RunChart.objects.filter(run=run).delete()
+    return run
+
+
+def _progress(run: AnalysisRun, progress: int, note: str) -> None:
+    run.progress, run.progress_note, run.heartbeat_at = progress, note, timezone.now()
+    AnalysisRun.objects.filter(pk=run.pk).update(progress=progress, progress_note=note, heartbeat_at=run.heartbeat_at)
+
+
+def _q(value, places=FOUR):
+    return None if value is None else Decimal(value).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def _result_row(run_id: int, c) -> CustomerResult:
+    return CustomerResult(
+        run_id=run_id, customer_id=c.customer_id, revenue=c.revenue, cost_of_goods=c.cost_of_goods,
+        gross_margin=c.gross_margin, cost_to_serve=c.cost_to_serve, profit=c.profit, prior_revenue=c.prior_revenue,
+        orders=c.orders, average_order_value=_q(c.average_order_value), margin_pct=_q(c.margin_pct),
+        on_time_delivery_pct=_q(c.on_time_delivery_pct), error_pct=_q(c.error_pct),
+        on_time_payment_pct=_q(c.on_time_payment_pct), average_days_late=_q(c.average_days_late),
+        overdue_amount=c.overdue_amount, growth_pct=_q(c.growth_pct), complaints=c.complaints,
+        average_survey_score=_q(c.average_survey_score), referrals=c.referrals, tenure_years=c.tenure_years,
+        days_since_last_order=c.days_since_last_order, days_since_last_interaction=c.days_since_last_interaction,
+        percentiles={f: str(_q(c.percentile(f).numerator / Decimal(c.percentile(f).denominator), Decimal("0.000001")))
+                     for f in c.percentiles},
+        score=_q(Decimal(c.score.numerator) / Decimal(c.score.denominator)) if c.score is not None else None,
+        rank=c.rank, tier=c.tier, quadrant=c.quadrant, protection=";".join(c.protection), action=c.action,
+    )  # fmt: skip
+
+
+def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisRun | None:
+    """Computes and publishes the run. Returns None when there was nothing to do (done, or taken)."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    timings, clock = {}, time.perf_counter()
+
+    def lap(name):
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    try:
+        window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
+        _progress(run, 5, "reading figures")
+        customers = list(customer_figures(window))
+        lap("figures")
+        _progress(run, 40, "scoring")
+        facts = score_population(
+            customers,
+            weights=run.scoring_model.weights,
+            core_pct=run.tier_rules.core_pct,
+            key_pct=run.tier_rules.key_pct,
+            order_handling_cost=run.cost_model.order_handling_cost,
+            complaint_handling_cost=run.cost_model.complaint_handling_cost,
+        )
+        lap("scoring")
+        _progress(run, 55, "writing results")
+        batch = settings.ANALYSIS_RESULT_BATCH
+        for start in range(0, len(customers), batch):
+            CustomerResult.objects.bulk_create([_result_row(run.pk, c) for c in customers[start : start + batch]])
+            if fail_after_rows is not None and start + batch >= fail_after_rows:
+                raise WorkerKilled("simulated kill while writing results")
+            _progress(run, 55 + int(30 * (start + batch) / max(1, len(customers))), "writing results")
+        lap("results")
+        _progress(run, 88, "company figures")
+        previous = published_run()
+        previous_tiers = dict(previous.results.values_list("customer_id", "tier")) if previous else {}
+        churned = set(Customer.objects.filter(churned_on__lte=run.as_of).values_list("pk", flat=True))
+        company = company_figures(
+            customers, window, median_profit=facts["median_profit"], previous_tiers=previous_tiers,
+            first_order={c.customer_id: c.first_order_on for c in customers if c.first_order_on},
+            churned_ids=churned,
+        )  # fmt: skip
+        lap("company")
+        run_publish(run=run, company=company, timings=timings)
+    except WorkerKilled:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure must leave the previous run published
+        logger.exception("analysis run %s failed", run.pk)
+        run_fail(run=run, error=f"{error.__class__.__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        raise
+    return run
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker process dying mid-run (tests): nothing catches it, nothing cleans up."""
+
+
+@transaction.atomic
+def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
+    """The switch: from this UPDATE on, pages read this run. Older runs beyond the kept number go."""
+    now = timezone.now()
+    timings["total"] = round(sum(timings.values()), 3)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note="published",
+        company=company, timings=timings, finished_at=now, published_at=now, heartbeat_at=now,
+    )  # fmt: skip
+    keep = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")
+    old = list(keep.values_list("pk", flat=True)[settings.ANALYSIS_RUNS_KEPT :])
+    if old:
+        CustomerResult.objects.filter(run_id__in=old)._raw_delete(CustomerResult.objects.db)
+        AnalysisRun.objects.filter(pk__in=old).delete()
+    if connection.vendor == "postgresql":
+        transaction.on_commit(lambda: _analyze())
+
+
+def _analyze():
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {CustomerResult._meta.db_table}")
+
+
+def run_fail(*, run: AnalysisRun, error: str) -> None:
+    """Marks the run failed and removes its partial rows; the published run stays as it was."""
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=AnalysisRun.Status.FAILED, active=False, error=error[:5000], finished_at=timezone.now()
+    )
+    CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
+    RunChart.objects.filter(run=run).delete()

@@ -1,0 +1,155 @@
+"""Runs: one at a time, atomic publication, a killed run never shows, reruns succeed, totals follow orders."""
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from analytics.models import AnalysisRun, CustomerMonth, CustomerResult
+from analytics.services.runs import WorkerKilled, published_run, run_compute, run_request
+from analytics.totals import monthly_totals_rebuild
+from crm.models import Order
+from tests.factories import CustomerFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = datetime.date(2026, 6, 30)
+
+
+@pytest.fixture
+def book():
+    """Three customers with orders in the window, one prospect."""
+    customers = [CustomerFactory(code=f"K{i}") for i in range(4)]
+    for i, customer in enumerate(customers[:3]):
+        OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), revenue=Decimal(1000 * (i + 1)),
+                     cost=Decimal(600 * (i + 1)), service_cost=Decimal("10.00"))  # fmt: skip
+    return customers
+
+
+def compute(as_of=AS_OF, **kwargs):
+    run, created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=as_of, enqueue=False)
+    assert created
+    run_compute(run_id=run.pk, **kwargs)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_publishes_every_customer(book):
+    run = compute()
+    assert run.status == AnalysisRun.Status.SUCCEEDED and run.published_at is not None and run.active is False
+    assert published_run() == run
+    assert run.results.count() == 4
+    assert dict(run.results.values_list("customer__code", "tier"))["K3"] == "P"
+    assert run.company["customers_with_orders"] == 3
+    assert run.company["revenue"] == "6000.00"
+
+
+def test_a_second_request_joins_the_active_run(book):
+    first, created = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    again, created_again = run_request(trigger=AnalysisRun.Trigger.NIGHTLY, as_of=AS_OF, enqueue=False)
+    assert created and not created_again and again == first
+    assert AnalysisRun.objects.count() == 1
+
+
+def test_a_killed_run_stays_invisible_and_a_rerun_succeeds(book, settings):
+    settings.ANALYSIS_RESULT_BATCH = 2
+    before = compute()
+    before_rows = sorted(before.results.values_list("customer_id", "profit", "tier"))
+    Order.objects.filter(customer=book[0]).update(revenue=Decimal("99999.00"))
+    monthly_totals_rebuild()
+
+    killed, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    with pytest.raises(WorkerKilled):
+        run_compute(run_id=killed.pk, fail_after_rows=2)
+
+    killed.refresh_from_db()
+    assert killed.status == AnalysisRun.Status.RUNNING  # the worker died: nobody marked it
+    assert CustomerResult.objects.filter(run=killed).count() == 2  # half-written
+    assert published_run() == before
+    assert sorted(before.results.values_list("customer_id", "profit", "tier")) == before_rows
+    assert run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False) == (killed, False)
+
+    # The message is redelivered once the dead worker's heartbeat is old: the run is taken over.
+    AnalysisRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+    run_compute(run_id=killed.pk)
+    killed.refresh_from_db()
+    assert killed.status == AnalysisRun.Status.SUCCEEDED
+    assert published_run() == killed
+    assert killed.results.count() == 4
+    assert killed.results.get(customer=book[0]).revenue == Decimal("99999.00")
+
+
+def test_a_live_run_is_not_taken_over_and_a_finished_one_not_recomputed(book):
+    run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    AnalysisRun.objects.filter(pk=run.pk).update(status=AnalysisRun.Status.RUNNING, heartbeat_at=timezone.now())
+    assert run_compute(run_id=run.pk) is None
+    AnalysisRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - datetime.timedelta(hours=1))
+    assert run_compute(run_id=run.pk) is not None
+    assert run_compute(run_id=run.pk) is None  # redelivered after success: nothing to do
+    assert CustomerResult.objects.filter(run=run).count() == 4
+
+
+def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch):
+    before = compute()
+    from analytics.services import runs
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(runs, "company_figures", broken)
+    failed, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    with pytest.raises(ValueError):
+        run_compute(run_id=failed.pk)
+    failed.refresh_from_db()
+    assert failed.status == AnalysisRun.Status.FAILED and failed.active is False
+    assert failed.error.startswith("ValueError: boom")
+    assert not CustomerResult.objects.filter(run=failed).exists()
+    assert published_run() == before
+
+
+def test_stale_active_run_is_abandoned_on_the_next_request(book):
+    stuck, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    AnalysisRun.objects.filter(pk=stuck.pk).update(
+        status=AnalysisRun.Status.RUNNING, heartbeat_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    fresh, created = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    assert created and fresh != stuck
+    stuck.refresh_from_db()
+    assert stuck.status == AnalysisRun.Status.FAILED
+
+
+def test_monthly_totals_follow_single_order_changes(book):
+    customer = book[0]
+    march = datetime.date(2026, 3, 1)
+    total = lambda month: CustomerMonth.objects.filter(customer=customer, month=month).values_list("revenue", "orders").first()  # noqa: E731
+    assert total(march) == (Decimal("1000.00"), 1)
+    order = OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 20), revenue=Decimal("0.01"))
+    assert total(march) == (Decimal("1000.01"), 2)
+    order.ordered_on = datetime.date(2026, 4, 2)
+    order.save()
+    assert total(march) == (Decimal("1000.00"), 1)
+    assert total(datetime.date(2026, 4, 1)) == (Decimal("0.01"), 1)
+    order.status = Order.Status.CANCELLED
+    order.save()
+    assert total(datetime.date(2026, 4, 1)) is None
+    Order.objects.get(customer=customer, ordered_on=march).delete()
+    assert total(march) is None
+
+
+def test_rebuild_matches_the_orders(book):
+    OrderFactory(customer=book[1], ordered_on=datetime.date(2026, 3, 31), revenue=Decimal("5.55"), cost=Decimal("1.11"),
+                 promised_on=datetime.date(2026, 4, 2), delivered_on=datetime.date(2026, 4, 3), entry_error=True)  # fmt: skip
+    CustomerMonth.objects.all().delete()
+    monthly_totals_rebuild()
+    row = CustomerMonth.objects.get(customer=book[1])
+    assert (row.revenue, row.cost, row.orders, row.error_orders, row.dated_deliveries, row.on_time_deliveries) == (
+        Decimal("2005.55"), Decimal("1201.11"), 2, 1, 1, 0)  # fmt: skip
+    assert (row.first_order_on, row.last_order_on) == (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
+
+
+def test_recompute_command_prints_a_summary(book, capsys):
+    call_command("recompute", "--as-of", "2026-06-30")
+    out = capsys.readouterr().out
+    assert "published: as of 2026-06-30, window 2025-07-01 to 2026-06-30" in out
+    assert "customers with orders 3 of 4" in out
