@@ -25,33 +25,55 @@ def neutralise_formula(value):
     return value
 
 
-def customer_export_rows(queryset) -> Iterator[list]:
+# With a published analysis run, money roles also get its figures (codes, as export_analytics writes them).
+FIGURE_EXPORT_HEADERS = ["revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protected"]
+
+
+def customer_export_headers(*, with_figures: bool) -> list[str]:
+    return CUSTOMER_EXPORT_HEADERS + (FIGURE_EXPORT_HEADERS if with_figures else [])
+
+
+def customer_export_rows(queryset, *, with_figures: bool = False) -> Iterator[list]:
     """One list per customer, in the queryset's order, values as the import file expects them."""
     rows = queryset.select_related("owner", "region", "industry", "referred_by").only(
         *[f for f in CUSTOMER_EXPORT_HEADERS if f not in {"owner", "region", "industry", "referred_by"}],
         "owner__username", "region__name", "industry__name", "referred_by__code",
     )
     for customer in rows.iterator(chunk_size=2000):
-        yield [
-            customer.code,
-            customer.name,
-            customer.kind,
-            customer.industry.name if customer.industry else "",
-            customer.region.name if customer.region else "",
-            customer.owner.username if customer.owner else "",
-            customer.status,
-            customer.since.isoformat() if customer.since else "",
-            customer.churned_on.isoformat() if customer.churned_on else "",
-            customer.churn_reason,
-            customer.credit_terms,
+        yield _customer_row(customer) + (_figures(customer) if with_figures else [])
+
+
+def _figures(customer) -> list:
+    if customer.tier is None:  # the customer arrived after the run
+        return [""] * len(FIGURE_EXPORT_HEADERS)
+    # Numbers stay numbers (a negative profit is not a formula) and become number cells in XLSX.
+    return [
+        customer.revenue, customer.profit, "" if customer.score is None else customer.score,
+        customer.rank or "", customer.tier, customer.quadrant, customer.action, customer.protection,
+    ]  # fmt: skip
+
+
+def _customer_row(customer) -> list:
+    return [
+        customer.code,
+        customer.name,
+        customer.kind,
+        customer.industry.name if customer.industry else "",
+        customer.region.name if customer.region else "",
+        customer.owner.username if customer.owner else "",
+        customer.status,
+        customer.since.isoformat() if customer.since else "",
+        customer.churned_on.isoformat() if customer.churned_on else "",
+        customer.churn_reason,
+        customer.credit_terms,
             f"{customer.credit_limit:.2f}",
             "yes" if customer.strategic else "no",
-            customer.growth_potential,
-            customer.value_orientation,
-            customer.referred_by.code if customer.referred_by else "",
-            customer.email,
-            customer.phone,
-        ]
+        customer.growth_potential,
+        customer.value_orientation,
+        customer.referred_by.code if customer.referred_by else "",
+        customer.email,
+        customer.phone,
+    ]
 
 
 class _Echo:

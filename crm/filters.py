@@ -2,6 +2,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from analytics.models import Action, Quadrant, Tier
+
 from .models import Customer, Industry, Region
 from .selectors import sales_reps
 
@@ -29,3 +31,14 @@ class CustomerFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class CustomerValueFilter(CustomerFilter):
+    """With a published run: filter on its tier and quadrant too."""
+
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All tiers"))
+    quadrant = django_filters.ChoiceFilter(choices=Quadrant.choices, label=_("Quadrant"), empty_label=_("All quadrants"))
+    action = django_filters.ChoiceFilter(choices=Action.choices, label=_("Action"), empty_label=_("All actions"))
+
+    class Meta(CustomerFilter.Meta):
+        fields = CustomerFilter.Meta.fields + ["tier", "quadrant", "action"]

@@ -3,16 +3,29 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from .models import Customer, Order
-from .roles import Role
+from .roles import Role, can_see_money
 
 
-def customer_list(*, user) -> QuerySet[Customer]:
-    """Every customer the user may see (all roles see all records), with what the list shows."""
-    return Customer.objects.select_related("owner", "region", "industry")
+PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
+
+
+def customer_list(*, user, run_id: int | None = None) -> QuerySet[Customer]:
+    """Every customer (all roles see all records), with what the list shows.
+
+    With `run_id` (the published analysis run) and a user who may see money, each customer also
+    carries that run's figures as annotations, so the database filters and sorts on them.
+    """
+    customers = Customer.objects.select_related("owner", "region", "industry")
+    if run_id is None or not can_see_money(user):
+        return customers
+    return customers.annotate(
+        published=FilteredRelation("results", condition=Q(results__run_id=run_id)),
+        **{name: F(f"published__{name}") for name in PUBLISHED_FIGURES},
+    )
 
 
 def sales_reps() -> QuerySet:
@@ -51,3 +64,15 @@ def _as_date(value) -> datetime.date:
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def customer_value(*, customer: Customer, runs: int = 12) -> dict:
+    """The customer's figures in the published run, and its tier in the last `runs` published runs."""
+    from analytics.models import AnalysisRun, CustomerResult
+
+    history = list(
+        CustomerResult.objects.filter(customer=customer, run__status=AnalysisRun.Status.SUCCEEDED)
+        .select_related("run")
+        .order_by("-run__published_at", "-run_id")[:runs]
+    )
+    return {"customer_value": history[0] if history else None, "tier_history": history[::-1]}

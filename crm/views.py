@@ -11,30 +11,54 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from . import charts, selectors, services
-from .exports import CUSTOMER_EXPORT_HEADERS, customer_export_rows, export_response, filtered_sorted
-from .filters import CustomerFilter
+from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
+from analytics.services.runs import published_run
+
+from .filters import CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
 from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
-from .tables import CustomerTable, OrderMoneyTable, OrderTable
+from .tables import CustomerTable, CustomerValueTable, OrderMoneyTable, OrderTable
 
 DETAIL_ROWS = 20
 
 
-class CustomerListView(RoleRequiredMixin, SingleTableMixin, FilterView):
+class PublishedFiguresMixin:
+    """Money roles see the published run's figures in the list, and filter and sort on them."""
+
+    def published_run_id(self) -> int | None:
+        if not hasattr(self, "_run_id"):
+            run = published_run() if can_see_money(self.request.user) else None
+            self._run_id = run.pk if run else None
+        return self._run_id
+
+    def list_parts(self):
+        if self.published_run_id():
+            return CustomerValueFilter, CustomerValueTable
+        return CustomerFilter, CustomerTable
+
+    def customers(self):
+        return selectors.customer_list(user=self.request.user, run_id=self.published_run_id())
+
+
+class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixin, FilterView):
     permission_required = "crm.view_customer"
-    table_class = CustomerTable
-    filterset_class = CustomerFilter
     template_name = "crm/customer_list.html"
 
+    def get_filterset_class(self):
+        return self.list_parts()[0]
+
+    def get_table_class(self):
+        return self.list_parts()[1]
+
     def get_queryset(self):
-        return selectors.customer_list(user=self.request.user)
+        return self.customers()
 
     def get_table_pagination(self, table):
         return {"per_page": settings.CUSTOMER_LIST_PAGE_SIZE}
 
 
-class CustomerExportView(RoleRequiredMixin, View):
+class CustomerExportView(RoleRequiredMixin, PublishedFiguresMixin, View):
     """The customer list, filtered and sorted as on screen, as CSV or XLSX."""
 
     permission_required = "crm.export_customer"
@@ -42,16 +66,20 @@ class CustomerExportView(RoleRequiredMixin, View):
     def get(self, request, fmt):
         if fmt not in {"csv", "xlsx"}:
             raise Http404(_("Unknown export format."))
+        filterset_class, table_class = self.list_parts()
         queryset = filtered_sorted(
-            request,
-            filterset_class=CustomerFilter,
-            table_class=CustomerTable,
-            queryset=selectors.customer_list(user=request.user),
+            request, filterset_class=filterset_class, table_class=table_class, queryset=self.customers()
         )
         if queryset is None:
             messages.error(request, _("The filters are not valid; nothing was exported."))
             return redirect("crm:customer_list")
-        return export_response(fmt, CUSTOMER_EXPORT_HEADERS, customer_export_rows(queryset), name="customers")
+        with_figures = self.published_run_id() is not None
+        return export_response(
+            fmt,
+            customer_export_headers(with_figures=with_figures),
+            customer_export_rows(queryset, with_figures=with_figures),
+            name="customers",
+        )
 
 
 class CustomerContextMixin:
@@ -81,6 +109,7 @@ class CustomerContextMixin:
             context["complaints"] = customer.complaints.select_related("assignee")[:DETAIL_ROWS]
             context["complaint_count"] = customer.complaints.count()
         if money:
+            context.update(selectors.customer_value(customer=customer))
             context["invoices"] = customer.invoices.all()[:DETAIL_ROWS]
             monthly = selectors.customer_monthly_revenue(customer=customer)
             context["revenue_chart"] = charts.monthly_revenue_figure(monthly, currency=settings.CURRENCY)

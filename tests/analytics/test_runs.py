@@ -153,3 +153,36 @@ def test_recompute_command_prints_a_summary(book, capsys):
     out = capsys.readouterr().out
     assert "published: as of 2026-06-30, window 2025-07-01 to 2026-06-30" in out
     assert "customers with orders 3 of 4" in out
+
+
+def test_report_and_export_commands(book, tmp_path, capsys):
+    import csv
+    import json
+
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No analysis run has been published yet"):
+        call_command("analytics_report", "--json")
+    run = compute()
+    capsys.readouterr()
+    call_command("analytics_report", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["as_of"] == "2026-06-30"
+    assert report["customers_with_orders"] == 3
+    assert (report["revenue"], report["profit"]) == ("6000.00", "2370.00")  # 6000 - 3600 - 30
+    assert report["median_profit"] == "790.00"  # profits 390, 790, 1190
+    assert report["top1_share_pct"] == 50.0 and report["top5_share_pct"] == 100.0
+    assert report["hhi"] == pytest.approx(3888.8889)  # (1/6)^2 + (2/6)^2 + (3/6)^2 = 14/36
+    assert report["concentration_alert"] is True
+    assert report["tiers"] == {"A": 1, "B": 1, "C": 1, "D": 0, "P": 1}
+    assert set(report) >= {"top20_revenue_share_pct", "top20_profit_share_pct", "whale_peak_pct"}
+
+    path = tmp_path / "analytics.csv"
+    call_command("export_analytics", str(path))
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert list(rows[0]) == ["code", "name", "revenue", "gross_margin", "cost_to_serve", "profit", "orders",
+                             "score", "rank", "tier", "quadrant", "action", "protected"]  # fmt: skip
+    assert [r["code"] for r in rows] == ["K0", "K1", "K2", "K3"]
+    assert rows[2]["revenue"] == "3000.00" and rows[2]["profit"] == "1190.00" and rows[2]["tier"] == "A"
+    assert rows[3]["tier"] == "P" and rows[3]["action"] == "" and rows[3]["revenue"] == "0.00"
+    assert run.results.count() == 4
