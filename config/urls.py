@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("customers/", include("crm.urls")),
     path("complaints/", include("complaints.urls")),
+    path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -160,7 +160,8 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
             CustomerResult.objects.bulk_create([_result_row(run.pk, c) for c in customers[start : start + batch]])
             if fail_after_rows is not None and start + batch >= fail_after_rows:
                 raise WorkerKilled("simulated kill while writing results")
-            _progress(run, 55 + int(30 * (start + batch) / max(1, len(customers))), "writing results")
+            written = min(start + batch, len(customers))
+            _progress(run, 55 + 30 * written // max(1, len(customers)), "writing results")
         lap("results")
         _progress(run, 88, "company figures")
         previous = published_run()
