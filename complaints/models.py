@@ -163,9 +163,13 @@ class Complaint(models.Model):
         verbose_name_plural = _("complaints")
         permissions = [("work_complaint", _("Can log and work complaints"))]
         indexes = [
-            models.Index(fields=["state", "received_at"], name="complaint_state_received_idx"),
-            models.Index(fields=["assignee", "state", "received_at"], name="complaint_assignee_state_idx"),
-            models.Index(fields=["state", "resolution_due_at"], name="complaint_state_due_idx"),
+            # The queue's tabs: open ones newest first (all, mine, unassigned), by due time (breaching).
+            models.Index(fields=["-received_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_received_idx"),
+            models.Index(
+                fields=["assignee", "-received_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_mine_idx"
+            ),
+            models.Index(fields=["resolution_due_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_due_idx"),
+            models.Index(fields=["-received_at"], name="complaint_received_idx"),
             models.Index(fields=["customer", "received_at"], name="complaint_customer_idx"),
             models.Index(fields=["problem", "received_at"], name="complaint_problem_idx"),
         ]

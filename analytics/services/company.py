@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
-from crm.models import Customer
+from crm.models import Customer, Order
 
 from ..models import CustomerMonth, Tier
 from ..totals import month_start
@@ -27,7 +27,17 @@ def pct(part, whole) -> Decimal | None:
 
 
 def money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+    """Stored exact, with at least two places (DESIGN: money is rounded half-up to 0.01 only when
+    shown; see `shown_money`). 6000 -> "6000.00", 100.005 -> "100.005"."""
+    if value is None:
+        return None
+    exact = Decimal(value).normalize()
+    return str(exact.quantize(Decimal("0.01")) if exact.as_tuple().exponent > -2 else exact)
+
+
+def shown_money(value: str | None) -> str | None:
+    """A stored money figure as people see it: rounded half-up to 0.01."""
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def by_revenue(population: list[CustomerFigures]) -> list[CustomerFigures]:
@@ -108,13 +118,19 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
         .order_by()
         .values_list("month", "total")
     )
+    last_first, last_day = months[-1]
+    if last_day < next_month(last_first) - datetime.timedelta(days=1):  # as_of mid-month: only the days up to it
+        revenue[last_first] = Order.objects.filter(
+            ordered_on__gte=last_first, ordered_on__lte=last_day, status__in=Order.COUNTED_STATUSES
+        ).aggregate(total=Sum("revenue"))["total"] or Decimal("0")
     arpu = []
     for first, last in months:
         active = active_on(last, first_orders, churned_days)
         total = revenue.get(first, Decimal("0"))
         arpu.append(
             {"month": first.strftime("%Y-%m"), "revenue": money(total), "active": active,
-             "arpu": money(EXACT.divide(total, Decimal(active))) if active else None}  # fmt: skip
+             # A quotient has no exact decimal form: stored as shown, half-up to the cent.
+             "arpu": shown_money(EXACT.divide(total, Decimal(active))) if active else None}  # fmt: skip
         )
 
     def churn_rate(start: datetime.date, end: datetime.date) -> dict:

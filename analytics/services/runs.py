@@ -37,9 +37,10 @@ def current_settings() -> dict:
     }
 
 
-def published_run() -> AnalysisRun | None:
-    """The run pages show: the latest one that completed."""
-    return AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id").first()
+def published_run(*, with_company: bool = False) -> AnalysisRun | None:
+    """The run pages show: the latest one that completed. Its company figures (large) only on request."""
+    runs = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")
+    return (runs if with_company else runs.defer("company", "timings")).first()
 
 
 def active_run() -> AnalysisRun | None:

@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from analytics.services.company import shown_money
 from analytics.services.runs import published_run
 
 # The keys DESIGN section 7 promises, in this order, then the rest of the company figures.
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON object (money as strings)")
 
     def handle(self, *args, **options):
-        run = published_run()
+        run = published_run(with_company=True)
         if run is None:
             raise CommandError("No analysis run has been published yet: run `python manage.py recompute` first.")
         company = run.company
@@ -23,9 +24,9 @@ class Command(BaseCommand):
             "run": run.pk,
             "as_of": run.as_of.isoformat(),
             "customers_with_orders": company["customers_with_orders"],
-            "revenue": company["revenue"],
-            "profit": company["profit"],
-            "median_profit": company["median_profit"],
+            "revenue": shown_money(company["revenue"]),
+            "profit": shown_money(company["profit"]),
+            "median_profit": shown_money(company["median_profit"]),
             **{key: _number(company[key]) for key in NUMBER_KEYS},
             "whale_peak_pct": _number(company["whale"]["peak_pct"]),
             "concentration_alert": company["concentration_alert"],

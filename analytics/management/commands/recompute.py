@@ -3,6 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.models import AnalysisRun
+from analytics.services.company import shown_money
 from analytics.services.runs import run_compute, run_request
 
 
@@ -26,7 +27,8 @@ class Command(BaseCommand):
             f"Run #{run.pk} published: as of {run.as_of}, window {run.window_start} to {run.window_end}, "
             f"{run.timings.get('total', 0):.2f} s\n"
             f"  customers with orders {company['customers_with_orders']:,} of {company['customers']:,}\n"
-            f"  revenue {company['revenue']}  profit {company['profit']}  median profit {company['median_profit']}\n"
+            f"  revenue {shown_money(company['revenue'])}  profit {shown_money(company['profit'])}  "
+            f"median profit {shown_money(company['median_profit'])}\n"
             f"  tiers " + "  ".join(f"{tier} {count:,}" for tier, count in company["tiers"].items()) + "\n"
             f"  top-1 share {company['top1_share_pct']}%  HHI {company['hhi']}  "
             f"alert {'yes' if company['concentration_alert'] else 'no'}"
