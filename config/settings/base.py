@@ -140,6 +140,8 @@ COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)
 ANALYSIS_RUN_STALE_SECONDS = env.int("ANALYSIS_RUN_STALE_SECONDS", default=600)
 ANALYSIS_RESULT_BATCH = 5000
 ANALYSIS_RUNS_KEPT = env.int("ANALYSIS_RUNS_KEPT", default=12)
+# seed_demo logs about one complaint per five ordering customers, at most this many.
+DEMO_COMPLAINTS_MAX = 2000
 # "Breaching soon" on the service queue: due within this many hours.
 COMPLAINT_BREACH_WARNING_HOURS = 4
 

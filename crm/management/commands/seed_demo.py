@@ -1,0 +1,41 @@
+import datetime
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from crm.models import Customer
+from crm.seed import DemoSeeder, new_password
+
+
+class Command(BaseCommand):
+    help = "Loads a deterministic, realistic demo data set and the demo users (sales, service, executive, admin)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=2000, help="how many customers (default 2000)")
+        parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
+        parser.add_argument("--password", help="password of every demo user (default: generated and printed)")
+        parser.add_argument("--end", type=datetime.date.fromisoformat, help="last day of the history, YYYY-MM-DD (default: today)")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when customers already exist")
+
+    def handle(self, *args, customers, seed, password, end, if_empty, **options):
+        if customers < 1:
+            raise CommandError("--customers must be at least 1.")
+        if Customer.objects.exists():
+            if if_empty:
+                self.stdout.write("The database already has customers; demo data not loaded.")
+                return
+            raise CommandError("The database already has customers. Use an empty database (or --if-empty to skip).")
+        password = password or new_password()
+        started = time.perf_counter()
+        seeder = DemoSeeder(customers=customers, seed=seed, end=end or timezone.localdate(), log=self.stdout.write)
+        logins = seeder.run(password)
+        lines = [f"Demo data loaded in {time.perf_counter() - started:.1f} s. Log in at http://127.0.0.1:8000 as:"]
+        lines += [f"  {username:<10} {password}   ({role})" for username, role in logins]
+        text = "\n".join(lines) + "\n"
+        path = settings.BASE_DIR / ".demo-logins"
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        self.stdout.write(text)

@@ -1,0 +1,333 @@
+"""The demo data set of `seed_demo`: deterministic, realistic, and fast enough for 100,000 customers.
+
+Same seed, size and end date give the same data. Revenue is Pareto-shaped (a few customers
+bring most of it), a handful of big customers lose money through high service cost, some
+customers churned (with a reason), some are prospects without orders. Big tables are written
+with COPY on PostgreSQL and executemany elsewhere, all in one transaction.
+"""
+import datetime
+import random
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
+from .roles import Role
+
+REGIONS = ["华东 East China", "华北 North China", "华南 South China", "华中 Central China", "西南 Southwest",
+           "西北 Northwest", "东北 Northeast", "海外 Overseas"]  # fmt: skip
+REGION_WEIGHTS = [30, 20, 22, 10, 7, 4, 4, 3]
+INDUSTRIES = ["零售 Retail", "制造 Manufacturing", "物流 Logistics", "餐饮 Catering", "医疗 Healthcare",
+              "建筑 Construction", "电子 Electronics", "教育 Education"]  # fmt: skip
+CITIES = ["上海", "北京", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安", "天津", "重庆", "青岛", "厦门", "宁波", "长沙"]
+WORDS = ["华强", "明辉", "远航", "鑫达", "恒通", "宏图", "金源", "嘉禾", "瑞丰", "天成", "永盛", "新世纪", "博远", "众诚",
+         "海纳", "东方", "聚力", "中联", "汇丰", "锦程", "安泰", "盛世", "星辰", "卓越"]  # fmt: skip
+SUFFIXES = ["有限公司", "贸易有限公司", "科技有限公司", "实业有限公司", "商贸有限公司", "电子有限公司", "物流有限公司"]
+EN_FIRST = ["Harbor", "Apex", "Summit", "Blue River", "Golden Gate", "Northstar", "Evergreen", "Pioneer", "Silverline",
+            "Redwood", "Crescent", "Atlas", "Meridian", "Orchid", "Lotus", "Pacific"]  # fmt: skip
+EN_SECOND = ["Logistics", "Trading", "Foods", "Electronics", "Retail", "Industries", "Supplies", "Holdings", "Medical"]
+EN_SUFFIXES = ["Ltd", "Co., Ltd", "Inc.", "Group", "Pte Ltd"]
+SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡", "林"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "军", "杰", "涛", "明", "超", "霞", "平"]
+TITLES = ["采购经理", "总经理", "财务主管", "Purchasing Manager", "Operations Director", "仓库主管"]
+SUMMARIES = ["季度拜访，讨论下季度订单。", "电话跟进报价。", "Discussed the new price list.", "邮件确认交货时间。",
+             "Meeting on annual contract renewal.", "客户反馈包装问题，已记录。", "Demo of the new product line."]  # fmt: skip
+SURVEY_COMMENTS = ["", "", "交货及时，服务好。", "Good service overall.", "价格偏高。", "希望加快发货速度。", "Very satisfied."]
+STRATEGIC_NOTES = ["行业标杆客户，有示范效应", "Entry point into the healthcare sector", "新区域的第一个客户"]
+
+ORDERS_PER_CUSTOMER = 60  # per customer with a full 24-month history; about 50 on average overall
+HISTORY_MONTHS = 24
+
+
+def money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return datetime.date(year, month + 1, min(day.day, 28))
+
+
+class RowWriter:
+    """Writes rows (tuples of str/None/int) into a table: COPY on PostgreSQL, executemany elsewhere."""
+
+    def __init__(self, model, columns: tuple[str, ...]):
+        self.table = model._meta.db_table
+        self.columns = columns
+
+    def write(self, rows: Iterable[tuple]) -> int:
+        count = 0
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                raw = cursor.connection.cursor()
+                with raw.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+            return count
+        sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({', '.join(['%s'] * len(self.columns))})"
+        chunk = []
+        with connection.cursor() as cursor:
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) == 5000:
+                    cursor.executemany(sql, chunk)
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+        return count
+
+
+class DemoSeeder:
+    def __init__(self, *, customers: int, seed: int, end: datetime.date, log: Callable[[str], None] = print):
+        self.size = customers
+        self.rng = random.Random(seed)
+        self.end = end
+        self.start = add_months(end.replace(day=1), -HISTORY_MONTHS)
+        self.log = log
+        self.started = timezone.now()
+
+    def say(self, text: str) -> None:
+        elapsed = (timezone.now() - self.started).total_seconds()
+        self.log(f"[{elapsed:6.1f} s] {text}")
+
+    # -- users ------------------------------------------------------------------------------
+    def users(self, password: str) -> list[tuple[str, str]]:
+        User = get_user_model()
+        hashed = make_password(password)  # one hash for all: hashing is slow on purpose
+        roles = [("sales", Role.SALES)] + [(f"sales{i}", Role.SALES) for i in range(2, 6)] + [
+            ("service", Role.SERVICE), ("service2", Role.SERVICE), ("executive", Role.EXECUTIVE), ("admin", None)]  # fmt: skip
+        logins = []
+        for username, role in roles:
+            user, _created = User.objects.get_or_create(username=username)
+            user.password = hashed
+            user.is_staff = user.is_superuser = role is None
+            user.save()
+            if role is not None:
+                user.groups.set([Group.objects.get(name=role.value)])
+            logins.append((username, role.value if role else "Admin"))
+        self.sales = list(User.objects.filter(username__startswith="sales").order_by("username"))
+        self.service = list(User.objects.filter(username__startswith="service").order_by("username"))
+        return logins
+
+    # -- customers --------------------------------------------------------------------------
+    def company_name(self) -> tuple[str, str]:
+        rng = self.rng
+        if rng.random() < 0.04:
+            return "individual", rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+        if rng.random() < 0.7:
+            return "company", rng.choice(CITIES) + rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(SUFFIXES)
+        return "company", f"{rng.choice(EN_FIRST)} {rng.choice(EN_SECOND)} {rng.choice(EN_SUFFIXES)}"
+
+    def customers(self) -> None:
+        rng = self.rng
+        regions = [Region.objects.get_or_create(name=name)[0] for name in REGIONS]
+        industries = [Industry.objects.get_or_create(name=name)[0] for name in INDUSTRIES]
+        owners = self.sales
+        owner_weights = [20] + [80 / max(1, len(owners) - 1)] * (len(owners) - 1)
+        self.plans = []  # per customer: what its orders will look like
+        batch = []
+        for index in range(1, self.size + 1):
+            kind, name = self.company_name()
+            roll = rng.random()
+            status = Customer.Status.PROSPECT if roll < 0.05 else Customer.Status.CHURNED if roll < 0.13 else Customer.Status.ACTIVE
+            since = self.end - datetime.timedelta(days=rng.randint(30, 365 * 8))
+            churned_on = churn_reason = None
+            if status == Customer.Status.CHURNED:
+                since = min(since, self.end - datetime.timedelta(days=400))
+                earliest = max(since + datetime.timedelta(days=180), self.start + datetime.timedelta(days=30))
+                churned_on = earliest + datetime.timedelta(days=rng.randint(0, max(0, (self.end - earliest).days - 20)))
+                churn_reason = rng.choices(Customer.ChurnReason.values, [30, 15, 15, 12, 18, 6, 4])[0]
+            weight = min(rng.paretovariate(1.16), 400.0)  # revenue weight: the Pareto tail
+            # Some big customers cost more to serve than they earn; so do some small, fussy ones.
+            loses_money = (weight > 8 and rng.random() < 0.15) or rng.random() < 0.07
+            strategic = rng.random() < 0.03
+            batch.append(Customer(
+                code=f"C{index:06d}", name=name, kind=kind,
+                industry=rng.choice(industries), region=rng.choices(regions, REGION_WEIGHTS)[0],
+                owner=rng.choices(owners, owner_weights)[0] if rng.random() < 0.93 else None,
+                status=status, since=since if status != Customer.Status.PROSPECT or rng.random() < 0.5 else None,
+                churned_on=churned_on, churn_reason=churn_reason or "",
+                credit_terms=Customer.CreditTerms.CREDIT if weight > 1.5 else rng.choice(Customer.CreditTerms.values),
+                credit_limit=f"{int(weight * 20000) // 1000 * 1000}.00", strategic=strategic,
+                strategic_note=rng.choice(STRATEGIC_NOTES) if strategic else "",
+                growth_potential=rng.choices([1, 2, 3, 4, 5], [10, 20, 40, 20, 10])[0],
+                value_orientation=rng.choice(Customer.ValueOrientation.values + [""]),
+                email=f"contact{index}@example.com" if kind == "company" else "",
+                phone=f"+86 1{rng.randint(30, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+            ))  # fmt: skip
+            self.plans.append((status, since, churned_on, weight, loses_money))
+            if len(batch) == 5000:
+                self._save_customers(batch)
+                batch = []
+        if batch:
+            self._save_customers(batch)
+        self.ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+        self.owner_of = dict(Customer.objects.filter(pk__in=self.ids).values_list("pk", "owner_id"))
+        # About 5% were referred by an earlier customer.
+        referred = [(pk, self.ids[rng.randrange(0, i)]) for i, pk in enumerate(self.ids) if i > 10 and rng.random() < 0.05]
+        for pk, referrer in referred:
+            Customer.objects.filter(pk=pk).update(referred_by_id=referrer)
+        self.say(f"{self.size:,} customers")
+
+    def _save_customers(self, batch):
+        Customer.objects.bulk_create(batch, batch_size=5000)
+
+    # -- contacts, orders, invoices, interactions, surveys -----------------------------------
+    def contacts(self) -> None:
+        rng = self.rng
+
+        def rows():
+            for pk in self.ids:
+                for n in range(rng.choice([1, 1, 2, 3])):
+                    yield (pk, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), rng.choice(TITLES),
+                           f"p{pk}.{n}@example.com", f"+86 13{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                           n == 0)  # fmt: skip
+
+        count = RowWriter(Contact, ("customer_id", "name", "title", "email", "phone", "decision_maker")).write(rows())
+        self.say(f"{count:,} contacts")
+
+    def orders_and_invoices(self) -> None:
+        rng = self.rng
+        mean_weight = sum(plan[3] for plan in self.plans) / max(1, len(self.plans))
+        invoices = []
+        self.activity = {}  # pk -> (first order day, last order day, revenue cents)
+        number = [0]
+
+        def orders():
+            for pk, (status, since, churned_on, weight, loses_money) in zip(self.ids, self.plans):
+                if status == Customer.Status.PROSPECT:
+                    continue
+                first = max(self.start, since or self.start)
+                last = min(self.end, churned_on or self.end)
+                if last <= first:
+                    continue
+                span = (last - first).days
+                share = span / (self.end - self.start).days
+                count = max(1, int(ORDERS_PER_CUSTOMER * share * (0.4 + (weight / mean_weight) ** 0.5) / 1.15))
+                avg_cents = int(150_000 * (weight / mean_weight) ** 0.9 * rng.uniform(0.6, 1.4))
+                cost_ratio = rng.uniform(0.62, 0.82)
+                service_ratio = rng.uniform(0.3, 0.45) if loses_money else rng.uniform(0.01, 0.05)
+                per_month = defaultdict(int)
+                revenue_total = 0
+                first_day = last_day = None
+                for _ in range(count):
+                    day = first + datetime.timedelta(days=rng.randint(0, span))
+                    revenue = max(100, int(avg_cents * rng.lognormvariate(0, 0.5)))
+                    roll = rng.random()
+                    state = "cancelled" if roll < 0.02 else "returned" if roll < 0.03 else (
+                        "open" if (self.end - day).days < 10 and rng.random() < 0.6 else "delivered")
+                    promised = day + datetime.timedelta(days=rng.randint(3, 14))
+                    delivered = None
+                    if state in ("delivered", "returned"):
+                        delivered = promised - datetime.timedelta(days=rng.randint(0, 3)) if rng.random() < 0.9 else promised + datetime.timedelta(days=rng.randint(1, 10))
+                    number[0] += 1
+                    if state in ("open", "delivered"):
+                        per_month[day.replace(day=1)] += revenue
+                        revenue_total += revenue
+                        first_day = day if first_day is None or day < first_day else first_day
+                        last_day = day if last_day is None or day > last_day else last_day
+                    yield (f"SO{number[0]:09d}", pk, day.isoformat(), money(revenue), money(int(revenue * cost_ratio)),
+                           money(int(revenue * service_ratio)), rng.randint(1, 200), promised.isoformat(),
+                           delivered.isoformat() if delivered else None, rng.random() < 0.02, state)  # fmt: skip
+                self.activity[pk] = (first_day, last_day, revenue_total)
+                invoices.append((pk, sorted(per_month.items())))
+
+        columns = ("number", "customer_id", "ordered_on", "revenue", "cost", "service_cost", "quantity", "promised_on",
+                   "delivered_on", "entry_error", "status")  # fmt: skip
+        count = RowWriter(Order, columns).write(orders())
+        self.say(f"{count:,} orders")
+
+        def invoice_rows():
+            serial = 0
+            for pk, months in invoices:
+                for month, cents in months:
+                    serial += 1
+                    issued = min(add_months(month, 1) - datetime.timedelta(days=1), self.end)
+                    due = issued + datetime.timedelta(days=30)
+                    roll = rng.random()
+                    if roll < 0.8:
+                        paid = due - datetime.timedelta(days=rng.randint(0, 20))
+                    elif roll < 0.95:
+                        paid = due + datetime.timedelta(days=rng.randint(1, 60))
+                    else:
+                        paid = None
+                    if paid is not None and paid > self.end:
+                        paid = None
+                    yield (f"INV{serial:09d}", pk, issued.isoformat(), due.isoformat(), money(cents),
+                           paid.isoformat() if paid else None)  # fmt: skip
+
+        count = RowWriter(Invoice, ("number", "customer_id", "issued_on", "due_on", "amount", "paid_on")).write(invoice_rows())
+        self.say(f"{count:,} invoices")
+
+    def interactions_and_surveys(self) -> None:
+        rng = self.rng
+        top = sorted(self.activity, key=lambda pk: -self.activity[pk][2])[: max(1, len(self.activity) // 5)]
+        neglected = {pk for pk in top if rng.random() < 0.3}
+
+        def interactions():
+            for pk, (first_day, last_day, _revenue) in self.activity.items():
+                if first_day is None:
+                    continue
+                latest = self.end - datetime.timedelta(days=70) if pk in neglected else self.end
+                for _ in range(rng.randint(1, 6)):
+                    day = first_day + datetime.timedelta(days=rng.randint(0, max(0, (latest - first_day).days)))
+                    follow_up = day + datetime.timedelta(days=rng.randint(7, 30)) if rng.random() < 0.3 else None
+                    yield (pk, rng.choice(("visit", "call", "email", "meeting")), day.isoformat(), self.owner_of.get(pk),
+                           rng.choice(SUMMARIES), follow_up.isoformat() if follow_up else None, self.started)  # fmt: skip
+
+        columns = ("customer_id", "kind", "occurred_on", "by_id", "summary", "next_follow_up", "created_at")
+        count = RowWriter(Interaction, columns).write(interactions())
+        self.say(f"{count:,} interactions")
+
+        def surveys():
+            for pk, (first_day, last_day, _revenue) in self.activity.items():
+                if first_day is None or rng.random() > 0.6:
+                    continue
+                for year in range(2):
+                    day = self.end - datetime.timedelta(days=rng.randint(0, 364) + 365 * year)
+                    if first_day <= day <= last_day + datetime.timedelta(days=30):
+                        yield (pk, day.isoformat(), rng.choices([1, 2, 3, 4, 5], [4, 8, 18, 40, 30])[0],
+                               rng.choice(SURVEY_COMMENTS))  # fmt: skip
+
+        count = RowWriter(Survey, ("customer_id", "answered_on", "score", "comment")).write(surveys())
+        self.say(f"{count:,} surveys")
+
+    def complaints(self) -> None:
+        from complaints.demo import seed_complaints
+
+        ordered = [pk for pk, (first_day, _l, _r) in self.activity.items() if first_day is not None]
+        count = min(len(ordered) // 5, settings.DEMO_COMPLAINTS_MAX)
+        made = seed_complaints(rng=self.rng, customer_ids=ordered, reps=self.service, end=self.end, count=count,
+                               log=self.say)  # fmt: skip
+        self.say(f"{made:,} complaints")
+
+    def run(self, password: str) -> list[tuple[str, str]]:
+        from analytics.totals import monthly_totals_rebuild
+
+        with transaction.atomic():
+            logins = self.users(password)
+            self.customers()
+            self.contacts()
+            self.orders_and_invoices()
+            self.interactions_and_surveys()
+            monthly_totals_rebuild()
+            self.say("monthly totals")
+            self.complaints()
+        return logins
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(9)
