@@ -26,11 +26,20 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["q", "owner", "region", "industry", "status"]
 
     def search(self, queryset, name, value):
-        """Code or name contains the text (Chinese included; case-insensitive for Latin letters)."""
+        """Code or name contains the text (Chinese included; case-insensitive for Latin letters).
+
+        Text without cased letters (Chinese, digits) is matched as it is: the same result without
+        upper-casing every row, so PostgreSQL's trigram index on the plain column serves it.
+        """
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+        if value.upper() != value.lower():
+            return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+        condition = Q(name__contains=value)
+        if value.isascii():  # codes are ASCII
+            condition |= Q(code__contains=value)
+        return queryset.filter(condition)
 
 
 class CustomerValueFilter(CustomerFilter):
