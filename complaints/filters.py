@@ -1,6 +1,7 @@
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from crm.filters import contains_text
 
 from .models import Category, Complaint, Severity, State
 
@@ -21,5 +22,5 @@ class ComplaintFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(number__icontains=value) | Q(customer__code__icontains=value) | Q(customer__name__icontains=value)
+            contains_text(value, text_fields=["customer__name"], code_fields=["number", "customer__code"])
         )

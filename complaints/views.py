@@ -59,7 +59,7 @@ class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SingleTableMixin, Filter
     table_class = ComplaintTable
     filterset_class = ComplaintFilter
     template_name = "complaints/queue.html"
-    table_pagination = {"per_page": 50}
+    table_pagination = {"per_page": 25}
 
     def get_queryset(self):
         return self.queue()

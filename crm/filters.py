@@ -8,6 +8,22 @@ from .models import Customer, Industry, Region
 from .selectors import sales_reps
 
 
+def contains_text(value: str, *, text_fields: list[str], code_fields: list[str]) -> Q:
+    """Any of the fields contains `value`; case-insensitive for Latin letters.
+
+    Text without cased letters (Chinese, digits) is matched as it is: the same result without
+    upper-casing every row, so PostgreSQL's trigram indexes on the plain columns serve it. Codes
+    are ASCII, so they are not searched for non-ASCII text.
+    """
+    cased = value.upper() != value.lower()
+    lookup = "icontains" if cased else "contains"
+    fields = text_fields + (code_fields if value.isascii() else [])
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__{lookup}": value})
+    return condition
+
+
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     owner = django_filters.ModelChoiceFilter(queryset=sales_reps(), label=_("Owner"), empty_label=_("All owners"))
@@ -26,20 +42,11 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["q", "owner", "region", "industry", "status"]
 
     def search(self, queryset, name, value):
-        """Code or name contains the text (Chinese included; case-insensitive for Latin letters).
-
-        Text without cased letters (Chinese, digits) is matched as it is: the same result without
-        upper-casing every row, so PostgreSQL's trigram index on the plain column serves it.
-        """
+        """Code or name contains the text (Chinese included; case-insensitive for Latin letters)."""
         value = value.strip()
         if not value:
             return queryset
-        if value.upper() != value.lower():
-            return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
-        condition = Q(name__contains=value)
-        if value.isascii():  # codes are ASCII
-            condition |= Q(code__contains=value)
-        return queryset.filter(condition)
+        return queryset.filter(contains_text(value, text_fields=["name"], code_fields=["code"]))
 
 
 class CustomerValueFilter(CustomerFilter):
