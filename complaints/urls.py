@@ -19,4 +19,5 @@ urlpatterns = [
     path("problems/<int:pk>/", views.ProblemDetailView.as_view(), name="problem_detail"),
     path("problems/<int:pk>/edit/", views.ProblemEditView.as_view(), name="problem_edit"),
     path("sla/", views.SlaTargetView.as_view(), name="sla_targets"),
+    path("kpis/", views.ComplaintKpiView.as_view(), name="kpis"),
 ]

@@ -1,9 +1,12 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
@@ -315,3 +318,26 @@ class SlaTargetView(RoleRequiredMixin, TemplateView):
         services.sla_targets_update(forms=formset.forms, by=request.user)
         messages.success(request, _("SLA targets saved. They apply to complaints logged from now on."))
         return redirect("complaints:sla_targets")
+
+
+class ComplaintKpiView(RoleRequiredMixin, TemplateView):
+    """The service KPIs for a period (default: the last 30 days), computed by the database."""
+
+    permission_required = "complaints.view_complaint"
+    template_name = "complaints/kpis.html"
+    PERIODS = (7, 30, 90, 365)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            days = int(self.request.GET.get("days", 30))
+        except ValueError:
+            days = 30
+        days = days if days in self.PERIODS else 30
+        now = timezone.now()
+        context.update(
+            kpis=selectors.complaint_kpis(start=now - datetime.timedelta(days=days), end=now, now=now),
+            days=days,
+            periods=self.PERIODS,
+        )
+        return context

@@ -259,3 +259,33 @@ class TestQueue:
         body = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
         assert len(body) == 2
         assert body[1].endswith(",'=cmd|' /C calc'!A0")
+
+
+class TestKpiPage:
+    def test_shows_the_selector_figures_to_every_complaint_role(self, client, sales_user, service_user, customer):
+        make_complaint(customer=customer)
+        for user in (sales_user, service_user):
+            client.force_login(user)
+            response = client.get(reverse("complaints:kpis"), {"days": 7})
+            assert response.status_code == 200
+            assert response.context["kpis"]["complaints"] == 1
+            assert response.context["kpis"]["backlog_by_age"]["d0_1"] == 1
+
+    def test_unknown_period_falls_back_to_30_days(self, client, service_user):
+        client.force_login(service_user)
+        assert client.get(reverse("complaints:kpis"), {"days": "abc"}).context["days"] == 30
+        assert client.get(reverse("complaints:kpis"), {"days": 12}).context["days"] == 30
+
+    def test_anonymous_and_roleless_users_are_refused(self, client, make_user):
+        assert client.get(reverse("complaints:kpis")).status_code == 302
+        client.force_login(make_user(None, username="nobody"))
+        assert client.get(reverse("complaints:kpis")).status_code == 403
+
+
+def test_admin_cannot_edit_the_state(client, admin_user_, customer):
+    complaint = make_complaint(customer=customer)
+    client.force_login(admin_user_)
+    page = client.get(reverse("admin:complaints_complaint_change", args=[complaint.pk]))
+    assert page.status_code == 200
+    assert 'name="state"' not in page.content.decode()
+    assert client.get(reverse("admin:complaints_complaint_add")).status_code == 403
