@@ -9,7 +9,6 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 run: setup migrate
 	$(PY) manage.py seed_demo --if-empty
-	@cat .demo-logins 2>/dev/null || true
 	@echo "Serving http://127.0.0.1:8000  (Ctrl-C to stop)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -26,6 +26,9 @@ class Command(BaseCommand):
         if Customer.objects.exists():
             if if_empty:
                 self.stdout.write("The database already has customers; demo data not loaded.")
+                logins = settings.BASE_DIR / ".demo-logins"
+                if logins.exists():
+                    self.stdout.write(logins.read_text(encoding="utf-8"))
                 return
             raise CommandError("The database already has customers. Use an empty database (or --if-empty to skip).")
         password = password or new_password()
