@@ -114,3 +114,11 @@ def test_if_empty_leaves_an_existing_database_alone(seeded, capsys):
     assert fingerprint() == before
     with pytest.raises(CommandError, match="The database already has customers"):
         call_command("seed_demo", customers=10)
+
+
+def test_the_demo_opens_with_a_published_analysis_run(seeded):
+    from analytics.services.runs import published_run
+
+    run = published_run(with_company=True)
+    assert run is not None and run.results.count() == Customer.objects.count()
+    assert run.company["tiers"]["D"] > 0  # loss-making customers show up as drains

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         seeder = DemoSeeder(customers=customers, seed=seed, end=end or timezone.localdate(), log=self.stdout.write)
         logins = seeder.run(password)
+        self.first_analysis_run()
         lines = [f"Demo data loaded in {time.perf_counter() - started:.1f} s. Log in at http://127.0.0.1:8000 as:"]
         lines += [f"  {username:<10} {password}   ({role})" for username, role in logins]
         text = "\n".join(lines) + "\n"
@@ -42,3 +43,13 @@ class Command(BaseCommand):
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
             handle.write(text)
         self.stdout.write(text)
+
+    def first_analysis_run(self):
+        """So the demo opens with profit, tiers and actions already published."""
+        from analytics.models import AnalysisRun
+        from analytics.services.runs import run_compute, run_request
+
+        run, created = run_request(trigger=AnalysisRun.Trigger.COMMAND, enqueue=False)
+        if created:
+            run_compute(run_id=run.pk)
+            self.stdout.write(f"First analysis run #{run.pk} published (as of {run.as_of}).")
