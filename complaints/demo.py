@@ -81,7 +81,8 @@ def seed_complaints(*, rng: random.Random, customer_ids: list[int], reps: list, 
                 "severity": rng.choices(list(Severity), [35, 40, 20, 5])[0],
                 "significant": rng.random() < 0.15,
                 "description": rng.choice(DESCRIPTIONS[category]),
-                "assignee": rng.choice(reps) if reps and rng.random() < 0.9 else None,
+                # Only fresh complaints wait for someone to take them.
+                "assignee": None if not reps or (outcome == State.NEW and rng.random() < 0.6) else rng.choice(reps),
             },
         )
         _walk(rng, complaint, outcome, end_at, problems, made, author)
