@@ -128,10 +128,10 @@ def validate_factors(factors) -> None:
 
 class TierRules(VersionedSetting):
     core_pct = models.PositiveSmallIntegerField(
-        _("core (A): top % of non-drain customers"), default=20, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("core (A): top share of non-drain customers, in percent"), default=20, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
     key_pct = models.PositiveSmallIntegerField(
-        _("core + key (A+B): top % of non-drain customers"), default=50,
+        _("core + key (A+B): top share of non-drain customers, in percent"), default=50,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )  # fmt: skip
 

@@ -74,3 +74,25 @@ def test_chinese_interface_renders_and_persists(client):
     page = client.get(reverse("login")).content.decode()
     assert '<html lang="zh-hans">' in page
     assert "登录" in page
+
+
+def test_placeholders_match_and_the_catalogue_compiles(catalogue, tmp_path):
+    import re
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    placeholder = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+    mismatched = [
+        entry.msgid
+        for entry in catalogue
+        for text in ([entry.msgstr] if not entry.msgid_plural else entry.msgstr_plural.values())
+        if sorted(placeholder.findall(entry.msgid)) != sorted(placeholder.findall(text))
+    ]
+    assert mismatched == []
+    with PO_FILE.open("rb") as handle:
+        parsed = read_po(handle)
+    errors = [(message.id, error) for message, error in parsed.check()] if hasattr(parsed, "check") else []
+    assert errors == []
+    with (tmp_path / "django.mo").open("wb") as handle:
+        write_mo(handle, parsed)
