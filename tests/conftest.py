@@ -83,3 +83,13 @@ def admin_user_(make_user):
 @pytest.fixture
 def owned_customer(sales_user):
     return CustomerFactory(owner=sales_user)
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """A request in Chinese leaves zh-hans active in the thread; each test starts in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
