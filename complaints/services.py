@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.services import record_update
+
 from .models import OPEN_STATES, Complaint, ComplaintNote, Problem, Severity, SlaTarget, State
 from .workflow import complaint_transition, record_first_response
 
@@ -133,12 +135,7 @@ def problem_create(*, by, data: dict) -> Problem:
 
 @transaction.atomic
 def problem_update(*, problem: Problem, data: dict, by) -> Problem:
-    for field, value in data.items():
-        setattr(problem, field, value)
-    problem.full_clean()
-    problem._history_user = by
-    problem.save()
-    return problem
+    return record_update(problem, data=data, by=by)
 
 
 @transaction.atomic

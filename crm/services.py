@@ -4,15 +4,20 @@ from django.db import transaction
 from .models import Customer, Interaction
 
 
+def record_update(instance, *, data: dict, by):
+    """Apply `data` (field -> value), validate, save, and let the change history record who did it."""
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    instance._history_user = by
+    instance.save()
+    return instance
+
+
 @transaction.atomic
 def customer_update(*, customer: Customer, data: dict, by) -> Customer:
     """Apply `data` (field -> value) to the customer, validate, save and record who changed it."""
-    for field, value in data.items():
-        setattr(customer, field, value)
-    customer.full_clean()
-    customer._history_user = by
-    customer.save()
-    return customer
+    return record_update(customer, data=data, by=by)
 
 
 @transaction.atomic
