@@ -3,7 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .PHONY: run test setup migrate messages messages-extract seed serve worker bench clean
 
@@ -13,7 +12,7 @@ run: setup migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 setup: $(STAMP) messages
 
