@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate messages messages-extract seed serve worker bench clean
+.PHONY: run test setup migrate messages messages-extract worker bench clean
 
 run: setup migrate
 	$(PY) manage.py seed_demo --if-empty
