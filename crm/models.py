@@ -50,7 +50,7 @@ class Customer(models.Model):
     class ChurnReason(models.TextChoices):
         PRICE = "price", _("Price")
         QUALITY = "quality", _("Product quality")
-        SERVICE = "service", _("Service")
+        SERVICE = "service", _("Service quality")
         DELIVERY = "delivery", _("Delivery")
         COMPETITOR = "competitor", _("Went to a competitor")
         BUSINESS_CLOSED = "business_closed", _("Business closed or moved")
