@@ -149,12 +149,18 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
         quarters.append({"period": f"{q_start.year}-Q{(q_start.month - 1) // 3 + 1}", **churn_rate(q_start, q_end)})
 
     in_window = [(pk, day, reason) for pk, day, reason in churn_rows if window.start <= day <= window.end]
+    # Revenue lost: each churned customer's revenue in the 12 whole months before its churn month,
+    # read in one query (the months of every churned customer since a year before the window).
+    churn_month = {pk: month_start(day) for pk, day, _reason in in_window}
     lost = Decimal("0")
-    for pk, day, _reason in in_window:  # revenue of the 12 whole months before the churn month
-        churn_month = month_start(day)
-        lost += CustomerMonth.objects.filter(
-            customer_id=pk, month__gte=churn_month.replace(year=churn_month.year - 1), month__lt=churn_month
-        ).aggregate(total=Sum("revenue"))["total"] or Decimal("0")
+    rows = CustomerMonth.objects.filter(
+        customer_id__in=Customer.objects.filter(churned_on__gte=window.start, churned_on__lte=window.end).values("pk"),
+        month__gte=month_start(window.start).replace(year=window.start.year - 1),
+    ).values_list("customer_id", "month", "revenue")
+    for pk, month, revenue in rows.iterator(chunk_size=10000):
+        churned = churn_month[pk]
+        if churned.replace(year=churned.year - 1) <= month < churned:
+            lost += revenue
     return {
         "arpu": arpu,
         "churn_by_month": by_month,
