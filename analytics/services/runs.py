@@ -9,6 +9,7 @@
   (killed) is taken over, its partial rows deleted and computed again.
 """
 import datetime
+import json
 import logging
 import time
 import traceback
@@ -110,21 +111,45 @@ def _q(value, places=FOUR):
     return None if value is None else Decimal(value).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def _result_row(run_id: int, c) -> CustomerResult:
-    return CustomerResult(
-        run_id=run_id, customer_id=c.customer_id, revenue=c.revenue, cost_of_goods=c.cost_of_goods,
-        gross_margin=c.gross_margin, cost_to_serve=c.cost_to_serve, profit=c.profit, prior_revenue=c.prior_revenue,
-        orders=c.orders, average_order_value=_q(c.average_order_value), margin_pct=_q(c.margin_pct),
-        on_time_delivery_pct=_q(c.on_time_delivery_pct), error_pct=_q(c.error_pct),
-        on_time_payment_pct=_q(c.on_time_payment_pct), average_days_late=_q(c.average_days_late),
-        overdue_amount=c.overdue_amount, growth_pct=_q(c.growth_pct), complaints=c.complaints,
-        average_survey_score=_q(c.average_survey_score), referrals=c.referrals, tenure_years=c.tenure_years,
-        days_since_last_order=c.days_since_last_order, days_since_last_interaction=c.days_since_last_interaction,
-        percentiles={f: str(_q(c.percentile(f).numerator / Decimal(c.percentile(f).denominator), Decimal("0.000001")))
-                     for f in c.percentiles},
-        score=_q(Decimal(c.score.numerator) / Decimal(c.score.denominator)) if c.score is not None else None,
-        rank=c.rank, tier=c.tier, quadrant=c.quadrant, protection=";".join(c.protection), action=c.action,
+RESULT_COLUMNS = (
+    "run_id", "customer_id", "revenue", "cost_of_goods", "gross_margin", "cost_to_serve", "profit", "prior_revenue",
+    "orders", "average_order_value", "margin_pct", "on_time_delivery_pct", "error_pct", "on_time_payment_pct",
+    "average_days_late", "overdue_amount", "growth_pct", "complaints", "average_survey_score", "referrals",
+    "tenure_years", "days_since_last_order", "days_since_last_interaction", "percentiles", "score", "rank", "tier",
+    "quadrant", "protection", "action",
+)  # fmt: skip
+SIX = Decimal("0.000001")
+
+
+def _result_values(run_id: int, c) -> tuple:
+    """One CustomerResult row as values in RESULT_COLUMNS order (percentiles as a JSON text)."""
+    percentiles = {f: str(_q(Decimal(50 * q) / Decimal(d), SIX)) for f, (q, d) in c.percentiles.items()}
+    return (
+        run_id, c.customer_id, c.revenue, c.cost_of_goods, c.gross_margin, c.cost_to_serve, c.profit, c.prior_revenue,
+        c.orders, _q(c.average_order_value), _q(c.margin_pct), _q(c.on_time_delivery_pct), _q(c.error_pct),
+        _q(c.on_time_payment_pct), _q(c.average_days_late), c.overdue_amount, _q(c.growth_pct), c.complaints,
+        _q(c.average_survey_score), c.referrals, c.tenure_years, c.days_since_last_order,
+        c.days_since_last_interaction, json.dumps(percentiles),
+        _q(Decimal(c.score.numerator) / Decimal(c.score.denominator)) if c.score is not None else None,
+        c.rank, c.tier, c.quadrant, ";".join(c.protection), c.action,
     )  # fmt: skip
+
+
+def _write_results(run_id: int, customers) -> None:
+    """COPY on PostgreSQL (the ORM's INSERT costs seconds per 10,000 rows); bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            columns = ", ".join(RESULT_COLUMNS)
+            with cursor.connection.cursor().copy(f"COPY {CustomerResult._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for c in customers:
+                    copy.write_row(_result_values(run_id, c))
+        return
+    rows = []
+    for c in customers:
+        values = dict(zip(RESULT_COLUMNS, _result_values(run_id, c)))
+        values["percentiles"] = json.loads(values["percentiles"])
+        rows.append(CustomerResult(**values))
+    CustomerResult.objects.bulk_create(rows)
 
 
 def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisRun | None:
@@ -158,7 +183,7 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
         _progress(run, 55, "writing results")
         batch = settings.ANALYSIS_RESULT_BATCH
         for start in range(0, len(customers), batch):
-            CustomerResult.objects.bulk_create([_result_row(run.pk, c) for c in customers[start : start + batch]])
+            _write_results(run.pk, customers[start : start + batch])
             if fail_after_rows is not None and start + batch >= fail_after_rows:
                 raise WorkerKilled("simulated kill while writing results")
             written = min(start + batch, len(customers))
