@@ -2,7 +2,7 @@
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from crm.models import Order
+from crm.models import Customer, Order
 
 from .totals import monthly_totals_rebuild
 
@@ -28,3 +28,15 @@ def order_saved(sender, instance: Order, raw=False, **kwargs):
 @receiver(post_delete, sender=Order)
 def order_deleted(sender, instance: Order, **kwargs):
     monthly_totals_rebuild(customer_ids=[instance.customer_id], months=[instance.ordered_on])
+
+
+@receiver(post_save, sender=Customer)
+def customer_created(sender, instance: Customer, created=False, raw=False, **kwargs):
+    """A new customer joins the published run as a prospect, so lists that join on it show it."""
+    if not created or raw:
+        return
+    from .services.runs import published_run, run_add_prospects
+
+    run = published_run()
+    if run is not None:
+        run_add_prospects(run=run, customer_ids=[instance.pk])

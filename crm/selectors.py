@@ -22,10 +22,13 @@ def customer_list(*, user, run_id: int | None = None) -> QuerySet[Customer]:
     customers = Customer.objects.select_related("owner", "region", "industry")
     if run_id is None or not can_see_money(user):
         return customers
+    # Every customer has a row in the published run (customers created since get a prospect row,
+    # see analytics.services.runs.run_add_prospects), so the join is an inner one: sorting on a
+    # figure then walks the result index instead of sorting 100,000 joined rows.
     return customers.annotate(
         published=FilteredRelation("results", condition=Q(results__run_id=run_id)),
         **{name: F(f"published__{name}") for name in PUBLISHED_FIGURES},
-    )
+    ).filter(published__run_id=run_id)
 
 
 def sales_reps() -> QuerySet:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from crm.models import Customer
 
-from ..models import AnalysisRun, CostModel, CustomerResult, RunChart, ScoringModel, TierRules
+from ..models import AnalysisRun, CostModel, CustomerResult, RunChart, ScoringModel, Tier, TierRules
 from .company import company_figures
 from .metrics import Window, customer_figures
 from .scoring import score_population
@@ -191,7 +191,13 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
         lap("results")
         _progress(run, 88, "company figures")
         previous = published_run()
-        previous_tiers = dict(previous.results.values_list("customer_id", "tier")) if previous else {}
+        # Customers that came after the previous run started hold only a stand-in prospect row
+        # there (run_add_prospects): for the migration they are new.
+        previous_tiers = (
+            dict(previous.results.filter(customer__created_at__lte=previous.started_at).values_list("customer_id", "tier"))
+            if previous
+            else {}
+        )
         churned = set(Customer.objects.filter(churned_on__lte=run.as_of).values_list("pk", flat=True))
         company = company_figures(
             customers, window, median_profit=facts["median_profit"], previous_tiers=previous_tiers,
@@ -213,10 +219,22 @@ class WorkerKilled(BaseException):
     """Stands for the worker process dying mid-run (tests): nothing catches it, nothing cleans up."""
 
 
+def run_add_prospects(*, run: AnalysisRun, customer_ids=None) -> int:
+    """Gives customers without a row in the run (created after it read its figures) a prospect row:
+    no orders in the run's window, so tier P, zero money. Lists rely on every customer having one."""
+    missing = Customer.objects.exclude(results__run=run)
+    if customer_ids is not None:
+        missing = missing.filter(pk__in=customer_ids)
+    rows = [CustomerResult(run=run, customer_id=pk, tier=Tier.P) for pk in missing.values_list("pk", flat=True)]
+    CustomerResult.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+    return len(rows)
+
+
 @transaction.atomic
 def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
     """The switch: from this UPDATE on, pages read this run. Older runs beyond the kept number go."""
     now = timezone.now()
+    run_add_prospects(run=run)
     timings["total"] = round(sum(timings.values()), 3)
     AnalysisRun.objects.filter(pk=run.pk).update(
         status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note="published",

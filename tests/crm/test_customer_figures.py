@@ -97,3 +97,23 @@ def test_detail_hides_figures_from_service(client, service_user, published):
     response = client.get(Customer.objects.get(code="LOSS").get_absolute_url())
     assert "customer_value" not in response.context
     assert "-200.00" not in response.content.decode()
+
+
+def test_a_customer_created_after_the_run_is_listed_as_a_prospect(client, sales_user, published):
+    newcomer = CustomerFactory(code="ZZZ", name="Newcomer")
+    client.force_login(sales_user)
+    assert codes(client.get(reverse("crm:customer_list"), {"tier": "P", "sort": "code"})) == ["NEW", "ZZZ"]
+    assert "ZZZ" in codes(client.get(reverse("crm:customer_list"), {"sort": "-profit"}))
+    assert newcomer.results.get(run=published).profit == Decimal("0.00")
+
+
+def test_a_customer_created_while_a_run_computes_gets_a_row_at_publication(sales_user, published):
+    from analytics.models import CustomerResult
+    from analytics.services.runs import run_add_prospects
+
+    run, _ = run_request(trigger=AnalysisRun.Trigger.COMMAND, enqueue=False)
+    late = CustomerFactory(code="LATE")  # published run is still the old one: the signal serves that
+    CustomerResult.objects.filter(customer=late).delete()
+    run_compute(run_id=run.pk)  # reads figures without LATE? it exists already; either way it gets a row
+    assert CustomerResult.objects.filter(run=run, customer=late, tier="P").exists()
+    assert run_add_prospects(run=run) == 0
