@@ -11,9 +11,10 @@ from .roles import Role, can_see_money
 
 
 PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
+SORTABLE_FIGURES = {"revenue", "profit", "score", "rank", "tier", "quadrant", "action"}
 
 
-def customer_list(*, user, run_id: int | None = None) -> QuerySet[Customer]:
+def customer_list(*, user, run_id: int | None = None, sorted_by_figure: bool = False) -> QuerySet[Customer]:
     """Every customer (all roles see all records), with what the list shows.
 
     With `run_id` (the published analysis run) and a user who may see money, each customer also
@@ -22,13 +23,14 @@ def customer_list(*, user, run_id: int | None = None) -> QuerySet[Customer]:
     customers = Customer.objects.select_related("owner", "region", "industry")
     if run_id is None or not can_see_money(user):
         return customers
-    # Every customer has a row in the published run (customers created since get a prospect row,
-    # see analytics.services.runs.run_add_prospects), so the join is an inner one: sorting on a
-    # figure then walks the result index instead of sorting 100,000 joined rows.
-    return customers.annotate(
-        published=FilteredRelation("results", condition=Q(results__run_id=run_id)),
-        **{name: F(f"published__{name}") for name in PUBLISHED_FIGURES},
-    ).filter(published__run_id=run_id)
+    figures = customers.annotate(published=FilteredRelation("results", condition=Q(results__run_id=run_id)))
+    if sorted_by_figure:
+        # Every customer has a row in the published run (analytics.services.runs.run_add_prospects),
+        # so an inner join loses no one, and sorting on a figure walks the result index instead of
+        # sorting 100,000 joined rows. Otherwise the outer join stays: PostgreSQL drops it from the
+        # page count. (The filter sits between the annotations so that both use one join.)
+        figures = figures.filter(published__run_id=run_id)
+    return figures.annotate(**{name: F(f"published__{name}") for name in PUBLISHED_FIGURES})
 
 
 def sales_reps() -> QuerySet:

@@ -38,7 +38,10 @@ class PublishedFiguresMixin:
         return CustomerFilter, CustomerTable
 
     def customers(self):
-        return selectors.customer_list(user=self.request.user, run_id=self.published_run_id())
+        sort = self.request.GET.get("sort", "").lstrip("-")
+        return selectors.customer_list(
+            user=self.request.user, run_id=self.published_run_id(), sorted_by_figure=sort in selectors.SORTABLE_FIGURES
+        )
 
 
 class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixin, FilterView):

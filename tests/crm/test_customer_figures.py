@@ -117,3 +117,13 @@ def test_a_customer_created_while_a_run_computes_gets_a_row_at_publication(sales
     run_compute(run_id=run.pk)  # reads figures without LATE? it exists already; either way it gets a row
     assert CustomerResult.objects.filter(run=run, customer=late, tier="P").exists()
     assert run_add_prospects(run=run) == 0
+
+
+def test_the_list_joins_the_published_run_once(sales_user, published):
+    from crm.selectors import customer_list
+
+    by_profit = str(customer_list(user=sales_user, run_id=published.pk, sorted_by_figure=True).order_by("-profit").query)
+    assert by_profit.count('JOIN "analytics_customerresult"') == 1
+    assert 'INNER JOIN "analytics_customerresult"' in by_profit
+    by_name = str(customer_list(user=sales_user, run_id=published.pk).order_by("name").query)
+    assert by_name.count('LEFT OUTER JOIN "analytics_customerresult"') == 1
