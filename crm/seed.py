@@ -278,7 +278,7 @@ class DemoSeeder:
         neglected = {pk for pk in top if rng.random() < 0.3}
 
         def interactions():
-            for pk, (first_day, last_day, _revenue) in self.activity.items():
+            for pk, (first_day, _last_day, _revenue) in self.activity.items():
                 if first_day is None:
                     continue
                 latest = self.end - datetime.timedelta(days=70) if pk in neglected else self.end

@@ -14,7 +14,7 @@ from crm.models import Customer, Order
 from ..models import CustomerMonth, Tier
 from ..totals import month_start
 from .metrics import Window, next_month
-from .scoring import EXACT, CustomerFigures, median, top_share_count
+from .scoring import EXACT, CustomerFigures, top_share_count
 
 FOUR = Decimal("0.0001")
 LIST_LIMIT = 500  # customers listed per finding (dormant, declining, neglected); counts are complete
