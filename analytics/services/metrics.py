@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Case, Count, DateField, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum, Value, When
 
 from complaints.models import Complaint, State
 from crm.models import Customer, Interaction, Invoice, Order, Survey
@@ -70,42 +70,42 @@ def split_range(start: datetime.date, end: datetime.date) -> tuple[list[datetime
 ORDER_SUMS = ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
 
 
-def order_sums(start: datetime.date, end: datetime.date, *, customers: Q) -> dict[int, dict]:
+def order_sums(start: datetime.date, end: datetime.date, *, customers: Q, fields=ORDER_SUMS) -> dict[int, dict]:
     """Counted-order sums per customer for [start, end]: monthly totals plus edge-day orders."""
     months, edges = split_range(start, end)
+    dated = Q(promised_on__isnull=False, delivered_on__isnull=False)
+    monthly = {
+        "revenue": Sum("revenue"), "cost": Sum("cost"), "service_cost": Sum("service_cost"), "orders": Sum("orders"),
+        "error_orders": Sum("error_orders"), "dated_deliveries": Sum("dated_deliveries"),
+        "on_time_deliveries": Sum("on_time_deliveries"),
+    }  # fmt: skip
+    daily = {
+        "revenue": Sum("revenue"), "cost": Sum("cost"), "service_cost": Sum("service_cost"), "orders": Count("id"),
+        "error_orders": Count("id", filter=Q(entry_error=True)), "dated_deliveries": Count("id", filter=dated),
+        "on_time_deliveries": Count("id", filter=dated & Q(delivered_on__lte=F("promised_on"))),
+    }  # fmt: skip
     sums: dict[int, dict] = {}
-
-    def add(rows):
-        for row in rows:
-            target = sums.setdefault(row["customer_id"], dict.fromkeys(ORDER_SUMS, 0))
-            for key in ORDER_SUMS:
-                target[key] += row[key] or 0
-
     if months:
-        add(
-            CustomerMonth.objects.filter(customers, month__in=months)
+        rows = (
+            CustomerMonth.objects.filter(customers, month__gte=months[0], month__lte=months[-1])
             .values("customer_id")
-            .annotate(
-                revenue=Sum("revenue"), cost=Sum("cost"), service_cost=Sum("service_cost"), orders=Sum("orders"),
-                error_orders=Sum("error_orders"), dated_deliveries=Sum("dated_deliveries"),
-                on_time_deliveries=Sum("on_time_deliveries"),
-            )  # fmt: skip
+            .annotate(**{name: monthly[name] for name in fields})
             .order_by()
         )
-    dated = Q(promised_on__isnull=False, delivered_on__isnull=False)
-    for edge_start, edge_end in edges:
-        add(
+        sums = {row.pop("customer_id"): row for row in rows}
+    for edge_start, edge_end in edges:  # a few days of orders: few rows to merge
+        rows = (
             Order.objects.filter(
                 customers, ordered_on__gte=edge_start, ordered_on__lte=edge_end, status__in=Order.COUNTED_STATUSES
             )
             .values("customer_id")
-            .annotate(
-                revenue=Sum("revenue"), cost=Sum("cost"), service_cost=Sum("service_cost"), orders=Count("id"),
-                error_orders=Count("id", filter=Q(entry_error=True)), dated_deliveries=Count("id", filter=dated),
-                on_time_deliveries=Count("id", filter=dated & Q(delivered_on__lte=F("promised_on"))),
-            )  # fmt: skip
+            .annotate(**{name: daily[name] for name in fields})
             .order_by()
         )
+        for row in rows:
+            target = sums.setdefault(row.pop("customer_id"), dict.fromkeys(fields, 0))
+            for key, value in row.items():
+                target[key] += value or 0
     return sums
 
 
@@ -141,6 +141,9 @@ def payment_facts(window: Window, *, customers: Q) -> dict[int, dict]:
     on_time = paid & Q(paid_on__lte=F("due_on"))
     paid_late = paid & Q(paid_on__gt=F("due_on"))
     overdue = unpaid & Q(due_on__lt=as_of)
+    # Days late run to the payment, or to as_of while unpaid; the database sums the durations.
+    settled = Case(When(paid, then=F("paid_on")), default=Value(as_of), output_field=DateField())
+    late_days = ExpressionWrapper(settled - F("due_on"), output_field=DurationField())
     rows = (
         Invoice.objects.filter(customers, due_on__gte=window.start, due_on__lte=window.end)
         .values("customer_id")
@@ -149,24 +152,19 @@ def payment_facts(window: Window, *, customers: Q) -> dict[int, dict]:
             paid_late=Count("id", filter=paid_late),
             overdue=Count("id", filter=overdue),
             overdue_amount=Sum("amount", filter=overdue),
+            days_late=Sum(late_days, filter=paid_late | overdue),
         )
         .order_by()
     )
-    facts = {
+    return {
         row["customer_id"]: {
             "on_time": row["on_time"],
             "late": row["paid_late"] + row["overdue"],
             "overdue_amount": row["overdue_amount"] or Decimal("0"),
-            "days_late": 0,
+            "days_late": row["days_late"].days if row["days_late"] else 0,
         }
         for row in rows
     }
-    # Days late need date arithmetic; the late invoices are few, so they are read as rows.
-    late = Invoice.objects.filter(customers, due_on__gte=window.start, due_on__lte=window.end).filter(paid_late | overdue)
-    for customer_id, due_on, paid_on in late.values_list("customer_id", "due_on", "paid_on").iterator(chunk_size=5000):
-        settled = paid_on if paid_on is not None and paid_on <= as_of else as_of
-        facts[customer_id]["days_late"] += (settled - due_on).days
-    return facts
 
 
 def grouped_counts(queryset, **aggregates) -> dict[int, dict]:
@@ -190,7 +188,7 @@ def customer_figures(window: Window, *, id_range: tuple[int, int] | None = None)
         customers = Q(customer_id__gte=id_range[0], customer_id__lte=id_range[1])
         people = people.filter(pk__gte=id_range[0], pk__lte=id_range[1])
     current = order_sums(window.start, window.end, customers=customers)
-    prior = order_sums(window.prior_start, window.prior_end, customers=customers)
+    prior = order_sums(window.prior_start, window.prior_end, customers=customers, fields=("revenue",))
     span = order_span(window.as_of, customers=customers)
     payments = payment_facts(window, customers=customers)
     complaints = grouped_counts(

@@ -1,13 +1,15 @@
 """seed_demo: deterministic, realistic, complete, and careful with an existing database."""
 import datetime
+import re
+import stat
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from analytics.models import CustomerMonth
 from complaints.models import Complaint, State
@@ -15,6 +17,14 @@ from crm.models import Customer, Interaction, Invoice, Order, Survey
 
 pytestmark = pytest.mark.django_db
 END = datetime.date(2026, 6, 30)
+HISTORY_START = datetime.date(2024, 6, 1)  # the 24 months ending END
+
+
+@pytest.fixture(autouse=True)
+def logins_in_tmp(settings, tmp_path):
+    """The command writes BASE_DIR/.demo-logins: keep the tests' logins away from the real demo's."""
+    settings.BASE_DIR = tmp_path
+    return tmp_path / ".demo-logins"
 
 
 def seed(customers=150, seed=7, **kwargs):
@@ -28,6 +38,16 @@ def fingerprint():
         Invoice.objects.aggregate(n=Count("id"), amount=Sum("amount")),
         Complaint.objects.count(),
     )
+
+
+def counted_revenue_by_customer():
+    rows = (
+        Order.objects.filter(status__in=Order.COUNTED_STATUSES)
+        .values("customer")
+        .annotate(total=Sum("revenue"), margin=Sum("revenue") - Sum("cost") - Sum("service_cost"))
+        .order_by("-total", "customer")
+    )
+    return list(rows)
 
 
 @pytest.fixture
@@ -55,15 +75,34 @@ def test_another_seed_other_data():
     assert fingerprint() != first
 
 
-def test_users_roles_and_password(seeded, settings):
-    expected = {"sales": "Sales", "sales2": "Sales", "service": "Service", "executive": "Executive"}
+def test_users_roles_and_password(seeded, logins_in_tmp):
+    expected = {"sales": "Sales", "sales2": "Sales", "sales5": "Sales", "service": "Service", "executive": "Executive"}
     for username, group in expected.items():
         user = authenticate(username=username, password="demo-pw-123")
         assert user is not None and list(user.groups.values_list("name", flat=True)) == [group]
     admin = authenticate(username="admin", password="demo-pw-123")
     assert admin.is_superuser and admin.is_staff
-    logins = (settings.BASE_DIR / ".demo-logins").read_text(encoding="utf-8")
+    logins = logins_in_tmp.read_text(encoding="utf-8")
     assert "executive" in logins and "demo-pw-123" in logins
+    assert stat.S_IMODE(logins_in_tmp.stat().st_mode) == 0o600
+    # `sales` owns a realistic share; the other reps own most of the rest
+    owners = dict(Customer.objects.values_list("owner__username").annotate(n=Count("id")))
+    assert 0.1 <= owners["sales"] / Customer.objects.count() <= 0.3
+    assert {"sales2", "sales3", "sales4", "sales5"} <= set(owners)
+
+
+
+def test_without_password_one_is_generated_and_existing_users_are_reset(capsys, logins_in_tmp):
+    # given: a demo user from an earlier database, with another password
+    get_user_model().objects.create_user("sales", password="old-password")
+    # when
+    call_command("seed_demo", customers=20, seed=3, end=END)
+    # then: the printed and saved password (token_urlsafe(9): 12 characters) logs everyone in
+    password = re.search(r"^\s+sales\s+(\S+)\s+\(Sales\)$", capsys.readouterr().out, re.M)[1]
+    assert len(password) == 12 and password != "old-password"
+    assert authenticate(username="sales", password=password) is not None
+    assert authenticate(username="executive", password=password) is not None
+    assert password in logins_in_tmp.read_text(encoding="utf-8")
 
 
 def test_prospects_have_no_orders_and_churned_stop_ordering(seeded):
@@ -71,8 +110,9 @@ def test_prospects_have_no_orders_and_churned_stop_ordering(seeded):
     churned = Customer.objects.filter(status=Customer.Status.CHURNED)
     assert churned.exists()
     assert not churned.filter(Q(churn_reason="") | Q(churned_on__isnull=True)).exists()
-    for customer in churned:
-        assert not customer.orders.filter(ordered_on__gt=customer.churned_on).exists()
+    assert not churned.filter(Q(churned_on__lt=HISTORY_START) | Q(churned_on__gt=END)).exists()
+    for customer in churned.annotate(last=Max("orders__ordered_on")):
+        assert customer.last is None or customer.last <= customer.churned_on
 
 
 def test_every_customer_is_valid(seeded):
@@ -80,23 +120,27 @@ def test_every_customer_is_valid(seeded):
         customer.full_clean()
 
 
-def test_shape_pareto_losses_chinese_and_history(seeded):
-    revenue = sorted(
-        (row["total"] for row in Order.objects.filter(status__in=Order.COUNTED_STATUSES)
-         .values("customer").annotate(total=Sum("revenue"))),
-        reverse=True,
-    )  # fmt: skip
+def test_shape_pareto_losses_chinese_history_invoices_and_neglect(seeded):
+    rows = counted_revenue_by_customer()
+    revenue = [row["total"] for row in rows]
     top = revenue[: len(revenue) // 5]
     assert sum(top) / sum(revenue) >= Decimal("0.6")
-    margins = Order.objects.filter(status__in=Order.COUNTED_STATUSES).values("customer").annotate(
-        margin=Sum("revenue") - Sum("cost") - Sum("service_cost"), total=Sum("revenue"))
-    assert any(row["margin"] < 0 and row["total"] >= top[-1] for row in margins), "a big customer loses money"
+    top_tenth = rows[: max(1, len(rows) // 10)]
+    assert any(row["margin"] < 0 for row in top_tenth), "a big customer loses money"
     assert Customer.objects.filter(name__regex=r"[\u4e00-\u9fff]").count() > 50
     assert Customer.objects.filter(name__regex=r"^[A-Za-z]").exists()
+    assert Customer.objects.filter(kind=Customer.Kind.INDIVIDUAL).exists()
     first, last = Order.objects.order_by("ordered_on").first().ordered_on, Order.objects.order_by("ordered_on").last().ordered_on
-    assert first >= datetime.date(2024, 6, 1) and last <= END
+    assert first >= HISTORY_START and last <= END
     assert Order.objects.count() > 150 * 25
     assert Survey.objects.exists() and Interaction.objects.exists() and Invoice.objects.filter(paid_on__isnull=True).exists()
+
+    # invoices bill the counted orders; some top customers had no contact in 60 days
+    assert Invoice.objects.aggregate(total=Sum("amount"))["total"] == sum(revenue)
+    biggest = [row["customer"] for row in rows[:30]]
+    recent = Interaction.objects.filter(customer__in=biggest, occurred_on__gt=END - datetime.timedelta(days=60))
+    assert set(biggest) - set(recent.values_list("customer", flat=True)), "a top customer with no contact in 60 days"
+    assert Interaction.objects.filter(next_follow_up__gt=END).exists()
 
 
 def test_complaints_in_every_state_and_monthly_totals_built(seeded):
@@ -116,9 +160,10 @@ def test_if_empty_leaves_an_existing_database_alone(seeded, capsys):
         call_command("seed_demo", customers=10)
 
 
-def test_the_demo_opens_with_a_published_analysis_run(seeded):
+def test_the_demo_opens_with_a_published_analysis_run_as_of_its_last_day(seeded):
     from analytics.services.runs import published_run
 
     run = published_run(with_company=True)
     assert run is not None and run.results.count() == Customer.objects.count()
+    assert run.as_of == END
     assert run.company["tiers"]["D"] > 0  # loss-making customers show up as drains
