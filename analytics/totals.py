@@ -69,3 +69,68 @@ def monthly_totals_rebuild(
     select_sql, params = _totals_query(orders).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CustomerMonth._meta.db_table} ({', '.join(COLUMNS)}) {select_sql}", params)
+
+
+PAIRS_TABLE = "analytics_rebuild_pairs"
+
+
+@transaction.atomic
+def monthly_totals_rebuild_pairs(
+    *, pairs: Iterable[tuple[int, datetime.date]] | None = None, pairs_sql: tuple[str, list] | None = None
+) -> int:
+    """Recomputes the totals of exactly the given (customer id, day in the month) pairs, in SQL.
+
+    For bulk writes (imports) instead of per-row signals: one DELETE and one INSERT ... SELECT
+    per month on any database. On PostgreSQL the pairs may instead come as `pairs_sql`, a SELECT
+    of (customer_id, month) run by the database itself, so a million rows never come to Python;
+    then it is one DELETE and one INSERT for all pairs. Returns the number of pairs.
+    """
+    if pairs_sql is not None:
+        if connection.vendor != "postgresql":
+            raise ValueError("pairs_sql needs PostgreSQL")
+        return _rebuild_pairs_postgres(*pairs_sql)
+    by_month: dict[datetime.date, set[int]] = {}
+    for customer_id, day in pairs or ():
+        by_month.setdefault(month_start(day), set()).add(customer_id)
+    for month, customer_ids in sorted(by_month.items()):
+        ids = sorted(customer_ids)
+        for start in range(0, len(ids), 5000):  # stays under every database's parameter limit
+            monthly_totals_rebuild(customer_ids=ids[start : start + 5000], months=[month])
+    return sum(len(ids) for ids in by_month.values())
+
+
+def _rebuild_pairs_postgres(select_sql: str, params: list) -> int:
+    table = CustomerMonth._meta.db_table
+    order = Order._meta.db_table
+    counted = ", ".join(f"'{status}'" for status in Order.COUNTED_STATUSES)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PAIRS_TABLE}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {PAIRS_TABLE} ON COMMIT DROP AS "
+            f"SELECT DISTINCT customer_id, month::date AS month FROM ({select_sql}) AS given",
+            params,
+        )
+        cursor.execute(f"ANALYZE {PAIRS_TABLE}")
+        cursor.execute(
+            f"DELETE FROM {table} AS cm USING {PAIRS_TABLE} AS p WHERE cm.customer_id = p.customer_id AND cm.month = p.month"
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {table} ({', '.join(COLUMNS)})
+            SELECT o.customer_id, p.month, SUM(o.revenue), SUM(o.cost), SUM(o.service_cost), COUNT(*),
+                   COUNT(*) FILTER (WHERE o.entry_error),
+                   COUNT(*) FILTER (WHERE o.promised_on IS NOT NULL AND o.delivered_on IS NOT NULL),
+                   COUNT(*) FILTER (WHERE o.promised_on IS NOT NULL AND o.delivered_on IS NOT NULL
+                                    AND o.delivered_on <= o.promised_on),
+                   MIN(o.ordered_on), MAX(o.ordered_on)
+            FROM {PAIRS_TABLE} AS p
+            JOIN {order} AS o ON o.customer_id = p.customer_id
+                 AND o.ordered_on >= p.month AND o.ordered_on < (p.month + INTERVAL '1 month')::date
+            WHERE o.status IN ({counted})
+            GROUP BY o.customer_id, p.month
+            """
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {PAIRS_TABLE}")
+        count = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE {PAIRS_TABLE}")
+    return count

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "crm",
     "complaints",
     "analytics",
+    "exchange",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+
+# Imports (exchange): the largest file accepted, rows written per batch, problems listed per
+# report, and how long a running import may stay silent before a redelivered task takes it over.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_BATCH_SIZE = 2000
+IMPORT_REPORT_MAX_PROBLEMS = 1000
+IMPORT_STALE_SECONDS = 900
 
 # The one currency all money is held in (Decimal, two places).
 CURRENCY = env("CURRENCY", default="CNY")

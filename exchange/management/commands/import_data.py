@@ -1,0 +1,41 @@
+"""python manage.py import_data KIND PATH [--dry-run]: all of the file or nothing, with a report."""
+from django.core.management.base import BaseCommand, CommandError
+
+from analytics.models import AnalysisRun
+from analytics.services.runs import run_request
+from exchange.columns import KINDS
+from exchange.services import import_file
+
+
+class Command(BaseCommand):
+    help = "Import customers, orders, invoices, surveys or complaints from a CSV (UTF-8 or GB18030/GBK) or XLSX file."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", help=f"one of: {', '.join(KINDS)}")
+        parser.add_argument("path")
+        parser.add_argument("--dry-run", action="store_true", help="check the whole file and write nothing")
+        parser.add_argument(
+            "--no-analysis", action="store_true", help="do not start an analysis run after a successful import"
+        )
+
+    def handle(self, *args, kind, path, dry_run, no_analysis, **options):
+        def progress(percent, note):
+            if options["verbosity"] >= 2:
+                self.stderr.write(f"{percent:3d}% {note}")
+
+        report = import_file(kind=kind, path=path, dry_run=dry_run, progress=progress)
+        for line in report.lines():
+            self.stdout.write(line)
+        if not report.ok:
+            problems = f"{report.problem_count} problem(s)" if report.file_error is None else "the file"
+            raise CommandError(f"Nothing was imported: {problems} ({report.rows} rows read).", returncode=1)
+        verb = "would create" if dry_run else "created"
+        summary = (
+            f"{report.rows} rows of {kind} ({report.file_format}{', ' + report.encoding if report.encoding else ''}): "
+            f"{verb} {report.created}, {'would update' if dry_run else 'updated'} {report.updated}, "
+            f"{report.seconds:.1f} s."
+        )
+        self.stdout.write(self.style.SUCCESS(("Dry run, nothing written: " if dry_run else "") + summary))
+        if report.written and not no_analysis:
+            run, created = run_request(trigger=AnalysisRun.Trigger.IMPORT)
+            self.stdout.write(f"Analysis run {run.pk} {'requested' if created else 'already under way'}.")

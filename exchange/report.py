@@ -1,0 +1,190 @@
+"""What an import found: the bad rows (line, column, value, reason) or what was written.
+
+Reasons are stored as codes with parameters and turned into words when shown, so a report kept
+in the database reads in the language of whoever opens it later.
+"""
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+REASONS = {
+    "missing": _("Missing required value."),
+    "bad_date": _("Not a date: write YYYY-MM-DD."),
+    "bad_datetime": _("Not a date and time: write YYYY-MM-DD HH:MM."),
+    "bad_number": _("Not a number: write digits with “.” for decimals, e.g. 1234.50."),
+    "too_many_decimals": _("More than two decimal places."),
+    "too_large": _("The number is too large."),
+    "negative": _("Negative amount: amounts are zero or more."),
+    "not_whole": _("Not a whole number."),
+    "out_of_range": _("Must be between %(min)s and %(max)s."),
+    "unknown_choice": _("Unknown value: use one of %(choices)s."),
+    "bad_boolean": _("Not yes or no: use yes/no, true/false or 1/0."),
+    "too_long": _("Longer than %(max)s characters."),
+    "bad_email": _("Not an email address."),
+    "unknown_customer": _("Unknown customer code."),
+    "unknown_user": _("Unknown user name."),
+    "duplicate_key": _("Duplicate key in the file: the same %(key)s is on line %(line)s."),
+    "self_referral": _("A customer cannot refer itself."),
+    "churn_needs_date": _("A churned customer needs the date it left."),
+    "churn_needs_reason": _("A churned customer needs a churn reason."),
+    "churn_only_when_churned": _("Only a churned customer has a churn date or reason."),
+    "churned_before_since": _("The churn date cannot be before the customer-since date."),
+    "due_before_issued": _("The due date is before the issue date."),
+    "complaint_state_not_importable": _(
+        "An import creates complaints as new or records them as closed; other states are reached only through "
+        "the complaint workflow."
+    ),
+    "complaint_state_conflict": _(
+        "This complaint is already “%(state)s”; an import cannot move it to “%(to)s”. Use the complaint workflow."
+    ),
+}
+
+FILE_PROBLEMS = {
+    "unknown_kind": _("Unknown kind “%(kind)s”: use one of %(kinds)s."),
+    "not_tabular": _("“%(name)s” is not a CSV or XLSX file."),
+    "bad_xlsx": _("“%(name)s” could not be read as an XLSX workbook."),
+    "too_big": _("The file is %(size)s bytes; the limit is %(limit)s bytes."),
+    "empty": _("The file is empty."),
+    "no_rows": _("The file has a header but no rows."),
+    "not_text": _("The file is not text in UTF-8 or GB18030/GBK."),
+    "missing_columns": _("Wrong header: required columns missing: %(columns)s."),
+    "unknown_columns": _("Wrong header: unknown columns: %(columns)s. The columns are: %(allowed)s."),
+    "repeated_columns": _("Wrong header: columns given twice: %(columns)s."),
+    "not_found": _("No file at “%(name)s”."),
+}
+
+NOTES = {
+    "complaint_states": _(
+        "Complaint status: new complaints are created through the complaint service in state “new”, with their "
+        "SLA due times. A row marked “closed” is recorded as closed with one transition-log entry saying it was "
+        "imported; it has no resolution time, so it counts in neither the open backlog nor the SLA figures. "
+        "Every other state is reached only through the complaint workflow."
+    ),
+    "customer_history": _("Every created or changed customer has an entry in its change history."),
+    "monthly_totals": _("Monthly order totals were recomputed for %(pairs)s customer-months."),
+    "errors_cut": _("Only the first %(shown)s of %(total)s problems are listed."),
+}
+
+
+def describe(table: dict, code: str, params: dict | None = None) -> str:
+    text = str(table[code])
+    return text % params if params else text
+
+
+@dataclass
+class RowProblem:
+    line: int
+    column: str
+    value: str
+    reason: str
+    params: dict = field(default_factory=dict)
+
+    def message(self) -> str:
+        return describe(REASONS, self.reason, self.params)
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason, "params": self.params}
+
+
+class CellError(Exception):
+    """A value a column cannot take; raised by the column parsers."""
+
+    def __init__(self, reason: str, **params):
+        super().__init__(reason)
+        self.reason = reason
+        self.params = params
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (empty, wrong header, too big, not CSV or XLSX...)."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def message(self) -> str:
+        return describe(FILE_PROBLEMS, self.code, self.params)
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    dry_run: bool
+    file_format: str = ""
+    encoding: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+    file_error: ImportFileError | None = None
+    notes: list[tuple[str, dict]] = field(default_factory=list)
+    seconds: float = 0.0
+    max_listed: int = 1000
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and self.problem_count == 0
+
+    @property
+    def written(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def add(self, problem: RowProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < self.max_listed:
+            self.problems.append(problem)
+
+    def note(self, code: str, **params) -> None:
+        self.notes.append((code, params))
+
+    def sorted_problems(self) -> list[RowProblem]:
+        return sorted(self.problems, key=lambda p: (p.line, p.column))
+
+    def as_dict(self) -> dict:
+        """The kept form (JSON in ImportJob)."""
+        return {
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "format": self.file_format,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "ok": self.ok,
+            "problem_count": self.problem_count,
+            "problems": [p.as_dict() for p in self.sorted_problems()],
+            "file_error": None if self.file_error is None else {"code": self.file_error.code, "params": self.file_error.params},
+            "notes": [{"code": code, "params": params} for code, params in self.notes],
+            "seconds": round(self.seconds, 2),
+        }
+
+    def lines(self) -> list[str]:
+        """The report as text lines, for the command line."""
+        out = []
+        if self.file_error is not None:
+            return [self.file_error.message()]
+        for problem in self.sorted_problems():
+            out.append(
+                str(_("line %(line)s, column %(column)s, value “%(value)s”: %(reason)s"))
+                % {"line": problem.line, "column": problem.column, "value": problem.value, "reason": problem.message()}
+            )
+        if self.problem_count > len(self.problems):
+            out.append(describe(NOTES, "errors_cut", {"shown": len(self.problems), "total": self.problem_count}))
+        for code, params in self.notes:
+            out.append(describe(NOTES, code, params))
+        return out
+
+
+def report_messages(kept: dict) -> dict:
+    """The words of a kept report (as_dict) in the current language, for templates."""
+    file_error = kept.get("file_error")
+    return {
+        "file_error": describe(FILE_PROBLEMS, file_error["code"], file_error["params"]) if file_error else "",
+        "problems": [
+            {**p, "message": describe(REASONS, p["reason"], p["params"])} for p in kept.get("problems", [])
+        ],
+        "notes": [describe(NOTES, n["code"], n["params"]) for n in kept.get("notes", [])],
+        "cut": kept.get("problem_count", 0) > len(kept.get("problems", [])),
+    }

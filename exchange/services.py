@@ -1,0 +1,275 @@
+"""Imports: check a whole file, then write all of it in one transaction, or nothing.
+
+`import_file` is what the command and the tasks call. It reads the file as a stream twice:
+first every row is checked (cells, cross-cell rules, customer codes, duplicate keys) and every
+problem is reported; only a file without problems is read again and written in batches, inside
+one transaction together with the monthly totals, so a failure halfway leaves the database as
+it was. Orders on PostgreSQL take a faster road (orders_pg.py): COPY into a staging table and
+set-based SQL.
+"""
+import logging
+import os
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .columns import KINDS, KindSpec
+from .importers import IMPORTERS, Importer
+from .models import ImportJob
+from .readers import RowSource, open_source, text_of
+from .report import CellError, ImportFileError, ImportReport, RowProblem
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, str], None]
+
+
+def _no_progress(percent: int, note: str) -> None:
+    pass
+
+
+def header_columns(spec: KindSpec, header: list[str]) -> list:
+    """The spec's Column for each header cell, or ImportFileError naming what is wrong."""
+    by_name = {column.name: column for column in spec.columns}
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise ImportFileError("repeated_columns", columns=", ".join(repeated))
+    missing = [name for name in spec.required if name not in header]
+    if missing:
+        raise ImportFileError("missing_columns", columns=", ".join(missing))
+    unknown = [name or "(blank)" for name in header if name not in by_name]
+    if unknown:
+        raise ImportFileError("unknown_columns", columns=", ".join(unknown), allowed=", ".join(spec.names))
+    return [by_name[name] for name in header]
+
+
+def parse_row(line: int, cells: list, columns: list, report: ImportReport | None) -> dict:
+    """The row's parsed values by column name; cells that fail are reported and left out."""
+    row = {}
+    for index, column in enumerate(columns):
+        cell = cells[index] if index < len(cells) else None
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            if column.required:
+                if report is not None:
+                    report.add(RowProblem(line=line, column=column.name, value="", reason="missing"))
+                continue
+            row[column.name] = column.blank
+            continue
+        try:
+            row[column.name] = column.parse(cell)
+        except CellError as error:
+            if report is not None:
+                report.add(RowProblem(line, column.name, text_of(cell), error.reason, error.params))
+    return row
+
+
+def _key_text(columns: tuple[str, ...], key: tuple) -> str:
+    return ", ".join(f"{c} “{v.isoformat() if hasattr(v, 'isoformat') else v}”" for c, v in zip(columns, key, strict=True))
+
+
+def _check(source: RowSource, columns: list, importer: Importer, report: ImportReport, progress: Progress) -> dict:
+    keys: dict[tuple, int] = {}
+    rows = 0
+    for line, cells in source.rows():
+        rows += 1
+        row = parse_row(line, cells, columns, report)
+        importer.check_row(line, row)
+        key = importer.key(row)
+        if key is not None:
+            first = keys.setdefault(key, line)
+            if first != line:
+                report.add(
+                    RowProblem(
+                        line, importer.key_columns[0], text_of(cells[[c.name for c in columns].index(importer.key_columns[0])]),
+                        "duplicate_key", {"key": _key_text(importer.key_columns, key), "line": first},
+                    )
+                )  # fmt: skip
+        if rows % 5000 == 0:
+            progress(int(45 * source.fraction_read()), "checking")
+    report.rows = rows
+    if rows == 0:
+        raise ImportFileError("no_rows")
+    importer.finish_checks(keys)
+    return keys
+
+
+def _write(source: RowSource, columns: list, importer: Importer, report: ImportReport, progress: Progress) -> None:
+    batch_size = settings.IMPORT_BATCH_SIZE
+    batch, done = [], 0
+    for line, cells in source.rows():
+        batch.append((line, parse_row(line, cells, columns, None)))
+        if len(batch) >= batch_size:
+            importer.write_batch(batch)
+            done += len(batch)
+            batch = []
+            progress(45 + int(50 * done / max(report.rows, 1)), "writing")
+    if batch:
+        importer.write_batch(batch)
+    progress(95, "finishing")
+    importer.finish_write()
+
+
+def import_file(
+    *, kind: str, path: str, name: str | None = None, dry_run: bool = False, by=None, progress: Progress | None = None
+) -> ImportReport:
+    """Checks the file and, unless `dry_run` or a problem was found, writes all of it.
+
+    Never raises for a bad file: the report says what is wrong (`report.ok`). Re-importing a key
+    updates its record. An exception while writing rolls the whole file back and propagates.
+    """
+    progress = progress or _no_progress
+    started = time.monotonic()
+    report = ImportReport(kind=kind, dry_run=dry_run, max_listed=settings.IMPORT_REPORT_MAX_PROBLEMS)
+    name = name or os.path.basename(path)
+    try:
+        spec = KINDS.get(kind)
+        if spec is None:
+            raise ImportFileError("unknown_kind", kind=kind, kinds=", ".join(KINDS))
+        if os.path.isfile(path) and os.path.getsize(path) > settings.IMPORT_MAX_BYTES:
+            raise ImportFileError("too_big", size=os.path.getsize(path), limit=settings.IMPORT_MAX_BYTES)
+        source = open_source(path, name)
+        report.file_format, report.encoding = source.file_format, source.encoding
+        columns = header_columns(spec, source.header)
+        if kind == "orders" and connection.vendor == "postgresql" and source.file_format == "csv":
+            from .orders_pg import import_orders_postgres
+
+            import_orders_postgres(source=source, columns=columns, report=report, progress=progress, by=by)
+        else:
+            importer = IMPORTERS[kind](report=report, present=set(source.header), by=by, source_name=name)
+            importer.prepare()
+            keys = _check(source, columns, importer, report, progress)
+            if report.ok:
+                existing = len(importer.existing_keys(list(keys)))
+                if dry_run:
+                    report.created, report.updated = len(keys) - existing, existing
+                else:
+                    with transaction.atomic():
+                        _write(source, columns, importer, report, progress)
+    except ImportFileError as error:
+        report.file_error = error
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# Jobs of the web UI ---------------------------------------------------------------------------
+
+
+def _job_progress(job_id: int) -> Progress:
+    """Progress written where the poller can see it while the import's transaction is open.
+
+    PostgreSQL: a second connection that skips the row when it is locked (never waits). Other
+    databases: written only outside a transaction; an in-process run has no poller anyway.
+    """
+    last = [0.0]
+
+    def report(percent: int, note: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0:
+            return
+        last[0] = now
+        table = ImportJob._meta.db_table
+        if connection.vendor == "postgresql":
+            from django.db import connections
+
+            side = connections.create_connection("default")
+            try:
+                side.set_autocommit(True)
+                with side.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} SET progress = %s, progress_note = %s, heartbeat_at = %s WHERE id = "
+                        f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                        [percent, note, timezone.now(), job_id],
+                    )
+            finally:
+                side.close()
+        elif not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=job_id).update(progress=percent, progress_note=note, heartbeat_at=timezone.now())
+
+    return report
+
+
+def import_job_create(*, kind: str, upload, by) -> ImportJob:
+    """Keeps the uploaded file under MEDIA_ROOT and queues its check (a dry run) after commit."""
+    job = ImportJob(kind=kind, created_by=by, original_name=os.path.basename(upload.name)[:200], size=upload.size)
+    job.file.save(os.path.basename(upload.name), upload, save=False)
+    job.save()
+    from .tasks import check_import
+
+    transaction.on_commit(lambda: check_import.delay(job.pk))
+    return job
+
+
+def _claim(job_id: int, expected: str, to: str) -> ImportJob | None:
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None
+        stale = job.heartbeat_at and (timezone.now() - job.heartbeat_at).total_seconds() > settings.IMPORT_STALE_SECONDS
+        if job.status != expected and not (job.status == to and stale):
+            return None
+        job.status, job.progress, job.progress_note, job.heartbeat_at = to, 0, "", timezone.now()
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "progress", "progress_note", "heartbeat_at", "started_at"])
+    return job
+
+
+def import_job_check(*, job_id: int) -> ImportJob | None:
+    """The dry run: fills the job's preview; the job becomes ready or invalid."""
+    job = _claim(job_id, ImportJob.Status.UPLOADED, ImportJob.Status.CHECKING)
+    if job is None:
+        return None
+    report = import_file(
+        kind=job.kind, path=job.file.path, name=job.original_name, dry_run=True, by=job.created_by,
+        progress=_job_progress(job.pk),
+    )  # fmt: skip
+    job.preview = report.as_dict()
+    job.status = ImportJob.Status.READY if report.ok else ImportJob.Status.INVALID
+    job.progress, job.progress_note, job.heartbeat_at = 100, "", timezone.now()
+    job.save(update_fields=["preview", "status", "progress", "progress_note", "heartbeat_at"])
+    return job
+
+
+def import_job_confirm(*, job: ImportJob, by) -> bool:
+    """Queues the real import of a checked file; False when it is not (or no longer) ready."""
+    with transaction.atomic():
+        updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+            status=ImportJob.Status.QUEUED, confirmed_by=by, progress=0
+        )
+        if updated:
+            from .tasks import run_import
+
+            transaction.on_commit(lambda: run_import.delay(job.pk))
+    return bool(updated)
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """The import itself; on success an analysis run is requested (trigger: import)."""
+    from analytics.models import AnalysisRun
+    from analytics.services.runs import run_request
+
+    job = _claim(job_id, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    if job is None:
+        return None
+    try:
+        report = import_file(
+            kind=job.kind, path=job.file.path, name=job.original_name, by=job.confirmed_by or job.created_by,
+            progress=_job_progress(job.pk),
+        )  # fmt: skip
+    except Exception as error:  # the transaction rolled back: nothing of the file was written
+        logger.exception("import %s failed", job.pk)
+        job.status, job.error = ImportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return job
+    job.report = report.as_dict()
+    job.status = ImportJob.Status.SUCCEEDED if report.written else ImportJob.Status.FAILED
+    job.progress, job.progress_note, job.finished_at = 100, "", timezone.now()
+    with transaction.atomic():
+        if report.written:
+            run, _created = run_request(trigger=AnalysisRun.Trigger.IMPORT, by=job.confirmed_by or job.created_by)
+            job.analysis_run = run
+        job.save(update_fields=["report", "status", "progress", "progress_note", "finished_at", "analysis_run"])
+    return job
