@@ -259,6 +259,8 @@ class CustomerResult(models.Model):
     tenure_years = models.PositiveSmallIntegerField(_("tenure (years)"), null=True)
     days_since_last_order = models.PositiveIntegerField(_("days since last order"), null=True)
     days_since_last_interaction = models.PositiveIntegerField(_("days since last interaction"), null=True)
+    # The first counted order on or before as_of (tenure without `since`, active customers for ARPU and churn).
+    first_order_on = models.DateField(_("first order"), null=True)
     percentiles = models.JSONField(default=dict)  # factor -> percentile (string, exact to 6 places)
     score = models.DecimalField(_("score"), max_digits=9, decimal_places=4, null=True)
     rank = models.PositiveIntegerField(_("rank"), null=True)

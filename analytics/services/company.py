@@ -44,15 +44,20 @@ def by_revenue(population: list[CustomerFigures]) -> list[CustomerFigures]:
     return sorted(population, key=lambda c: (-c.revenue, c.code))
 
 
+def herfindahl(sum_of_squares: Decimal, total: Decimal) -> Decimal | None:
+    """HHI = sum of squared revenue shares x 10,000 = 10,000 x sum(r^2) / total^2, exact before rounding."""
+    if not total:
+        return None
+    return EXACT.divide(sum_of_squares * 10000, total * total).quantize(FOUR, rounding=ROUND_HALF_UP)
+
+
 def concentration(population: list[CustomerFigures]) -> dict:
     ranked = by_revenue(population)
     total = sum((c.revenue for c in ranked), Decimal("0"))
     n = len(ranked)
     top20 = ranked[: top_share_count(n, 20)]
     total_profit = sum((c.profit for c in ranked), Decimal("0"))
-    hhi = None
-    if total:
-        hhi = (sum(EXACT.divide(c.revenue, total) ** 2 for c in ranked) * 10000).quantize(FOUR, rounding=ROUND_HALF_UP)
+    hhi = herfindahl(sum((c.revenue * c.revenue for c in ranked), Decimal("0")), total)
     top1 = pct(ranked[0].revenue, total) if ranked else None
     return {
         "revenue": money(total),
@@ -69,20 +74,34 @@ def concentration(population: list[CustomerFigures]) -> dict:
 
 def whale_curve(population: list[CustomerFigures], points: int = 400) -> dict:
     """Customers by profit, descending (ties by code); cumulative profit as % of total. The peak is
-    how much more than the total the profitable customers earn before the loss-makers eat it."""
+    how much more than the total the profitable customers earn before the loss-makers eat it.
+    The curve has a point every n // points customers, the last one and the peak (its first index)."""
     ranked = sorted(population, key=lambda c: (-c.profit, c.code))
     total = sum((c.profit for c in ranked), Decimal("0"))
     if not ranked or not total:
         return {"peak_pct": None, "peak_customers": None, "curve": []}
-    running, curve, peak, peak_at = Decimal("0"), [], None, 0
-    step = max(1, len(ranked) // points)
-    for index, customer in enumerate(ranked, start=1):
+    running, shares = Decimal("0"), []
+    for customer in ranked:
         running += customer.profit
-        share = pct(running, total)
-        if peak is None or share > peak:
-            peak, peak_at = share, index
-        if index % step == 0 or index == len(ranked) or index == peak_at:
-            curve.append([str(pct(index, len(ranked))), str(share)])
+        shares.append(running)
+    return whale_from_running(len(ranked), total, shares, points=points)
+
+
+def whale_step(n: int, points: int = 400) -> int:
+    return max(1, n // points)
+
+
+def whale_from_running(n: int, total: Decimal, running: list[Decimal], *, points: int = 400) -> dict:
+    """The whale figures from the running profit after each of the n customers."""
+    shares = [pct(value, total) for value in running]
+    peak = max(shares)
+    peak_at = shares.index(peak) + 1
+    step = whale_step(n, points)
+    curve = [
+        [str(pct(index, n)), str(share)]
+        for index, share in enumerate(shares, start=1)
+        if index % step == 0 or index == n or index == peak_at
+    ]
     return {"peak_pct": peak, "peak_customers": peak_at, "curve": curve}
 
 
@@ -104,12 +123,10 @@ def active_on(day: datetime.date, first_orders: list[datetime.date], churned: li
 
 def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dict:
     """Monthly ARPU and churn by month and by quarter, reasons and the revenue the churned brought."""
-    churn_rows = list(
-        Customer.objects.filter(churned_on__isnull=False).values_list("pk", "churned_on", "churn_reason")
-    )
-    first_orders = sorted(first_order.values())
-    # Churned customers that had ever ordered leave the active count on their churn day.
-    churned_days = sorted(day for pk, day, _reason in churn_rows if pk in first_order and first_order[pk] <= day)
+    churn_rows = [
+        (pk, day, reason, first_order.get(pk))
+        for pk, day, reason in Customer.objects.filter(churned_on__isnull=False).values_list("pk", "churned_on", "churn_reason")
+    ]
     months = month_ends(window.as_of)
     revenue = dict(
         CustomerMonth.objects.filter(month__gte=months[0][0], month__lte=months[-1][0])
@@ -123,6 +140,28 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
         revenue[last_first] = Order.objects.filter(
             ordered_on__gte=last_first, ordered_on__lte=last_day, status__in=Order.COUNTED_STATUSES
         ).aggregate(total=Sum("revenue"))["total"] or Decimal("0")
+    # Revenue lost: each churned customer's revenue in the 12 whole months before its churn month,
+    # read in one query (the months of every churned customer since a year before the window).
+    churn_month = {pk: month_start(day) for pk, day, _reason, _first in churn_rows if window.start <= day <= window.end}
+    lost = Decimal("0")
+    rows = CustomerMonth.objects.filter(
+        customer_id__in=Customer.objects.filter(churned_on__gte=window.start, churned_on__lte=window.end).values("pk"),
+        month__gte=month_start(window.start).replace(year=window.start.year - 1),
+    ).values_list("customer_id", "month", "revenue")
+    for pk, month, month_revenue in rows.iterator(chunk_size=10000):
+        churned = churn_month[pk]
+        if churned.replace(year=churned.year - 1) <= month < churned:
+            lost += month_revenue
+    return arpu_and_churn(window, sorted(first_order.values()), churn_rows, revenue, lost)
+
+
+def arpu_and_churn(window: Window, first_orders: list[datetime.date], churn_rows: list[tuple],
+                   revenue: dict[datetime.date, Decimal], lost: Decimal) -> dict:  # fmt: skip
+    """The ARPU and churn figures from: every customer's first counted order day (sorted), the churned
+    customers as (pk, churned_on, reason, first order day or None), revenue by month, revenue lost."""
+    # Churned customers that had ever ordered leave the active count on their churn day.
+    churned_days = sorted(day for _pk, day, _reason, first in churn_rows if first is not None and first <= day)
+    months = month_ends(window.as_of)
     arpu = []
     for first, last in months:
         active = active_on(last, first_orders, churned_days)
@@ -134,7 +173,9 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
         )
 
     def churn_rate(start: datetime.date, end: datetime.date) -> dict:
-        churned = sum(1 for pk, day, _r in churn_rows if start <= day <= end and pk in first_order and first_order[pk] <= day)
+        churned = sum(
+            1 for _pk, day, _r, first_on in churn_rows if start <= day <= end and first_on is not None and first_on <= day
+        )
         active = active_on(start - datetime.timedelta(days=1), first_orders, churned_days)
         return {"churned": churned, "active_at_start": active, "rate_pct": pct(churned, active)}
 
@@ -148,19 +189,7 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
         q_end = min((q_start + datetime.timedelta(days=95)).replace(day=1) - datetime.timedelta(days=1), window.as_of)
         quarters.append({"period": f"{q_start.year}-Q{(q_start.month - 1) // 3 + 1}", **churn_rate(q_start, q_end)})
 
-    in_window = [(pk, day, reason) for pk, day, reason in churn_rows if window.start <= day <= window.end]
-    # Revenue lost: each churned customer's revenue in the 12 whole months before its churn month,
-    # read in one query (the months of every churned customer since a year before the window).
-    churn_month = {pk: month_start(day) for pk, day, _reason in in_window}
-    lost = Decimal("0")
-    rows = CustomerMonth.objects.filter(
-        customer_id__in=Customer.objects.filter(churned_on__gte=window.start, churned_on__lte=window.end).values("pk"),
-        month__gte=month_start(window.start).replace(year=window.start.year - 1),
-    ).values_list("customer_id", "month", "revenue")
-    for pk, month, revenue in rows.iterator(chunk_size=10000):
-        churned = churn_month[pk]
-        if churned.replace(year=churned.year - 1) <= month < churned:
-            lost += revenue
+    in_window = [(pk, day, reason) for pk, day, reason, _first in churn_rows if window.start <= day <= window.end]
     return {
         "arpu": arpu,
         "churn_by_month": by_month,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from crm.models import Customer
 
 from ..models import AnalysisRun, CostModel, CustomerResult, RunChart, ScoringModel, Tier, TierRules
+from . import sql_engine
 from .company import company_figures
 from .metrics import Window, customer_figures
 from .scoring import score_population
@@ -116,7 +117,7 @@ RESULT_COLUMNS = (
     "orders", "average_order_value", "margin_pct", "on_time_delivery_pct", "error_pct", "on_time_payment_pct",
     "average_days_late", "overdue_amount", "growth_pct", "complaints", "average_survey_score", "referrals",
     "tenure_years", "days_since_last_order", "days_since_last_interaction", "percentiles", "score", "rank", "tier",
-    "quadrant", "protection", "action",
+    "quadrant", "protection", "action", "first_order_on",
 )  # fmt: skip
 SIX = Decimal("0.000001")
 
@@ -131,7 +132,7 @@ def _result_values(run_id: int, c) -> tuple:
         _q(c.average_survey_score), c.referrals, c.tenure_years, c.days_since_last_order,
         c.days_since_last_interaction, json.dumps(percentiles),
         _q(Decimal(c.score.numerator) / Decimal(c.score.denominator)) if c.score is not None else None,
-        c.rank, c.tier, c.quadrant, ";".join(c.protection), c.action,
+        c.rank, c.tier, c.quadrant, ";".join(c.protection), c.action, c.first_order_on,
     )  # fmt: skip
 
 
@@ -152,11 +153,31 @@ def _write_results(run_id: int, customers) -> None:
     CustomerResult.objects.bulk_create(rows)
 
 
-def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisRun | None:
-    """Computes and publishes the run. Returns None when there was nothing to do (done, or taken)."""
+ENGINES = ("python", "sql")
+
+
+def engine_for_database() -> str:
+    """`sql` on PostgreSQL (set-based, inside the database: sql_engine.py), `python` elsewhere (SQLite
+    has no exact decimals). settings.ANALYSIS_ENGINE, when set, chooses."""
+    chosen = getattr(settings, "ANALYSIS_ENGINE", None)
+    if chosen:
+        if chosen not in ENGINES or (chosen == "sql" and connection.vendor != "postgresql"):
+            raise ValueError(f"analysis engine {chosen!r} is not available on {connection.vendor}")
+        return chosen
+    return "sql" if connection.vendor == "postgresql" else "python"
+
+
+def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str | None = None) -> AnalysisRun | None:
+    """Computes and publishes the run. Returns None when there was nothing to do (done, or taken).
+
+    `fail_after_rows` (tests) stands for the worker dying once that many result rows are written.
+    """
+    engine = engine or engine_for_database()
     run = _claim(run_id)
     if run is None:
         return None
+    if engine == "sql":
+        return _compute_in_database(run, fail_after_rows=fail_after_rows)
     timings, clock = {}, time.perf_counter()
 
     def lap(name):
@@ -205,6 +226,41 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
             churned_ids=churned,
         )  # fmt: skip
         lap("company")
+        run_publish(run=run, company=company, timings=timings)
+    except WorkerKilled:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure must leave the previous run published
+        logger.exception("analysis run %s failed", run.pk)
+        run_fail(run=run, error=f"{error.__class__.__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        raise
+    return run
+
+
+def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> AnalysisRun:
+    """The run as one statement inside PostgreSQL (sql_engine.py): results written and company
+    aggregates returned together; then the company figures from those aggregates, then publication.
+    The statement commits on its own: a worker killed during it leaves no row, one killed after it
+    leaves rows under an unpublished run, which a redelivery deletes and computes again (_claim)."""
+    timings, clock = {}, time.perf_counter()
+    try:
+        window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
+        _progress(run, 5, "computing figures, scores and tiers in the database")
+        previous = published_run()
+        row = sql_engine.results_and_company(
+            run_id=run.pk, window=window, weights=run.scoring_model.weights, core_pct=run.tier_rules.core_pct,
+            key_pct=run.tier_rules.key_pct, order_handling_cost=run.cost_model.order_handling_cost,
+            complaint_handling_cost=run.cost_model.complaint_handling_cost,
+            previous_run_id=previous.pk if previous else None,
+            previous_started_at=previous.started_at if previous else None,
+        )  # fmt: skip
+        now = time.perf_counter()
+        timings["results"], clock = round(now - clock, 3), now
+        if fail_after_rows is not None and row["written"] >= fail_after_rows:
+            raise WorkerKilled("simulated kill after writing results")
+        _progress(run, 85, "company figures")
+        company = sql_engine.company_figures(row, window, run.pk)
+        now = time.perf_counter()
+        timings["company"] = round(now - clock, 3)
         run_publish(run=run, company=company, timings=timings)
     except WorkerKilled:
         raise
