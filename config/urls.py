@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("crm.urls")),
     path("complaints/", include("complaints.urls")),
     path("analytics/", include("analytics.urls")),
+    path("imports/", include("exchange.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
