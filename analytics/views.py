@@ -1,14 +1,25 @@
+import json
+import re
+from decimal import Decimal
+
 from django.contrib import messages
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
-from crm.roles import RoleRequiredMixin
+from crm.exports import export_response
+from crm.roles import Role, RoleRequiredMixin, user_roles
 
+from . import selectors
+from .charts import CHARTS, Scope, portfolio_figure, profit_volume_rows, shown
 from .forms import CostModelForm, ScoringModelForm, TierRulesForm
-from .models import AnalysisRun, CostModel, ScoringModel, TierRules
+from .models import Action, AnalysisRun, CostModel, CustomerResult, Protection, ScoringModel, TierRules
+from .reports import PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, PortfolioOwnerForm, ReportFilterForm
 from .services import runs, settings_versions
 
 
@@ -49,6 +60,9 @@ class RunStartView(RoleRequiredMixin, View):
             messages.success(request, _("Recompute started. The figures switch over when it is done."))
         else:
             messages.info(request, _("A run is already under way; it will publish when done."))
+        back = request.POST.get("next", "")
+        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return redirect(back)  # the report page the button was on, which then shows the progress
         return redirect("analytics:runs")
 
 
@@ -95,3 +109,182 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
             settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
         messages.success(request, _("Saved as a new version. The next run uses it."))
         return redirect("analytics:settings")
+
+
+# ------------------------------------------------------------------------------------ reports
+
+
+class RunContextMixin:
+    """The published run and the one under way, for the run-status bar of report pages."""
+
+    def run_context(self) -> dict:
+        return {"run": runs.published_run(), "active": runs.active_run()}
+
+
+class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
+    """An executive report section: its charts read from the run's stored figures (built on first read)."""
+
+    permission_required = REPORTS_PERMISSION
+    template_name = "analytics/report.html"
+
+    def get(self, request, section="value"):
+        self.section = SECTIONS.get(section)
+        if self.section is None:
+            raise Http404
+        self.form = ReportFilterForm(request.GET or None)
+        if self.section.filtered and request.GET and not self.form.is_valid():
+            return self.render_to_response(self.get_context_data(scope=Scope()), status=400)
+        scope = self.form.scope() if self.section.filtered and self.form.is_bound else Scope()
+        return self.render_to_response(self.get_context_data(scope=scope))
+
+    def get_context_data(self, *, scope: Scope, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.run_context())
+        context.update(section=self.section, sections=SECTIONS.values(), form=self.form, scope=scope,
+                       query=self.request.GET.urlencode())  # fmt: skip
+        run = context["run"]
+        if run is not None:
+            stored = selectors.report_charts(run=run, names=list(self.section.charts), scope=scope)
+            context["charts"] = [
+                {"name": name, "spec": CHARTS[name], **stored[name], "dom_id": f"figure-{name}",
+                 "table": self.table(name, stored[name])}
+                for name in self.section.charts
+            ]  # fmt: skip
+            context["point_labels"] = {"revenue": _("Revenue"), "profit": _("Profit"), "action": _("Action"),
+                                       "owner": _("Owner"), "open": _("Open the customer")}  # fmt: skip
+        return context
+
+    # Which cells of a list card's rows are money, shown grouped to the cent.
+    MONEY_CELLS = {"protected": (2, 3), "top20_trend": (2,), "dormant": (3,)}
+
+    def table(self, name: str, chart: dict) -> list[dict]:
+        """The first rows of a list card, each linked to its customer (the ids are stored with the chart)."""
+        ids = (chart.get("extra") or {}).get("ids") or []
+        protection = dict(Protection.choices)
+        table = []
+        for pk, row in zip(ids, chart["rows"]):
+            cells = list(row)
+            for index in self.MONEY_CELLS.get(name, ()):
+                cells[index] = shown(cells[index]) if cells[index] not in ("", None) else "—"
+            if name == "protected":
+                cells[4] = ", ".join(str(protection.get(reason, reason)) for reason in cells[4].split(";") if reason)
+            if name == "top20_trend":
+                cells[3] = f"{Decimal(cells[3]):+.1f}%"
+            table.append({"url": reverse("crm:customer_detail", args=[pk]), "cells": cells, "rest": cells[2:]})
+        return table
+
+
+class ProfitVolumePointsView(RoleRequiredMixin, View):
+    """The profit-vs-volume chart, loaded by the page after it has shown: the translated frame and
+    the run's stored points (compact typed arrays, sent as stored)."""
+
+    permission_required = REPORTS_PERMISSION
+
+    def get(self, request):
+        form = ReportFilterForm(request.GET or None)
+        if request.GET and not form.is_valid():
+            return JsonResponse({"errors": form.errors}, status=400)
+        scope = form.scope() if form.is_bound else Scope()
+        run = runs.published_run()
+        if run is None:
+            return JsonResponse({"errors": {"run": [_("No analysis run has been published yet.")]}}, status=404)
+        frame = selectors.report_charts(run=run, names=["profit_volume"], scope=scope)["profit_volume"]
+        points = selectors.profit_volume_points_text(run=run, scope=scope)
+        body = '{"run":%d,"customer_url":%s,"frame":%s,"points":%s}' % (
+            run.pk, json.dumps(reverse("crm:customer_detail", args=[0])), json.dumps(frame, separators=(",", ":")), points,
+        )  # fmt: skip
+        response = HttpResponse(body, content_type="application/json")
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+class ReportCustomerView(RoleRequiredMixin, View):
+    """One customer's figures in the published run: what the chart's hover panel shows."""
+
+    permission_required = REPORTS_PERMISSION
+
+    def get(self, request, pk):
+        run = runs.published_run()
+        if run is None:
+            raise Http404
+        result = get_object_or_404(CustomerResult.objects.select_related("customer", "customer__owner"), run=run, customer_id=pk)
+        customer = result.customer
+        return JsonResponse({
+            "id": customer.pk, "code": customer.code, "name": customer.name, "tier": result.tier,
+            "tier_label": str(result.get_tier_display()), "revenue": str(result.revenue), "profit": str(result.profit),
+            "quadrant": str(result.get_quadrant_display()) if result.quadrant else "",
+            "action": str(result.get_action_display()) if result.action else "",
+            "protection": result.protection_reasons, "owner": customer.owner.get_username() if customer.owner else "",
+            "url": customer.get_absolute_url(),
+        })  # fmt: skip
+
+
+class ReportCSVView(RoleRequiredMixin, View):
+    """A chart's data as CSV: the stored table, or for profit vs volume every plotted customer."""
+
+    permission_required = REPORTS_PERMISSION
+
+    def get(self, request, name):
+        if name not in CHARTS:
+            raise Http404
+        form = ReportFilterForm(request.GET or None)
+        if request.GET and not form.is_valid():
+            return JsonResponse({"errors": form.errors}, status=400)
+        scope = form.scope() if form.is_bound and CHARTS[name].filtered else Scope()
+        run = runs.published_run()
+        if run is None:
+            raise Http404(_("No analysis run has been published yet."))
+        chart = selectors.report_charts(run=run, names=[name], scope=scope)[name]
+        rows = profit_volume_rows(run, scope) if name == "profit_volume" else chart["rows"]
+        columns = chart["columns"] or [_("Note")]
+        if not chart["columns"]:
+            rows = [[chart["empty"]]]
+        rows = ([number_cell(cell) for cell in row] for row in rows)
+        return export_response("csv", columns, rows, name=f"{name.replace('_', '-')}-run{run.pk}")
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def number_cell(cell):
+    """Stored figures are strings; a number goes out as a number (a leading minus is not a formula)."""
+    return Decimal(cell) if isinstance(cell, str) and NUMBER.fullmatch(cell) else cell
+
+
+class PortfolioView(RoleRequiredMixin, RunContextMixin, TemplateView):
+    """A sales rep's own customers: by tier with their actions, neglected accounts, declining top
+    accounts and follow-ups due this week. Sales reps only ever see their own; executives pick one."""
+
+    permission_required = PORTFOLIO_PERMISSION
+    template_name = "analytics/portfolio.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.run_context())
+        user = self.request.user
+        is_sales = Role.SALES in user_roles(user) and not user.has_perm(REPORTS_PERMISSION)
+        if is_sales:
+            owner, form = user, None
+        else:
+            form = PortfolioOwnerForm(self.request.GET or None)
+            owner = form.cleaned_data["owner"] if form.is_valid() else None
+        context.update(owner=owner, owner_form=form, is_own=owner == user)
+        run = context["run"]
+        if owner is None:
+            return context
+        today = timezone.localdate()
+        context["follow_ups_count"], context["follow_ups"] = selectors.portfolio_follow_ups(owner=owner, today=today)
+        context["week"] = selectors.week_bounds(today)
+        context["today"] = today
+        if run is None:
+            return context
+        tiers = selectors.portfolio_tiers(run=run, owner=owner)
+        for entry in tiers.values():
+            entry["action_list"] = [(code, Action(code).label, n) for code, n in sorted(entry["actions"].items())]
+        context["tiers"] = list(tiers.values())
+        context["customers_total"] = sum(entry["customers"] for entry in tiers.values())
+        context["tier_figure"] = portfolio_figure(tiers) if context["customers_total"] else None
+        context["top_by_tier"] = selectors.portfolio_top_by_tier(run=run, owner=owner)
+        context["neglected_count"], context["neglected"] = selectors.portfolio_neglected(run=run, owner=owner)
+        context["declining_count"], context["declining"] = selectors.portfolio_declining(run=run, owner=owner)
+        return context

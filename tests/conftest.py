@@ -1,5 +1,6 @@
 """Shared fixtures, and the rules that keep CI honest: nothing skips silently."""
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -11,26 +12,36 @@ from .factories import CustomerFactory, UserFactory
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 HAS_BROKER = bool(os.environ.get("REDIS_URL"))
+# Browser tests need Debian's chromium and chromedriver; CI installs them (.ci/run), so there they always run.
+HAS_BROWSER = bool(os.environ.get("CI")) or bool(shutil.which("chromium") and shutil.which("chromedriver"))
 
 
 def pytest_collection_modifyitems(config, items):
     """Tests that need a service this run lacks are deselected (and said so), never skipped."""
-    keep, dropped = [], []
+    keep, dropped, no_browser = [], [], []
     for item in items:
         if (item.get_closest_marker("needs_broker") and not HAS_BROKER) or (
             item.get_closest_marker("postgres") and not ON_POSTGRES
         ):
             dropped.append(item)
+        elif item.get_closest_marker("e2e") and not HAS_BROWSER:
+            no_browser.append(item)
         else:
             keep.append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_line(
-                f"{len(dropped)} test(s) need PostgreSQL or Redis and run in CI's second run (DATABASE_URL, REDIS_URL)."
-            )
+    if not (dropped or no_browser):
+        return
+    config.hook.pytest_deselected(items=dropped + no_browser)
+    items[:] = keep
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter and dropped:
+        reporter.write_line(
+            f"{len(dropped)} test(s) need PostgreSQL or Redis and run in CI's second run (DATABASE_URL, REDIS_URL)."
+        )
+    if reporter and no_browser:
+        reporter.write_line(
+            f"{len(no_browser)} browser test(s) need chromium and chromedriver "
+            "(apt-get install chromium chromium-driver); CI installs them and runs them."
+        )
 
 
 def pytest_sessionfinish(session, exitstatus):

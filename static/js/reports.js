@@ -1,0 +1,124 @@
+// Report pages: draws the stored Plotly figures, and loads the profit-vs-volume chart (a point per
+// customer) from its own JSON endpoint once the page is up. Hover shows the customer, click opens it.
+(function () {
+  "use strict";
+  var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+  var config = {responsive: true, displaylogo: false, locale: zh ? "zh-CN" : "en",
+                modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines"]};
+  var TYPES = {u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
+
+  function typed(spec) {
+    var text = atob(spec.bdata), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) { bytes[i] = text.charCodeAt(i); }
+    return new TYPES[spec.dtype](bytes.buffer);
+  }
+
+  // Customer ids travel as the first id and the gaps after it (small numbers, few bytes).
+  function customerIds(spec, count) {
+    var ids = new Int32Array(count);
+    if (!count) { return ids; }
+    var gaps = typed(spec.delta);
+    ids[0] = spec.first;
+    for (var i = 1; i < count; i++) { ids[i] = ids[i - 1] + gaps[i - 1]; }
+    return ids;
+  }
+
+  function drawStored() {
+    document.querySelectorAll("[data-report-figure]").forEach(function (element) {
+      var source = document.getElementById(element.getAttribute("data-report-figure"));
+      if (!source || !window.Plotly) { return; }
+      var figure = JSON.parse(source.textContent);
+      window.Plotly.newPlot(element, figure.data, figure.layout, config);
+    });
+  }
+
+  function money(value) {
+    return Number(value).toLocaleString(zh ? "zh-CN" : "en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  }
+
+  function detailsPanel(element) {
+    var panel = document.getElementById("point-details");
+    var labelsNode = document.getElementById("point-labels");
+    var labels = labelsNode ? JSON.parse(labelsNode.textContent) : {};
+    var cache = {}, wanted = null;
+    function show(c) {
+      if (c.id !== wanted) { return; }
+      panel.textContent = "";
+      var head = document.createElement("div");
+      var badge = document.createElement("span");
+      badge.className = "tier tier-" + c.tier; badge.textContent = c.tier; badge.title = c.tier_label;
+      var link = document.createElement("a");
+      link.href = c.url; link.textContent = c.code + " " + c.name;
+      head.appendChild(badge); head.appendChild(document.createTextNode(" ")); head.appendChild(link);
+      panel.appendChild(head);
+      var facts = document.createElement("div");
+      facts.className = "muted";
+      facts.textContent = labels.revenue + " " + money(c.revenue) + " · " + labels.profit + " " + money(c.profit) +
+        (c.action ? " · " + labels.action + ": " + c.action : "") + (c.owner ? " · " + labels.owner + ": " + c.owner : "");
+      panel.appendChild(facts);
+    }
+    return function (id) {
+      wanted = id;
+      if (cache[id]) { show(cache[id]); return; }
+      fetch(element.dataset.detailsUrl.replace(/\/0\.json$/, "/" + id + ".json"), {credentials: "same-origin"})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (customer) { if (customer) { cache[id] = customer; show(customer); } })
+        .catch(function () { /* the hover label still shows the figures */ });
+    };
+  }
+
+  function drawProfitVolume(element) {
+    fetch(element.dataset.pointsUrl, {credentials: "same-origin"})
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+      .then(function (payload) {
+        var figure = payload.frame.figure, byTier = {}, idsByTrace = [], total = 0;
+        payload.points.traces.forEach(function (points) { byTier[points.tier] = points; });
+        figure.data.forEach(function (trace, index) {
+          var meta = trace.meta || {}, points = byTier[meta.tier];
+          idsByTrace.push(null);
+          if (meta.role !== "points") { return; }
+          if (!points) { trace.x = []; trace.y = []; return; }
+          trace.x = points.x;
+          trace.y = points.y;
+          idsByTrace[index] = customerIds(points.ids, points.count);
+          total += points.count;
+          if (points.labels) { trace.text = points.labels; } else { trace.hovertemplate = trace.hovertemplate.replace("%{text}<br>", ""); }
+        });
+        element.textContent = "";
+        var details = detailsPanel(element);
+        return window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function (plot) {
+          function customerOf(event) {
+            var point = event && event.points && event.points[0];
+            var ids = point && idsByTrace[point.curveNumber];
+            return ids ? ids[point.pointNumber] : null;
+          }
+          plot.on("plotly_hover", function (event) { var id = customerOf(event); if (id !== null) { details(id); } });
+          plot.on("plotly_click", function (event) {
+            var id = customerOf(event);
+            if (id !== null) { window.location.href = payload.customer_url.replace(/\/0\/$/, "/" + id + "/"); }
+          });
+          element.customerIds = idsByTrace;  // which customer each drawn point is
+          element.dataset.points = String(total);
+          element.dataset.drawn = "true";
+        });
+      })
+      .catch(function () {
+        element.textContent = element.dataset.failed;
+        element.dataset.drawn = "failed";
+      });
+  }
+
+  function start() {
+    if (!window.Plotly) { return; }
+    drawStored();
+    var big = document.getElementById("profit-volume");
+    if (big) { drawProfitVolume(big); }
+    var filters = document.getElementById("report-filters");
+    if (filters) {
+      filters.querySelectorAll("select").forEach(function (select) {
+        select.addEventListener("change", function () { filters.submit(); });
+      });
+    }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();
