@@ -37,7 +37,7 @@ TIER_COLOURS = {"A": "#1b7f5a", "B": "#2f6db5", "C": "#8a94a6", "D": "#c0392b", 
 VALUED_TIERS = ("A", "B", "C", "D")  # customers with orders in the window: the plotted population
 TIER_ORDER = {"A": 1, "B": 2, "C": 3, "D": 4}
 INLINE_LABELS_UP_TO = 5000  # up to this many points, names travel with the points (hover shows them at once)
-STORED_ROWS = 5000  # per-customer lists keep at most this many rows in the stored chart (and its CSV)
+STORED_ROWS = 25  # a per-customer list card keeps its first rows; its CSV streams them all (protected_rows)
 TWO = Decimal("0.01")
 GOOD, NEUTRAL, BAD, NEW = "#1b7f5a", "#8a94a6", "#c0392b", "#c9a227"
 SATISFACTION_COLOURS = {1: "#c0392b", 2: "#e67e22", 3: "#95a5a6", 4: "#27ae60", 5: "#1b7f5a"}
@@ -301,6 +301,15 @@ def profit_volume(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     return Chart(figure=figure_json(figure), reading=reading, columns=columns, rows=[], extra=extra)
 
 
+def protected_rows(run: AnalysisRun, scope: Scope):
+    """The CSV of protected loss-makers: all of them, worst loss first (streamed, not stored)."""
+    results = scope.results(run.pk).filter(tier=Tier.D, action=Action.REVIEW).order_by("profit", "customer__code")
+    for code, name, revenue, profit, protection in results.values_list(
+        "customer__code", "customer__name", "revenue", "profit", "protection"
+    ).iterator(chunk_size=5000):
+        yield [code, name, cents(revenue), cents(profit), protection]
+
+
 def profit_volume_rows(run: AnalysisRun, scope: Scope):
     """The CSV of the profit-vs-volume chart: one row per plotted customer (streamed, not stored)."""
     results = scope.results(run.pk).filter(tier__in=VALUED_TIERS).order_by("-revenue", "customer__code")
@@ -367,11 +376,12 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     data = company.get("whale") if scope.is_all else whale_figures(_population(run, scope))
     if not data or not data.get("curve"):
         return empty_chart(_("The whale curve needs customers with orders and a total profit other than zero."))
-    xs = [float(x) for x, _y in data["curve"]]
-    ys = [float(y) for _x, y in data["curve"]]
     peak = Decimal(data["peak_pct"])
     n_peak = data["peak_customers"]
-    peak_x = next((float(x) for x, y in data["curve"] if Decimal(y) == peak), xs[ys.index(max(ys))])
+    curve = sample_curve(data["curve"], peak_pct=data["peak_pct"])
+    xs = [float(x) for x, _y in curve]
+    ys = [float(y) for _x, y in curve]
+    peak_x = next((float(x) for x, y in curve if Decimal(y) == peak), xs[ys.index(max(ys))])
     figure = go.Figure(go.Scatter(
         x=xs, y=ys, mode="lines", name=_("Cumulative profit"), line={"color": "#2f6db5", "width": 2.5},
         hovertemplate=_("Top %{x:.1f}% of customers by profit") + "<br>" + _("%{y:.1f}% of total profit")
@@ -396,10 +406,21 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
                          "loss-makers cost.") % {"back": number(peak - 100)})  # fmt: skip
     else:
         reading.append(_("No customer's losses eat into the total: the curve ends at its peak."))
-    rows = [[x, y] for x, y in data["curve"]]
+    rows = [[x, y] for x, y in curve]
     return Chart(figure=figure_json(figure), reading=reading,
                  columns=[_("Customers, % (most profitable first)"), _("Cumulative profit, % of total")], rows=rows,
                  extra={"peak_pct": data["peak_pct"], "peak_customers": n_peak})  # fmt: skip
+
+
+def sample_curve(curve: list, *, peak_pct: str, points: int = 500) -> list:
+    """At most about `points` points of a whale curve, always with its first, peak and last points.
+    (A run may store a point per customer: 100,000 points would not make a better line.)"""
+    if len(curve) <= points:
+        return curve
+    step = len(curve) / points
+    keep = {int(i * step) for i in range(points)} | {0, len(curve) - 1}
+    keep |= {i for i, (_x, y) in enumerate(curve) if y == peak_pct}
+    return [curve[i] for i in sorted(keep)]
 
 
 def _concentration_data(run: AnalysisRun, company: dict, scope: Scope) -> dict:
@@ -599,9 +620,14 @@ def protected(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     totals = results.aggregate(n=Count("id"), loss=Sum("profit"))
     listed = list(results.order_by("profit", "customer__code").values_list(
         "customer_id", "customer__code", "customer__name", "revenue", "profit", "protection")[:STORED_ROWS])  # fmt: skip
+    reasons_all = Counter()
+    for protection, n in results.order_by().values_list("protection").annotate(n=Count("id")):
+        for reason in protection.split(";"):
+            if reason:
+                reasons_all[reason] += n
     if not listed:
         return empty_chart(_("No protected customer loses money: every loss-maker can be reduced without a review."))
-    reasons = Counter(reason for *_rest, protection in listed for reason in protection.split(";") if reason)
+    reasons = reasons_all
     reason_labels = dict(Protection.choices)
     top = listed[:15]
     figure = go.Figure(go.Bar(
@@ -656,7 +682,7 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
             "customer": " ".join(names.get(pk, ("", ""))), "growth": number(Decimal(growth))})  # fmt: skip
     return Chart(figure=figure_json(figure), reading=reading,
                  columns=[_("Code"), _("Name"), _("Revenue"), _("Growth %")], rows=rows,
-                 extra={"counts": counts, "ids": [pk for pk, _g in declining[:25]]})
+                 extra={"counts": counts, "count": counts.get("declining", 0), "ids": [pk for pk, _g in declining[:25]]})
 
 
 def churn(run: AnalysisRun, company: dict, scope: Scope) -> Chart:

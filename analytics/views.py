@@ -16,7 +16,7 @@ from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
 
 from . import selectors
-from .charts import CHARTS, Scope, portfolio_figure, profit_volume_rows, shown
+from .charts import CHARTS, Scope, portfolio_figure, profit_volume_rows, protected_rows, shown
 from .forms import CostModelForm, ScoringModelForm, TierRulesForm
 from .models import Action, AnalysisRun, CostModel, CustomerResult, Protection, ScoringModel, TierRules
 from .reports import PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, PortfolioOwnerForm, ReportFilterForm
@@ -235,7 +235,8 @@ class ReportCSVView(RoleRequiredMixin, View):
         if run is None:
             raise Http404(_("No analysis run has been published yet."))
         chart = selectors.report_charts(run=run, names=[name], scope=scope)[name]
-        rows = profit_volume_rows(run, scope) if name == "profit_volume" else chart["rows"]
+        streamed = {"profit_volume": profit_volume_rows, "protected": protected_rows}  # per customer, not stored in full
+        rows = streamed[name](run, scope) if name in streamed else chart["rows"]
         columns = chart["columns"] or [_("Note")]
         if not chart["columns"]:
             rows = [[chart["empty"]]]

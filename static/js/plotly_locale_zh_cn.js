@@ -13,6 +13,8 @@
       "Double-click to zoom back out": "双击返回缩放前",
       "Download plot": "下载图表",
       "Download plot as a png": "下载为 PNG 图片",
+      "Download plot as a PNG": "下载为 PNG 图片",
+      "Download plot as SVG": "下载为 SVG 图片",
       "Lasso Select": "套索选择",
       "Pan": "平移",
       "Produced with Plotly.js": "由 Plotly.js 生成",

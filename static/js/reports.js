@@ -4,7 +4,7 @@
   "use strict";
   var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
   var config = {responsive: true, displaylogo: false, locale: zh ? "zh-CN" : "en",
-                modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines"]};
+                modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines", "sendChartToCloud"]};  // our data stays here
   var TYPES = {u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
 
   function typed(spec) {
