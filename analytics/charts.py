@@ -390,7 +390,7 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     figure.add_trace(go.Scatter(
         x=[peak_x], y=[float(peak)], mode="markers+text", name=_("Peak"),
         marker={"color": "#c0392b", "size": 11}, text=[_("Peak %(pct)s%%") % {"pct": number(peak)}],
-        textposition="top center", hoverinfo="skip",
+        textposition="top left" if peak_x > 80 else "top center", hoverinfo="skip", cliponaxis=False,
     ))  # fmt: skip
     figure.add_hline(y=100, line={"color": "#6b7785", "dash": "dot", "width": 1})
     figure.update_layout(**layout(

@@ -447,3 +447,26 @@ def test_reports_read_in_chinese(client, executive_user, run):
     assert response.status_code == 200
     assert RunChart.objects.filter(run=run, name="profit_volume.zh-hans").exists()
     assert Scope().key == ""
+
+
+def test_a_long_whale_curve_is_sampled_but_keeps_its_peak_and_ends():
+    from analytics.charts import sample_curve
+
+    # a run may store a point per customer: 10,000 points, the peak (103.5) at the 8,000th
+    curve = [[f"{i / 100:.4f}", f"{min(i, 8000) / 80 + (3.5 if i == 8000 else 0):.4f}"] for i in range(1, 10001)]
+    sampled = sample_curve(curve, peak_pct="103.5000")
+    assert 500 <= len(sampled) <= 503
+    assert sampled[0] == curve[0] and sampled[-1] == curve[-1]
+    assert ["80.0000", "103.5000"] in sampled
+    assert sample_curve(curve[:400], peak_pct="x") == curve[:400]
+
+
+def test_protected_csv_lists_every_one_worst_first(client, executive_user, book):
+    for code in ("K5",):
+        Customer.objects.filter(pk=book[code].pk).update(strategic=True)
+    compute()
+    client.force_login(executive_user)
+    response = client.get(reverse("analytics:report_csv", args=["protected"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["Code", "Name", "Revenue", "Profit", "Protection"]
+    assert [r[:4] for r in rows[1:]] == [["K5", "Epsilon", "20000.00", "-4000.00"]]
