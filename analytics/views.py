@@ -7,8 +7,8 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
@@ -114,6 +114,10 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
 # ------------------------------------------------------------------------------------ reports
 
 
+def scope_params(scope: Scope) -> dict:
+    return {name: getattr(scope, name) for name in ("region", "industry", "owner") if getattr(scope, name) is not None}
+
+
 class RunContextMixin:
     """The published run and the one under way, for the run-status bar of report pages."""
 
@@ -150,6 +154,10 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
                  "table": self.table(name, stored[name])}
                 for name in self.section.charts
             ]  # fmt: skip
+            if "profit_volume" in self.section.charts and not stored["profit_volume"]["empty"]:
+                # The run and language in the address: the browser may keep the points until either changes.
+                params = {"run": run.pk, "lang": translation.get_language(), **scope_params(scope)}
+                context["points_url"] = reverse("analytics:report_profit_volume") + "?" + urlencode(params)
             context["point_labels"] = {"revenue": _("Revenue"), "profit": _("Profit"), "action": _("Action"),
                                        "owner": _("Owner"), "open": _("Open the customer")}  # fmt: skip
         return context
@@ -194,7 +202,7 @@ class ProfitVolumePointsView(RoleRequiredMixin, View):
             run.pk, json.dumps(reverse("crm:customer_detail", args=[0])), json.dumps(frame, separators=(",", ":")), points,
         )  # fmt: skip
         response = HttpResponse(body, content_type="application/json")
-        response["Cache-Control"] = "private, max-age=300"
+        response["Cache-Control"] = "private, max-age=3600"  # the page asks with its run and language in the address
         return response
 
 

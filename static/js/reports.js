@@ -110,9 +110,9 @@
 
   function start() {
     if (!window.Plotly) { return; }
-    drawStored();
     var big = document.getElementById("profit-volume");
-    if (big) { drawProfitVolume(big); }
+    if (big) { drawProfitVolume(big); }  // its points download while the small figures draw
+    drawStored();
     var filters = document.getElementById("report-filters");
     if (filters) {
       filters.querySelectorAll("select").forEach(function (select) {

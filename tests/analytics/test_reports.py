@@ -470,3 +470,13 @@ def test_protected_csv_lists_every_one_worst_first(client, executive_user, book)
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == ["Code", "Name", "Revenue", "Profit", "Protection"]
     assert [r[:4] for r in rows[1:]] == [["K5", "Epsilon", "20000.00", "-4000.00"]]
+
+
+def test_the_page_asks_for_its_runs_points_in_its_language(client, executive_user, sales_user, run):
+    client.force_login(executive_user)
+    response = client.get(reverse("analytics:reports"), {"owner": sales_user.pk})
+    url = f"/analytics/reports/profit-volume.json?run={run.pk}&amp;lang=en&amp;owner={sales_user.pk}"
+    page = response.content.decode()
+    assert f'data-points-url="{url}"' in page and f'<link rel="preload" href="{url}"' in page
+    payload = points_payload(client, run=run.pk, lang="en", owner=sales_user.pk)
+    assert payload["run"] == run.pk and payload["points"]["count"] == 2
