@@ -71,6 +71,7 @@
     fetch(element.dataset.pointsUrl, {credentials: "same-origin"})
       .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
       .then(function (payload) {
+        mark("reports:points-loaded");
         var figure = payload.frame.figure, byTier = {}, idsByTrace = [], total = 0;
         payload.points.traces.forEach(function (points) { byTier[points.tier] = points; });
         figure.data.forEach(function (trace, index) {
@@ -99,6 +100,7 @@
           });
           element.customerIds = idsByTrace;  // which customer each drawn point is
           element.dataset.points = String(total);
+          mark("reports:points-drawn");
           element.dataset.drawn = "true";
         });
       })
@@ -108,11 +110,15 @@
       });
   }
 
+  function mark(name) { if (window.performance && performance.mark) { performance.mark(name); } }
+
   function start() {
     if (!window.Plotly) { return; }
+    mark("reports:start");
     var big = document.getElementById("profit-volume");
     if (big) { drawProfitVolume(big); }  // its points download while the small figures draw
     drawStored();
+    mark("reports:figures-drawn");
     var filters = document.getElementById("report-filters");
     if (filters) {
       filters.querySelectorAll("select").forEach(function (select) {
