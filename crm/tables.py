@@ -1,14 +1,266 @@
+from collections.abc import Callable
+
 import django_tables2 as tables
-from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import QuerySet
+from django.template import Context, Template
+from django.utils.formats import localize, number_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
+from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.columns.manytomanycolumn import ManyToManyColumn
+from django_tables2.rows import BoundRow, BoundRows
+from django_tables2.utils import signature
 
 from analytics.models import Action, Protection, Quadrant
 
 from .models import Customer, Order
 
 
-class CustomerTable(tables.Table):
+LEAN_TEMPLATE = "django_tables2/lean.html"
+CELL_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
+
+
+class LeanRowsMixin:
+    """Writes the page's rows straight from the records, without a BoundRow and BoundCell per cell.
+
+    django-tables2 still owns the columns, headers, ordering, pagination and exports; only the
+    body of the table is written here (the `django_tables2/lean.html` template). The cells are the
+    ones django-tables2 renders (tests compare both, cell by cell), but what it works out again for
+    every cell (the render method's signature, the column's attributes, the template engine around
+    each value) is worked out once per column: 50 rows x 13 columns took ~140 ms, now a few.
+    A column this cannot write (attributes computed per record, a dotted accessor, a link column)
+    falls back to django-tables2's own cell. Set `template_name = LEAN_TEMPLATE` in the table's Meta.
+    """
+
+    def lean_rows(self) -> list[SafeString]:
+        """The `<tr>` of each record on the current page (all records when not paginated)."""
+        records = self.page.object_list.data if hasattr(self, "page") else self.data
+        writers = [self._lean_cell_writer(column) for column in self.columns]
+        static_row_attrs = not self.row_attrs
+        rows = []
+        for index, record in enumerate(records):
+            row = _LeanRow(self, record)
+            cells = "".join([write(row) for write in writers])
+            if static_row_attrs:
+                attrs = 'class="odd"' if index % 2 else 'class="even"'
+            else:
+                attrs = BoundRow(record, self).attrs.as_html()
+            rows.append(mark_safe(f"<tr {attrs}>{cells}</tr>"))
+        return rows
+
+    def _lean_cell_writer(self, bound_column) -> Callable[["_LeanRow"], str]:
+        column = bound_column.column
+        td_attrs = dict(self.attrs)
+        td_attrs.update(column.attrs)
+        td_attrs = td_attrs.get("td", td_attrs.get("cell", {}))
+        if any(callable(value) for value in td_attrs.values()):
+            return self._fallback_cell_writer(bound_column)
+        open_td = f"<td {bound_column.attrs['td'].as_html()}>"
+        value_of = self._value_getter(bound_column)
+        if value_of is None or isinstance(column, (BaseLinkColumn, ManyToManyColumn)):
+            return self._fallback_cell_writer(bound_column)
+        render = self._renderer(bound_column)
+        link = self._linker(bound_column)
+        empty_values = column.empty_values
+        default = _as_cell(bound_column.default, column.localize)
+        localize_as = column.localize
+
+        def write(row: _LeanRow) -> str:
+            value = value_of(row.record)
+            if value in empty_values:
+                return f"{open_td}{default}</td>"
+            content = render(row, value)
+            if link:
+                content = link(row, value, content)
+            return f"{open_td}{_as_cell(content, localize_as)}</td>"
+
+        return write
+
+    def _linker(self, bound_column) -> Callable | None:
+        """(row, value, content) -> the content in its link, as the column's `linkify` makes it."""
+        link = bound_column.link
+        if not link:
+            return None
+        name = bound_column.name
+        plain = (not link.attrs and link.url is None and link.accessor is None
+                 and link.reverse_args.get("viewname") is None and str(bound_column.accessor) == name)  # fmt: skip
+        if not plain:
+            return lambda row, value, content: link(content, **row.arguments(bound_column, value))
+
+        def linked(row, value, content):  # linkify=True: the value's get_absolute_url, else the record's
+            target = getattr(row.record, name, None)
+            if not hasattr(target, "get_absolute_url"):
+                target = row.record
+            return format_html('<a href="{}">{}</a>', target.get_absolute_url(), content)
+
+        return linked
+
+    def _fallback_cell_writer(self, bound_column) -> Callable[["_LeanRow"], str]:
+        """django-tables2's own cell and attributes, as `{% render_table %}` writes them."""
+
+        def write(row: _LeanRow) -> str:
+            cell = row.bound_row().get_cell(bound_column.name)
+            bound_column.current_value, bound_column.current_record = cell, row.record
+            return f"<td {bound_column.attrs['td'].as_html()}>{_as_cell(cell, bound_column.column.localize)}</td>"
+
+        return write
+
+    def _value_getter(self, bound_column) -> Callable | None:
+        """record -> the cell's value as BoundRow finds it (a choice field's label), or None if not simple."""
+        accessor = bound_column.accessor
+        model = getattr(self.data, "model", None)
+        if model is None or accessor.SEPARATOR in accessor or "." in accessor:
+            return None
+        name = str(accessor)
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        if getattr(field, "choices", None) and hasattr(model, f"get_{name}_display"):
+            display = f"get_{name}_display"
+            return lambda record: getattr(record, display)()
+
+        def value_of(record):
+            value = getattr(record, name, None)
+            if callable(value) and not isinstance(value, models.Manager):
+                value = None if getattr(value, "alters_data", False) else value()
+            return value
+
+        return value_of
+
+    def _renderer(self, bound_column) -> Callable[["_LeanRow", object], object]:
+        """(row, value) -> the cell's content: the column's render (or the table's render_FOO), as
+        BoundRow calls it, with the arguments it asks for found once per column instead of per cell."""
+        column = bound_column.column
+        if isinstance(column, tables.TemplateColumn) and column.template_code:
+            template = Template(column.template_code)  # compiled once, not once per cell
+            context = getattr(self, "context", None) or Context()
+            request = getattr(self, "request", None)
+
+            def render_template(row, value):
+                with context.update(column.get_context_data(**row.arguments(bound_column, value))):
+                    context["request"] = request
+                    return template.render(context)
+
+            return render_template
+        function = bound_column.render
+        wanted, catch_all = signature(function)
+        if catch_all:
+            return lambda row, value: function(**row.arguments(bound_column, value))
+        if any(name not in CELL_ARGUMENTS for name in wanted):
+            return lambda row, value: None  # as call_with_appropriate does
+        if tuple(wanted) == ("value",):
+            return lambda row, value: function(value=value)
+
+        def render(row, value):
+            return function(**{k: v for k, v in row.arguments(bound_column, value).items() if k in wanted})
+
+        return render
+
+
+class _LeanRow:
+    """One record while its cells are written; its BoundRow is made only if a cell needs one."""
+
+    __slots__ = ("table", "record", "_bound_row")
+
+    def __init__(self, table, record):
+        self.table, self.record, self._bound_row = table, record, None
+
+    def bound_row(self) -> BoundRow:
+        if self._bound_row is None:
+            self._bound_row = BoundRow(self.record, self.table)
+        return self._bound_row
+
+    def arguments(self, bound_column, value) -> dict:
+        """The optional cell arguments BoundRow offers a render method."""
+        return {"value": value, "record": self.record, "column": bound_column.column, "bound_column": bound_column,
+                "bound_row": self.bound_row(), "table": self.table}  # fmt: skip
+
+
+def _as_cell(value, localize_as) -> str:
+    """What `{{ cell }}` (or `|localize`, `|unlocalize`) writes in django-tables2's template."""
+    if isinstance(value, str):  # text and already-safe HTML: nothing to localise
+        return conditional_escape(value)
+    if localize_as is None:
+        value = localize(template_localtime(value))
+    elif localize_as:
+        value = localize(value, use_l10n=True)
+    else:
+        value = localize(value, use_l10n=False)
+    return conditional_escape(value if isinstance(value, str) else str(value))
+
+
+class IdsFirstPaginator(Paginator):
+    """Pages a queryset by selecting the page's primary keys first, then only those rows with their joins.
+
+    `OFFSET 24950` on the full query makes PostgreSQL join every skipped row; the key query walks
+    the sort's index alone, and the 50 rows are fetched by primary key (from the second page on;
+    the first page stays one query). The primary key breaks ties
+    in the sort, so rows with the same name never move between pages. `count_queryset`, if given,
+    counts the rows (the same filters without joins that only serve the display).
+    """
+
+    DIRECT_PAGES = 1  # the first page is one query: at OFFSET 0 nothing is joined in vain
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, count_queryset=None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.count_queryset = count_queryset
+
+    @property
+    def count(self):
+        if "_count" not in self.__dict__:
+            self._count = self.count_queryset.count() if self.count_queryset is not None else super().count
+        return self._count
+
+    def page(self, number):
+        queryset = _queryset_of(self.object_list)
+        if queryset is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset = queryset.order_by(*_ties_broken(queryset))
+        if bottom < self.per_page * self.DIRECT_PAGES:
+            records = list(queryset[bottom:top])  # near the start, one query walks the sort's index
+        else:
+            ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+            by_id = {record.pk: record for record in queryset.order_by().filter(pk__in=ids)}
+            records = [by_id[pk] for pk in ids if pk in by_id]
+        return self._get_page(BoundRows(data=records, table=self.object_list.table), number, self)
+
+
+def _ties_broken(queryset: QuerySet) -> list:
+    """The queryset's ordering, ending with the primary key unless a unique field already decides."""
+    model = queryset.model
+    ordering = list(queryset.query.order_by) or list(model._meta.ordering)
+    for term in ordering:
+        if not isinstance(term, str):
+            continue
+        name = term.lstrip("-")
+        if name == "pk":
+            return ordering
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.unique and not field.null:
+            return ordering
+    return ordering + ["pk"]
+
+
+def _queryset_of(rows) -> QuerySet | None:
+    data = getattr(getattr(rows, "data", None), "data", None)
+    return data if isinstance(data, QuerySet) else None
+
+
+class CustomerTable(LeanRowsMixin, tables.Table):
     code = tables.Column(linkify=True)
     name = tables.Column(linkify=True)
     industry = tables.Column(order_by=("industry__name",))
@@ -22,6 +274,7 @@ class CustomerTable(tables.Table):
         attrs = {"class": "table table-customers"}
         empty_text = _("No customer matches these filters. Clear a filter or search for another code or name.")
         order_by = ("name",)
+        template_name = LEAN_TEMPLATE
 
 
 class TierColumn(tables.Column):

@@ -12,13 +12,14 @@ from django_tables2 import SingleTableMixin
 
 from . import charts, selectors, services
 from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
+from analytics.models import CustomerResult
 from analytics.services.runs import published_run
 
 from .filters import CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
 from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
-from .tables import CustomerTable, CustomerValueTable, OrderMoneyTable, OrderTable
+from .tables import CustomerTable, CustomerValueTable, IdsFirstPaginator, OrderMoneyTable, OrderTable
 
 DETAIL_ROWS = 20
 
@@ -58,7 +59,36 @@ class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixi
         return self.customers()
 
     def get_table_pagination(self, table):
-        return {"per_page": settings.CUSTOMER_LIST_PAGE_SIZE}
+        return {
+            "per_page": settings.CUSTOMER_LIST_PAGE_SIZE,
+            "paginator_class": IdsFirstPaginator,
+            "count_queryset": self.count_queryset(),
+        }
+
+    def count_queryset(self):
+        """The filtered customers to count, joined to the published run only to filter on its figures.
+
+        Every customer has a row in the published run, so the inner join a sort by a figure makes
+        removes no one: counting through it joined all 100,000 results (~50 ms). Filtered on figures
+        alone (say tier A), the run's rows are counted without the customers: one row each.
+        """
+        if self.object_list.query.is_empty():
+            return None
+        if not self.filterset.is_bound:
+            return Customer.objects.all()
+        data = self.filterset.form.cleaned_data
+        figure_filters = [
+            name for name in CustomerValueFilter.FIGURE_FILTERS if name in self.filterset.filters and data.get(name)
+        ]
+        if not figure_filters:
+            return self.filterset.filter_queryset(Customer.objects.all())
+        if not any(data.get(name) for name in self.filterset.filters if name not in figure_filters):
+            results = CustomerResult.objects.filter(run_id=self.published_run_id())
+            for name in figure_filters:
+                results = self.filterset.filters[name].filter(results, data[name])
+            return results
+        customers = selectors.customer_list(user=self.request.user, run_id=self.published_run_id())
+        return self.filterset.filter_queryset(customers)
 
 
 class CustomerExportView(RoleRequiredMixin, PublishedFiguresMixin, View):
