@@ -21,7 +21,7 @@ import datetime
 import json
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints.models import State
@@ -33,6 +33,7 @@ from .metrics import Window, next_month, split_range
 
 HI = "numeric(1000, 40)"  # the scale ratios are divided at
 LIST_LIMIT = 500
+WORK_MEM = "128MB"
 
 # How each factor's raw value is named in the `fig` CTE; None = missing data (percentile 50).
 FACTOR_COLUMN = {
@@ -66,6 +67,17 @@ def _month_rows(months: list[datetime.date], params: dict, prefix: str) -> str:
     return f"cm.month BETWEEN %({prefix}_m0)s AND %({prefix}_m1)s"
 
 
+def _merged(ranges: list[tuple]) -> list[tuple]:
+    """Day ranges with touching or overlapping ones joined (the prior window's last edge and the window's first)."""
+    merged: list[list] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + datetime.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [tuple(r) for r in merged]
+
+
 def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
               order_handling_cost: Decimal, complaint_handling_cost: Decimal,
               previous_run_id: int | None, previous_started_at) -> tuple[str, dict]:  # fmt: skip
@@ -93,18 +105,19 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
     for factor, weight in weights.items():
         params[f"w_{factor}"] = weight
 
-    # Percentile pairs: q = 2 * avg_rank - 2 = 2 * rank + ties - 3, d = n - 1; (2, 1) when n = 1, (1, 1) when missing.
+    # Percentile pairs: q = 2 * avg_rank - 2, d = n - 1; (2, 1) when n = 1, (1, 1) when missing. With
+    # r = rank() and c = count(*) over the same ordering (c counts the value's ties too: c = r + ties - 1),
+    # avg_rank = (r + c) / 2, so q = r + c - 2: one sort per factor.
     pct_columns, pct_windows = [], []
     for factor in needed:
         column = FACTOR_COLUMN[factor]
         order = "DESC" if factor in LESS_IS_BETTER else "ASC"
+        spec = f"(PARTITION BY {column} IS NULL ORDER BY {column} {order})"
         pct_windows.append(
-            f"count({column}) OVER () AS n_{factor}, "
-            f"rank() OVER (PARTITION BY {column} IS NULL ORDER BY {column} {order}) AS r_{factor}, "
-            f"count(*) OVER (PARTITION BY {column}) AS t_{factor}"
+            f"count({column}) OVER () AS n_{factor}, rank() OVER {spec} AS r_{factor}, count(*) OVER {spec} AS c_{factor}"
         )
         pct_columns.append(
-            f"CASE WHEN {column} IS NULL THEN 1 WHEN n_{factor} = 1 THEN 2 ELSE 2 * r_{factor} + t_{factor} - 3 END AS q_{factor}, "
+            f"CASE WHEN {column} IS NULL THEN 1 WHEN n_{factor} = 1 THEN 2 ELSE r_{factor} + c_{factor} - 2 END AS q_{factor}, "
             f"CASE WHEN {column} IS NULL OR n_{factor} = 1 THEN 1 ELSE n_{factor} - 1 END AS d_{factor}, "
             f"greatest(n_{factor} - 1, 1) AS dd_{factor}"
         )
@@ -119,45 +132,62 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
     cur_edge_sql = _ranges_sql("e.ordered_on", cur_edges, params, "ce")
     prior_edge_sql = _ranges_sql("e.ordered_on", prior_edges, params, "pe")
     recent_sql = _ranges_sql("e.ordered_on", recent, params, "re")
-    edge_sql = _ranges_sql("o.ordered_on", edge_ranges, params, "ed")
+    probes = []
+    for i, (low, high) in enumerate(_merged(edge_ranges)):
+        params[f"ed{i}_lo"], params[f"ed{i}_hi"] = low, high
+        probes.append(
+            "SELECT o.ordered_on, o.revenue, o.cost, o.service_cost, o.entry_error, o.promised_on, o.delivered_on "
+            # A row comparison only the (customer_id, ordered_on) index can serve: a range scan per customer.
+            f"FROM crm_order o WHERE (o.customer_id, o.ordered_on) >= (c.id, %(ed{i}_lo)s) "
+            f"AND (o.customer_id, o.ordered_on) <= (c.id, %(ed{i}_hi)s) "
+            "AND o.status = ANY(%(counted)s)"
+        )
+    edge_probe = " UNION ALL ".join(probes) or (
+        "SELECT NULL::date AS ordered_on, NULL::numeric AS revenue, NULL::numeric AS cost, NULL::numeric AS service_cost, "
+        "NULL::boolean AS entry_error, NULL::date AS promised_on, NULL::date AS delivered_on WHERE false"
+    )
+    every_month = cur_months + prior_months
+    params["first_month"] = min(every_month, default=window.start)
+    params["last_month"] = max(every_month, default=window.start)
     cur_month_sql = _month_rows(cur_months, params, "cur")
     prior_month_sql = _month_rows(prior_months, params, "pri")
+    factor_columns = "".join(
+        f", {FACTOR_COLUMN[f]}" for f in needed if FACTOR_COLUMN[f] not in ("profit", "revenue", "growth_x", "growth_potential")
+    )
 
     sql = f"""
 WITH
 edge AS MATERIALIZED (
-    SELECT o.customer_id, o.ordered_on, o.revenue, o.cost, o.service_cost, o.entry_error,
+    -- The orders of the partial months only, found per customer through (customer_id, ordered_on).
+    SELECT c.id AS customer_id, o.ordered_on, o.revenue, o.cost, o.service_cost, o.entry_error,
            o.promised_on, o.delivered_on
-    FROM crm_order o
-    WHERE o.status = ANY(%(counted)s) AND {edge_sql}
+    FROM crm_customer c CROSS JOIN LATERAL ({edge_probe}) o
 ),
-cur_rows AS (
-    SELECT cm.customer_id, cm.month, cm.revenue, cm.cost, cm.service_cost, cm.orders, cm.error_orders,
-           cm.dated_deliveries, cm.on_time_deliveries
-    FROM analytics_customermonth cm WHERE {cur_month_sql}
-    UNION ALL
-    SELECT e.customer_id, date_trunc('month', e.ordered_on)::date, e.revenue, e.cost, e.service_cost, 1,
-           CASE WHEN e.entry_error THEN 1 ELSE 0 END,
-           CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL THEN 1 ELSE 0 END,
-           CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL AND e.delivered_on <= e.promised_on
-                THEN 1 ELSE 0 END
-    FROM edge e WHERE {cur_edge_sql}
-),
-cur_sums AS MATERIALIZED (
-    SELECT customer_id, month, sum(revenue) AS revenue, sum(cost) AS cost, sum(service_cost) AS service_cost,
-           sum(orders) AS orders, sum(error_orders) AS error_orders, sum(dated_deliveries) AS dated,
-           sum(on_time_deliveries) AS on_time
-    FROM cur_rows GROUP BY GROUPING SETS ((customer_id), (month))
-),
-cur AS (SELECT * FROM cur_sums WHERE customer_id IS NOT NULL),
-by_month AS (SELECT month, revenue FROM cur_sums WHERE customer_id IS NULL),
-prior AS (
-    SELECT customer_id, sum(revenue) AS revenue FROM (
-        SELECT cm.customer_id, cm.revenue FROM analytics_customermonth cm WHERE {prior_month_sql}
+sums AS MATERIALIZED (
+    -- Window and prior window in one pass: monthly totals of whole months, plus the edge orders;
+    -- grouped by customer and, for ARPU, by month.
+    SELECT customer_id, month,
+           sum(revenue) FILTER (WHERE cur) AS revenue, sum(cost) FILTER (WHERE cur) AS cost,
+           sum(service_cost) FILTER (WHERE cur) AS service_cost, sum(orders) FILTER (WHERE cur) AS orders,
+           sum(error_orders) FILTER (WHERE cur) AS error_orders, sum(dated) FILTER (WHERE cur) AS dated,
+           sum(on_time) FILTER (WHERE cur) AS on_time, sum(revenue) FILTER (WHERE NOT cur) AS prior_revenue
+    FROM (
+        SELECT cm.customer_id, cm.month, {cur_month_sql} AS cur, cm.revenue, cm.cost, cm.service_cost, cm.orders,
+               cm.error_orders, cm.dated_deliveries AS dated, cm.on_time_deliveries AS on_time
+        FROM analytics_customermonth cm
+        WHERE cm.month BETWEEN %(first_month)s AND %(last_month)s AND ({cur_month_sql} OR {prior_month_sql})
         UNION ALL
-        SELECT e.customer_id, e.revenue FROM edge e WHERE {prior_edge_sql}
-    ) p GROUP BY customer_id
+        SELECT e.customer_id, date_trunc('month', e.ordered_on)::date, {cur_edge_sql}, e.revenue, e.cost,
+               e.service_cost, 1, CASE WHEN e.entry_error THEN 1 ELSE 0 END,
+               CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL THEN 1 ELSE 0 END,
+               CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL
+                         AND e.delivered_on <= e.promised_on THEN 1 ELSE 0 END
+        FROM edge e WHERE {cur_edge_sql} OR {prior_edge_sql}
+    ) x
+    GROUP BY GROUPING SETS ((customer_id), (month))
 ),
+cur AS (SELECT * FROM sums WHERE customer_id IS NOT NULL),
+by_month AS (SELECT month, revenue FROM sums WHERE customer_id IS NULL AND revenue IS NOT NULL),
 recent AS (
     SELECT e.customer_id, min(e.ordered_on) AS first, max(e.ordered_on) AS last
     FROM edge e WHERE {recent_sql} GROUP BY e.customer_id
@@ -196,7 +226,7 @@ raw AS (
            coalesce(cur.revenue, 0) AS revenue, coalesce(cur.cost, 0) AS cost_of_goods,
            coalesce(cur.service_cost, 0) AS service_cost, coalesce(cur.orders, 0) AS orders,
            coalesce(cur.error_orders, 0) AS error_orders, coalesce(cur.dated, 0) AS dated,
-           coalesce(cur.on_time, 0) AS on_time_deliveries, coalesce(prior.revenue, 0) AS prior_revenue,
+           coalesce(cur.on_time, 0) AS on_time_deliveries, coalesce(cur.prior_revenue, 0) AS prior_revenue,
            coalesce(pay.on_time, 0) AS invoices_on_time, coalesce(pay.late, 0) AS late_invoices,
            coalesce(pay.overdue_amount, 0) AS overdue_amount, coalesce(pay.days_late, 0) AS days_late,
            coalesce(compl.n, 0) AS complaints, coalesce(surv.total, 0) AS survey_total,
@@ -205,13 +235,14 @@ raw AS (
            greatest(h2.last_order_on, recent.last) AS last_order_on, contact.last AS last_contact
     FROM crm_customer c
     LEFT JOIN cur ON cur.customer_id = c.id
-    LEFT JOIN prior ON prior.customer_id = c.id
     LEFT JOIN recent ON recent.customer_id = c.id
     LEFT JOIN pay ON pay.customer_id = c.id
     LEFT JOIN compl ON compl.customer_id = c.id
     LEFT JOIN surv ON surv.customer_id = c.id
     LEFT JOIN contact ON contact.customer_id = c.id
     LEFT JOIN refs ON refs.customer_id = c.id
+    -- First and last counted order: the first and last month before span_before, through the
+    -- (customer_id, month) index that carries both days.
     LEFT JOIN LATERAL (
         SELECT cm.first_order_on FROM analytics_customermonth cm
         WHERE cm.customer_id = c.id AND cm.month < %(span_before)s ORDER BY cm.month LIMIT 1
@@ -242,7 +273,9 @@ fig AS (
     FROM raw
 ),
 pop0 AS (
-    SELECT fig.*, {", ".join(pct_windows)} FROM fig WHERE orders > 0
+    SELECT customer_id, code, profit, revenue, growth_x, growth_potential{factor_columns},
+           {", ".join(pct_windows)}
+    FROM fig WHERE orders > 0
 ),
 pop1 AS (
     SELECT pop0.*, {", ".join(pct_columns)}, count(*) OVER () AS n FROM pop0
@@ -254,7 +287,7 @@ med AS (
     SELECT CASE WHEN count(*) = 0 THEN NULL
                 WHEN count(*) %% 2 = 1 THEN max(profit) FILTER (WHERE rn = (cnt + 1) / 2)
                 ELSE sum(profit) FILTER (WHERE rn IN (cnt / 2, cnt / 2 + 1))::numeric(1000, 4) / 2 END AS median
-    FROM (SELECT profit, row_number() OVER (ORDER BY profit) AS rn, count(*) OVER () AS cnt FROM pop0) m
+    FROM (SELECT profit, row_number() OVER (ORDER BY profit) AS rn, count(*) OVER () AS cnt FROM pop1) m
 ),
 pop3 AS (
     SELECT pop2.*,
@@ -394,7 +427,11 @@ SELECT
 def results_and_company(**kwargs) -> dict:
     """Runs the statement; returns its one row as a dict (JSON columns parsed, money as Decimal strings)."""
     sql, params = build_sql(**kwargs)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # For this statement only: no JIT (compiling a plan this size costs seconds, more than it saves),
+        # and room for its sorts and intermediate results (100,000 rows) in memory instead of on disk.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description]
         row = dict(zip(columns, cursor.fetchone()))
