@@ -519,6 +519,7 @@ def tiers(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
                             hovertemplate="%{x}: %{y:,.2f}<extra></extra>", showlegend=False), row=1, col=2)
     figure.update_layout(**layout(height=340, margin={"t": 40}))
     figure.update_yaxes(gridcolor="#eef1f5", separatethousands=True)
+    figure.update_yaxes(tickformat=",d", rangemode="tozero", row=1, col=1)  # whole customers
     total_profit = sum((p or 0 for _n, _r, p in rows_by_tier.values()), Decimal(0))
     reading = []
     if "A" in rows_by_tier:
@@ -665,7 +666,7 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         x=[label for _k, label, _c in groups], y=[counts.get(k, 0) for k, _l, _c in groups],
         marker_color=[c for _k, _l, c in groups], texttemplate="%{y:,}", hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}}))
+    figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}, "tickformat": ",d"}))
     declining = trend.get("declining") or []
     names = customer_names(pk for pk, _g in declining)
     revenue = dict(CustomerResult.objects.filter(run_id=run.pk, customer_id__in=[pk for pk, _g in declining])
@@ -730,7 +731,7 @@ def churn_reasons(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         texttemplate="%{x:,}", hovertemplate="%{y}: %{x:,}<extra></extra>",
     ))  # fmt: skip
     figure.update_layout(**layout(height=max(200, 34 * len(ordered) + 60), yaxis={"autorange": "reversed"},
-                                  xaxis={"title": {"text": _("Customers")}}, margin={"l": 10}))  # fmt: skip
+                                  xaxis={"title": {"text": _("Customers")}, "tickformat": ",d"}, margin={"l": 10}))  # fmt: skip
     total = sum(reasons.values())
     top_reason, top_n = ordered[0]
     reading = [_("The main reason customers left: %(reason)s (%(count)s of %(total)s).") % {
@@ -811,7 +812,7 @@ def service(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         marker_color=["#8a94a6", "#c9a227", "#e67e22", "#c0392b"], texttemplate="%{y:,}",
         hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(**layout(height=280, yaxis={"title": {"text": _("Open complaints")}}))
+    figure.update_layout(**layout(height=280, yaxis={"title": {"text": _("Open complaints")}, "tickformat": ",d"}))
     if kpis["complaints"]:
         reading = [_("%(count)s complaints in the 12 months: SLA compliance %(sla)s%%, first response in %(first)s "
                      "hours (median), %(ratio)s complaints per 100 orders.") % {
@@ -897,6 +898,7 @@ def portfolio_figure(summary: dict) -> dict:
                             hovertemplate="%{x}: %{y:,.2f}<extra></extra>", showlegend=False), row=1, col=2)  # fmt: skip
     figure.update_layout(**layout(height=280, margin={"t": 40}))
     figure.update_yaxes(gridcolor="#eef1f5", separatethousands=True)
+    figure.update_yaxes(tickformat=",d", rangemode="tozero", row=1, col=1)  # whole customers
     return figure_json(figure)
 
 
