@@ -9,7 +9,7 @@ orders included, are rebuilt in SQL. All of it is one transaction.
 """
 from django.db import connection, transaction
 
-from analytics.totals import monthly_totals_rebuild_pairs
+from analytics.totals import month_of_sql, monthly_totals_rebuild_pairs
 from crm.models import Customer, Order
 
 from .readers import RowSource
@@ -68,67 +68,102 @@ def _set_checks(cursor, report: ImportReport) -> None:
         report.add(RowProblem(line, "customer", code, "unknown_customer"))
     if found:
         report.problem_count += found[0][2] - len(found)
-    cursor.execute(
-        f"SELECT line, number, first_line, COUNT(*) OVER () FROM ("
-        f"  SELECT line, number, MIN(line) OVER (PARTITION BY number) AS first_line FROM {STAGE} WHERE number IS NOT NULL"
-        f") AS d WHERE line <> first_line ORDER BY line LIMIT %s",
-        [room],
-    )
-    found = cursor.fetchall()
-    for line, number, first, _total in found:
-        report.add(RowProblem(line, "number", number, "duplicate_key", {"key": f"number “{number}”", "line": first}))
-    if found:
-        report.problem_count += found[0][3] - len(found)
+    # numbers given twice: found by one hash aggregate; their lines only when there are any
+    cursor.execute(f"SELECT COUNT(*) FROM (SELECT number FROM {STAGE} GROUP BY number HAVING COUNT(*) > 1) AS d")
+    if cursor.fetchone()[0]:
+        cursor.execute(
+            f"SELECT line, number, first_line, COUNT(*) OVER () FROM ("
+            f"  SELECT line, number, MIN(line) OVER (PARTITION BY number) AS first_line FROM {STAGE} WHERE number IS NOT NULL"
+            f") AS d WHERE line <> first_line ORDER BY line LIMIT %s",
+            [room],
+        )
+        found = cursor.fetchall()
+        for line, number, first, _total in found:
+            report.add(RowProblem(line, "number", number, "duplicate_key", {"key": f"number “{number}”", "line": first}))
+        if found:
+            report.problem_count += found[0][3] - len(found)
 
 
-def _upsert(cursor, present: set[str]) -> None:
+CHANGED = "exchange_stage_order_changes"
+
+
+def _changes(cursor, present: set[str]) -> tuple[int, int]:
+    """The rows that change something: new numbers, and existing ones where a column in the file
+    differs. Re-importing an unchanged export writes nothing. Returns (new, existing) counts."""
     order, customer = Order._meta.db_table, Customer._meta.db_table
-    targets = ["customer_id" if n == "customer_code" else n for n in STAGED]
-    values = [
-        "c.id" if name == "customer_code" else (f"COALESCE(s.{name}, {default})" if default else f"s.{name}")
-        for name, (_c, _t, default) in STAGED.items()
+    compared = [
+        ("o.customer_id", "c.id") if name == "customer_code" else (f"o.{name}", _staged_value(name))
+        for name, (column, _t, _d) in STAGED.items()
+        if name != "number" and column in present
     ]
-    updates = [
-        f"{target} = EXCLUDED.{target}"
+    cursor.execute(f"DROP TABLE IF EXISTS {CHANGED}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {CHANGED} ON COMMIT DROP AS "
+        f"SELECT s.*, c.id AS customer_id, o.id AS order_id, o.customer_id AS old_customer_id, "
+        f"o.ordered_on AS old_ordered_on "
+        f"FROM {STAGE} s JOIN {customer} c ON c.code = s.customer_code LEFT JOIN {order} o ON o.number = s.number "
+        f"WHERE o.id IS NULL OR ({', '.join(a for a, _b in compared)}) "
+        f"IS DISTINCT FROM ({', '.join(b for _a, b in compared)})"
+    )
+    cursor.execute(f"ANALYZE {CHANGED}")
+    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL), COUNT(*) FROM {CHANGED}")
+    new, changed = cursor.fetchone()
+    return new, changed - new
+
+
+def _staged_value(name: str, table: str = "s") -> str:
+    default = STAGED[name][2]
+    return f"COALESCE({table}.{name}, {default})" if default else f"{table}.{name}"
+
+
+def _write(cursor, present: set[str]) -> None:
+    """Existing orders: one UPDATE joined on the primary key. New ones: one INSERT ... ON CONFLICT
+    (number) DO UPDATE (the conflict branch only matters if someone adds the same number meanwhile)."""
+    order = Order._meta.db_table
+    targets = ["customer_id" if name == "customer_code" else name for name in STAGED]
+    changing = [
+        (target, "ch.customer_id" if name == "customer_code" else f"ch.{name}")
         for target, (name, (column, _t, _d)) in zip(targets, STAGED.items(), strict=True)
         if name != "number" and column in present
     ]
     cursor.execute(
-        f"INSERT INTO {order} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {STAGE} s "
-        f"JOIN {customer} c ON c.code = s.customer_code "
-        f"ON CONFLICT (number) DO UPDATE SET {', '.join(updates)}"
+        f"UPDATE {order} o SET {', '.join(f'{t} = {v}' for t, v in changing)} FROM {CHANGED} ch "
+        f"WHERE o.id = ch.order_id"
+    )
+    values = ["ch.customer_id" if name == "customer_code" else _staged_value(name, "ch") for name in STAGED]
+    cursor.execute(
+        f"INSERT INTO {order} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {CHANGED} ch "
+        f"WHERE ch.order_id IS NULL "
+        f"ON CONFLICT (number) DO UPDATE SET {', '.join(f'{t} = EXCLUDED.{t}' for t, _v in changing)}"
     )
 
 
 def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, progress, by=None) -> None:
-    order, customer = Order._meta.db_table, Customer._meta.db_table
+    present = set(source.header)
     with transaction.atomic():
         with connection.cursor() as cursor:
             report.rows = _stage(cursor, source, columns, report, progress)
             if report.rows == 0:
                 raise ImportFileError("no_rows")
-            cursor.execute(f"CREATE INDEX ON {STAGE} (number)")
             cursor.execute(f"ANALYZE {STAGE}")
             progress(72, "checking")
             _set_checks(cursor, report)
             if not report.ok:
                 return
-            cursor.execute(f"SELECT COUNT(*) FROM {STAGE} s JOIN {order} o ON o.number = s.number")
-            report.updated = cursor.fetchone()[0]
-            report.created = report.rows - report.updated
+            new, changed = _changes(cursor, present)
+            report.created, report.updated = new, report.rows - new
             if report.dry_run:
                 return
             progress(75, "writing")
-            # Where the orders count now (before the write) and where they will count.
+            # Where the changed orders count now (before the write) and where they will count.
             cursor.execute(f"DROP TABLE IF EXISTS {PAIRS}")
             cursor.execute(
                 f"CREATE TEMP TABLE {PAIRS} ON COMMIT DROP AS "
-                f"SELECT o.customer_id, date_trunc('month', o.ordered_on)::date AS month "
-                f"FROM {STAGE} s JOIN {order} o ON o.number = s.number "
-                f"UNION SELECT c.id, date_trunc('month', s.ordered_on)::date FROM {STAGE} s "
-                f"JOIN {customer} c ON c.code = s.customer_code"
+                f"SELECT old_customer_id AS customer_id, {month_of_sql('old_ordered_on')} AS month "
+                f"FROM {CHANGED} WHERE order_id IS NOT NULL "
+                f"UNION SELECT customer_id, {month_of_sql('ordered_on')} FROM {CHANGED}"
             )
-            _upsert(cursor, set(source.header))
+            _write(cursor, present)
             progress(92, "monthly totals")
             pairs = monthly_totals_rebuild_pairs(pairs_sql=(f"SELECT customer_id, month FROM {PAIRS}", []))
             report.note("monthly_totals", pairs=pairs)

@@ -47,11 +47,18 @@ def header_columns(spec: KindSpec, header: list[str]) -> list:
 
 
 def parse_row(line: int, cells: list, columns: list, report: ImportReport | None) -> dict:
-    """The row's parsed values by column name; cells that fail are reported and left out."""
+    """The row's parsed values by column name; cells that fail are reported and left out.
+
+    Parsers get text already stripped (CSV) or the typed cell (XLSX)."""
     row = {}
+    width = len(cells)
     for index, column in enumerate(columns):
-        cell = cells[index] if index < len(cells) else None
-        if cell is None or (isinstance(cell, str) and not cell.strip()):
+        cell = cells[index] if index < width else None
+        if type(cell) is str:
+            cell = cell.strip()
+            if not cell:
+                cell = None
+        if cell is None:
             if column.required:
                 if report is not None:
                     report.add(RowProblem(line=line, column=column.name, value="", reason="missing"))
