@@ -172,3 +172,17 @@ def portfolio_follow_ups(*, owner, today: datetime.date | None = None, limit: in
     count = due.count()
     listed = list(due.select_related("customer", "by").order_by("next_follow_up", "customer__code")[:limit]) if count else []
     return count, listed
+
+
+def report_charts_warm(*, run: AnalysisRun) -> int:
+    """Builds and stores every unfiltered report chart of the run in every language, so no reader
+    pays for the first build. Meant to run once after publication (a task on the run's id);
+    returns how many charts it had to build."""
+    from django.conf import settings
+
+    before = RunChart.objects.filter(run=run).count()
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            report_charts(run=run, names=list(CHARTS), scope=Scope())
+    profit_volume_points_text(run=run, scope=Scope())
+    return RunChart.objects.filter(run=run).count() - before

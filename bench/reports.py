@@ -5,6 +5,7 @@ Usage (see bench/README.md; the bench database must hold a published analysis ru
 
 Measures, as the `executive` user:
 1. the first request of each report section after publication (builds and stores its charts),
+   and the same done ahead by `report_charts_warm` (every chart, both languages),
 2. the median server time of each section page and of the profit-vs-volume JSON afterwards
    (Django's test client in-process, 30 requests after 3 warm-ups, DEBUG off),
 3. the profit-vs-volume payload size (as sent, and gzip-compressed for reference),
@@ -41,6 +42,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from analytics.models import CustomerResult, RunChart  # noqa: E402
+from analytics.selectors import report_charts_warm  # noqa: E402
 from analytics.services.runs import published_run  # noqa: E402
 
 RUNS, WARM_UPS = 30, 3
@@ -161,6 +163,10 @@ def main():
     body = response.content
     payload = json.loads(body)
     assert payload["points"]["count"] == plotted, (payload["points"]["count"], plotted)
+    RunChart.objects.filter(run=run).delete()
+    started = time.perf_counter()
+    built = report_charts_warm(run=run)
+    rows.append((f"warming after publication: {built} charts, both languages", (time.perf_counter() - started) * 1000, "", ""))
     for section in SECTIONS:
         ms, queries, size = median_ms(client, reverse("analytics:report_section", args=[section]))
         rows.append((f"report page {section}: median", ms, queries, f"{size / 1024:.0f} KB"))

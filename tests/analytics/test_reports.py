@@ -480,3 +480,13 @@ def test_the_page_asks_for_its_runs_points_in_its_language(client, executive_use
     assert f'data-points-url="{url}"' in page and f'<link rel="preload" href="{url}"' in page
     payload = points_payload(client, run=run.pk, lang="en", owner=sales_user.pk)
     assert payload["run"] == run.pk and payload["points"]["count"] == 2
+
+
+def test_warming_builds_every_chart_in_every_language_once(run):
+    from analytics.charts import CHARTS
+    from analytics.selectors import report_charts_warm
+
+    built = report_charts_warm(run=run)
+    names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
+    assert names == {f"{name}.{language}" for name in CHARTS for language in ("en", "zh-hans")} | {"profit_volume_points"}
+    assert built == len(names) and report_charts_warm(run=run) == 0
