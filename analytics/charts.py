@@ -477,7 +477,7 @@ def concentration(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     ))  # fmt: skip
     figure.add_vline(x=25, line={"color": "#c0392b", "dash": "dash", "width": 1.5})
     figure.update_layout(**layout(
-        height=360, yaxis={"autorange": "reversed", "automargin": True},
+        height=360, yaxis={"autorange": "reversed", "automargin": True}, meta={"click": "customer"},
         xaxis={"title": {"text": _("Share of revenue (%)")}, "ticksuffix": "%",
                "range": [0, max(30.0, float(max(shares)) * 1.1)]},
         showlegend=False, margin={"l": 10},
@@ -636,7 +636,7 @@ def protected(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         marker_color=TIER_COLOURS["D"], customdata=[pk for pk, *_r in top],
         hovertemplate="%{y}<br>" + _("loss %{x:,.2f}") + "<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(**layout(height=max(220, 26 * len(top) + 60), yaxis={"autorange": "reversed"},
+    figure.update_layout(**layout(height=max(220, 26 * len(top) + 60), yaxis={"autorange": "reversed"}, meta={"click": "customer"},
                                   xaxis={"title": {"text": _("Loss (%(currency)s)") % {"currency": currency()}}},
                                   margin={"l": 10}))  # fmt: skip
     reading = [_("%(count)s loss-making customers are protected (loyal, big, potential or strategic) and lose "

@@ -28,7 +28,16 @@
       var source = document.getElementById(element.getAttribute("data-report-figure"));
       if (!source || !window.Plotly) { return; }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(element, figure.data, figure.layout, config);
+      window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function (plot) {
+        // Bars that stand for customers (their ids in customdata) open the customer when clicked.
+        if (!(figure.layout.meta && figure.layout.meta.click === "customer") || !element.dataset.customerUrl) { return; }
+        plot.on("plotly_click", function (event) {
+          var point = event && event.points && event.points[0];
+          if (point && point.customdata) {
+            window.location.href = element.dataset.customerUrl.replace(/\/0\/$/, "/" + point.customdata + "/");
+          }
+        });
+      });
     });
   }
 

@@ -490,3 +490,14 @@ def test_warming_builds_every_chart_in_every_language_once(run):
     names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
     assert names == {f"{name}.{language}" for name in CHARTS for language in ("en", "zh-hans")} | {"profit_volume_points"}
     assert built == len(names) and report_charts_warm(run=run) == 0
+
+
+def test_tier_colours_are_the_stylesheets():
+    import re
+    from pathlib import Path
+
+    from analytics.charts import TIER_COLOURS
+
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "app.css").read_text()
+    found = dict(re.findall(r"--tier-([a-p]):\s*(#[0-9a-f]{6})", css))
+    assert {tier.lower(): colour for tier, colour in TIER_COLOURS.items()} == found

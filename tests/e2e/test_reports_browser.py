@@ -153,5 +153,18 @@ def test_every_report_section_draws_without_console_errors(browser, client, live
             "return Array.from(document.querySelectorAll('[data-report-figure]')).every(e => e.querySelector('.main-svg'))"))
         if section == "value":
             assert wait_for_chart(browser) == "true"
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+    errors_before = browser.get_log("browser")
+
+    # the concentration bars stand for customers: clicking the first (the largest) opens it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_server.url + reverse("analytics:reports"))
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#card-concentration .point path"))
+    bar = browser.find_elements(By.CSS_SELECTOR, "#card-concentration .point path")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", bar)
+    ActionChains(browser).move_to_element(bar).pause(0.3).click().perform()
+    largest = CustomerResult.objects.filter(run=published).order_by("-revenue").values_list("customer_id", flat=True)[0]
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith(f"/customers/{largest}/"))
+    errors = [entry for entry in errors_before + browser.get_log("browser") if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
     assert errors == []
