@@ -94,9 +94,8 @@ class LeanRowsMixin:
 
         def linked(row, value, content):  # linkify=True: the value's get_absolute_url, else the record's
             target = getattr(row.record, name, None)
-            if not hasattr(target, "get_absolute_url"):
-                target = row.record
-            return format_html('<a href="{}">{}</a>', target.get_absolute_url(), content)
+            url = target.get_absolute_url() if hasattr(target, "get_absolute_url") else row.record_url()
+            return format_html('<a href="{}">{}</a>', url, content)
 
         return linked
 
@@ -122,8 +121,19 @@ class LeanRowsMixin:
         except FieldDoesNotExist:
             field = None
         if getattr(field, "choices", None) and hasattr(model, f"get_{name}_display"):
+            # get_FOO_display() rebuilds the choices dict and translates the label for every cell:
+            # the same labels, translated once per render (unknown values as get_FOO_display shows them).
+            labels = {value: str(label) for value, label in field.flatchoices}
             display = f"get_{name}_display"
-            return lambda record: getattr(record, display)()
+
+            def choice_label(record):
+                value = getattr(record, field.attname)
+                try:
+                    return labels[value]
+                except (KeyError, TypeError):
+                    return getattr(record, display)()
+
+            return choice_label
 
         def value_of(record):
             value = getattr(record, name, None)
@@ -166,10 +176,16 @@ class LeanRowsMixin:
 class _LeanRow:
     """One record while its cells are written; its BoundRow is made only if a cell needs one."""
 
-    __slots__ = ("table", "record", "_bound_row")
+    __slots__ = ("table", "record", "_bound_row", "_url")
 
     def __init__(self, table, record):
-        self.table, self.record, self._bound_row = table, record, None
+        self.table, self.record, self._bound_row, self._url = table, record, None, None
+
+    def record_url(self) -> str:
+        """The record's get_absolute_url(), reversed once for all the row's links to it."""
+        if self._url is None:
+            self._url = self.record.get_absolute_url()
+        return self._url
 
     def bound_row(self) -> BoundRow:
         if self._bound_row is None:

@@ -289,3 +289,44 @@ def test_admin_cannot_edit_the_state(client, admin_user_, customer):
     assert page.status_code == 200
     assert 'name="state"' not in page.content.decode()
     assert client.get(reverse("admin:complaints_complaint_add")).status_code == 403
+
+
+class TestQueueRows:
+    """The queue's rows are written by crm.tables.LeanRowsMixin: the cells django-tables2's own template writes."""
+
+    @pytest.fixture
+    def queue(self, service_user, customer):
+        now = timezone.now()
+        breached = make_complaint(customer=customer, assignee=service_user, severity="critical",
+                                  received_at=now - datetime.timedelta(days=3))  # fmt: skip
+        Complaint.objects.filter(pk=breached.pk).update(first_response_breached=True)
+        paused = make_complaint(customer=CustomerFactory(name="<i>Acme & Sons</i>"), severity="low")
+        Complaint.objects.filter(pk=paused.pk).update(paused_since=now)
+        make_complaint(customer=customer, severity="medium")  # unassigned, on time
+        return [breached, paused]
+
+    @pytest.mark.parametrize("language", ["en", "zh-hans"])
+    def test_rows_equal_django_tables2s_own(self, client, service_user, queue, language):
+        from django.conf import settings
+
+        from tests.crm.test_customer_list_rendering import stock_html, tbody
+
+        client.force_login(service_user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.get(reverse("complaints:queue"), {"tab": "open"})
+        page = response.content.decode()
+        stock = stock_html(response.context["table"], response.wsgi_request, language)
+        assert tbody(page) == tbody(stock)
+        assert page.count("<tr class=") == 3  # the three open complaints (the header row has no class)
+        assert "&lt;i&gt;Acme &amp; Sons&lt;/i&gt;" in page
+        assert '<span class="badge bad">' in page and '<span class="badge">' in page  # breached, paused
+        assert '<span class="badge severity-critical">' in page
+
+    def test_a_deep_page_holds_the_rows_of_the_plain_offset(self, client, service_user, customer):
+        for _ in range(30):
+            make_complaint(customer=customer, assignee=service_user)
+        client.force_login(service_user)
+        response = client.get(reverse("complaints:queue"), {"tab": "all", "page": 2})
+        expected = list(Complaint.objects.order_by("-received_at", "pk").values_list("number", flat=True)[25:])
+        assert [row.record.number for row in response.context["table"].paginated_rows] == expected
+        assert response.context["table"].paginator.count == 30

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.template.loader import get_template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -35,9 +34,17 @@ def tbody(html: str) -> str:
 
 def stock_tbody(response, language: str) -> str:
     """The same page's table written by django-tables2's own template (BoundRow/BoundCell per cell)."""
-    table = response.context["table"]
-    with translation.override(language):
-        return tbody(get_template(STOCK_TEMPLATE).render({"table": table}, response.wsgi_request))
+    return tbody(stock_html(response.context["table"], response.wsgi_request, language))
+
+
+def stock_html(table, request, language: str) -> str:
+    lean_template = table.template_name
+    table.template_name = STOCK_TEMPLATE
+    try:
+        with translation.override(language):
+            return table.as_html(request)
+    finally:
+        table.template_name = lean_template
 
 
 def cells(html: str) -> list[list[str]]:
