@@ -222,7 +222,7 @@ refs AS (
     GROUP BY referred_by_id
 ),
 raw AS (
-    SELECT c.id AS customer_id, c.code, c.since, c.growth_potential, c.strategic, c.churned_on,
+    SELECT c.id AS customer_id, c.code, c.since, c.growth_potential, c.strategic, c.churned_on, c.churn_reason,
            coalesce(cur.revenue, 0) AS revenue, coalesce(cur.cost, 0) AS cost_of_goods,
            coalesce(cur.service_cost, 0) AS service_cost, coalesce(cur.orders, 0) AS orders,
            coalesce(cur.error_orders, 0) AS error_orders, coalesce(cur.dated, 0) AS dated,
@@ -302,7 +302,7 @@ pop3 AS (
     FROM pop2
 ),
 res AS (
-    SELECT f.customer_id, f.code, f.churned_on, f.revenue, f.cost_of_goods, f.gross_margin, f.cost_to_serve,
+    SELECT f.customer_id, f.code, f.churned_on, f.churn_reason, f.revenue, f.cost_of_goods, f.gross_margin, f.cost_to_serve,
            f.profit, f.prior_revenue, f.orders,
            round(f.revenue::{HI} / nullif(f.orders, 0), 4) AS average_order_value,
            round(f.margin_x, 4) AS margin_pct, round(f.delivery_x, 4) AS on_time_delivery_pct,
@@ -419,7 +419,9 @@ SELECT
     (SELECT json_agg(json_build_array(first_order_on, n) ORDER BY first_order_on)
      FROM (SELECT first_order_on, count(*) AS n FROM final WHERE first_order_on IS NOT NULL GROUP BY 1) f)
         AS first_orders,
-    (SELECT json_object_agg(month, revenue::text) FROM by_month) AS month_revenue
+    (SELECT json_object_agg(month, revenue::text) FROM by_month) AS month_revenue,
+    (SELECT json_agg(json_build_array(customer_id, churned_on, churn_reason, first_order_on)) FROM final
+     WHERE churned_on IS NOT NULL) AS churned
 """
     return sql, params
 
@@ -470,13 +472,6 @@ def company_figures(row: dict, window: Window, run_id: int) -> dict:
         first_orders.extend([datetime.date.fromisoformat(day)] * count)
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT c.id, c.churned_on, c.churn_reason, r.first_order_on FROM crm_customer c
-               LEFT JOIN analytics_customerresult r ON r.run_id = %s AND r.customer_id = c.id
-               WHERE c.churned_on IS NOT NULL""",
-            [run_id],
-        )
-        churn_rows = cursor.fetchall()
-        cursor.execute(
             """SELECT coalesce(sum(cm.revenue), 0) FROM crm_customer c
                JOIN analytics_customermonth cm ON cm.customer_id = c.id
                 AND cm.month >= (date_trunc('month', c.churned_on) - interval '1 year')::date
@@ -485,6 +480,10 @@ def company_figures(row: dict, window: Window, run_id: int) -> dict:
             [window.start, window.end],
         )
         lost = cursor.fetchone()[0]
+    churn_rows = [
+        (pk, datetime.date.fromisoformat(day), reason, datetime.date.fromisoformat(first) if first else None)
+        for pk, day, reason, first in row["churned"] or []
+    ]
     revenue = {datetime.date.fromisoformat(month): Decimal(value) for month, value in (row["month_revenue"] or {}).items()}
     tiers = row["tiers"] or {}
     top20 = t.get("top20_count", 0)
