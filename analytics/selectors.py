@@ -19,9 +19,14 @@ logger = logging.getLogger(__name__)
 POINTS = "profit_volume_points"  # the stored points of the profit-vs-volume chart (language-neutral)
 
 
+# Raise when what a builder stores changes shape: charts stored by the previous code are then rebuilt.
+CHARTS_VERSION = 1
+
+
 def chart_key(name: str, *, scope: Scope, language: str | None) -> str:
-    """RunChart.name: the chart, its language (none for language-neutral data) and its filter."""
-    parts = [name]
+    """RunChart.name: the chart, its language (none for language-neutral data), its filter and the
+    version of the code that built it."""
+    parts = [f"v{CHARTS_VERSION}", name]
     if language:
         parts.append(language)
     if scope.key:

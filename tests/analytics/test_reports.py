@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from analytics.charts import Scope, concentration_figures, whale_figures
+from analytics.selectors import chart_key
 from analytics.models import AnalysisRun, CostModel, CustomerResult, RunChart
 from analytics.services.runs import run_compute, run_request
 from crm.models import Customer
@@ -230,7 +231,7 @@ def test_filtered_whale_and_concentration(client, executive_user, sales_user, ru
     # K1 100,000 of 160,000 = 62.5%; HHI (0.625² + 0.375²) x 10,000 = 5,312.5
     assert charts["concentration"]["extra"] == {"top1_share_pct": "62.5000", "top5_share_pct": "100.0000",
                                                 "hhi": "5312.5000", "alert": True}  # fmt: skip
-    assert RunChart.objects.filter(run=run, name=f"whale.en.{Scope(owner=sales_user.pk).key}").exists()
+    assert RunChart.objects.filter(run=run, name=chart_key("whale", scope=Scope(owner=sales_user.pk), language="en")).exists()
 
 
 # ------------------------------------------------------------------------------------------- tiers
@@ -343,9 +344,9 @@ def test_charts_are_built_once_and_then_only_read(client, executive_user, run, d
     client.force_login(executive_user)
     client.get(reverse("analytics:reports"))
     stored = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert {"profit_volume.en", "whale.en", "pareto.en", "concentration.en"} <= stored
+    assert {"v1.profit_volume.en", "v1.whale.en", "v1.pareto.en", "v1.concentration.en"} <= stored
     points_payload(client)
-    assert "profit_volume_points" in set(RunChart.objects.filter(run=run).values_list("name", flat=True))
+    assert "v1.profit_volume_points" in set(RunChart.objects.filter(run=run).values_list("name", flat=True))
     with django_assert_max_num_queries(12):
         client.get(reverse("analytics:reports"))
     with django_assert_max_num_queries(8):
@@ -445,7 +446,7 @@ def test_reports_read_in_chinese(client, executive_user, run):
     client.cookies.load({"django_language": "zh-hans"})
     response = client.get(reverse("analytics:reports"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
-    assert RunChart.objects.filter(run=run, name="profit_volume.zh-hans").exists()
+    assert RunChart.objects.filter(run=run, name="v1.profit_volume.zh-hans").exists()
     assert Scope().key == ""
 
 
@@ -488,7 +489,7 @@ def test_warming_builds_every_chart_in_every_language_once(run):
 
     built = report_charts_warm(run=run)
     names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert names == {f"{name}.{language}" for name in CHARTS for language in ("en", "zh-hans")} | {"profit_volume_points"}
+    assert names == {f"v1.{name}.{language}" for name in CHARTS for language in ("en", "zh-hans")} | {"v1.profit_volume_points"}
     assert built == len(names) and report_charts_warm(run=run) == 0
 
 
