@@ -701,7 +701,7 @@ def churn(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         ), row=1, col=col)  # fmt: skip
     figure.update_layout(**layout(height=320, margin={"t": 40}))
     figure.update_xaxes(type="category")
-    figure.update_yaxes(ticksuffix="%", gridcolor="#eef1f5")
+    figure.update_yaxes(ticksuffix="%", gridcolor="#eef1f5", rangemode="tozero")
     churned = company.get("churned_in_window", 0)
     reading = []
     if churned:
@@ -763,19 +763,21 @@ def arpu(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     if not any(m.get("arpu") for m in months):
         return empty_chart(_("ARPU needs active customers with orders. Import orders, then recompute."))
     figure = make_subplots(specs=[[{"secondary_y": True}]])
+    # The bars on the left axis and the ARPU line on the right one: Plotly draws the second axis on top.
     figure.add_trace(go.Bar(
         x=[m["month"] for m in months], y=[m["active"] for m in months], name=_("Active customers"),
         marker_color="#dde3ea", hovertemplate="%{x}: %{y:,}<extra></extra>",
-    ), secondary_y=True)  # fmt: skip
+    ), secondary_y=False)  # fmt: skip
     figure.add_trace(go.Scatter(
         x=[m["month"] for m in months], y=[float(m["arpu"]) if m["arpu"] else None for m in months],
         name=_("ARPU (%(currency)s)") % {"currency": currency()}, mode="lines+markers", line={"color": "#2f6db5", "width": 2.5},
         hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
-    ), secondary_y=False)  # fmt: skip
+    ), secondary_y=True)  # fmt: skip
     figure.update_layout(**layout(height=320))
     figure.update_xaxes(type="category")
-    figure.update_yaxes(title_text=_("ARPU"), secondary_y=False, separatethousands=True, gridcolor="#eef1f5")
-    figure.update_yaxes(title_text=_("Active customers"), secondary_y=True, showgrid=False)
+    figure.update_yaxes(title_text=_("Active customers"), secondary_y=False, tickformat=",d", rangemode="tozero",
+                        gridcolor="#eef1f5")  # fmt: skip
+    figure.update_yaxes(title_text=_("ARPU"), secondary_y=True, separatethousands=True, rangemode="tozero", showgrid=False)
     valued = [m for m in months if m.get("arpu")]
     first, last = valued[0], valued[-1]
     change = pct_of(Decimal(last["arpu"]) - Decimal(first["arpu"]), Decimal(first["arpu"]))

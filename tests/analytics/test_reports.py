@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from analytics.charts import Scope, concentration_figures, whale_figures
-from analytics.selectors import chart_key
+from analytics.selectors import CHARTS_VERSION, chart_key
 from analytics.models import AnalysisRun, CostModel, CustomerResult, RunChart
 from analytics.services.runs import run_compute, run_request
 from crm.models import Customer
@@ -344,9 +344,9 @@ def test_charts_are_built_once_and_then_only_read(client, executive_user, run, d
     client.force_login(executive_user)
     client.get(reverse("analytics:reports"))
     stored = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert {"v1.profit_volume.en", "v1.whale.en", "v1.pareto.en", "v1.concentration.en"} <= stored
+    assert {chart_key(name, scope=Scope(), language="en") for name in ("profit_volume", "whale", "pareto", "concentration")} <= stored
     points_payload(client)
-    assert "v1.profit_volume_points" in set(RunChart.objects.filter(run=run).values_list("name", flat=True))
+    assert chart_key("profit_volume_points", scope=Scope(), language=None) in set(RunChart.objects.filter(run=run).values_list("name", flat=True))
     with django_assert_max_num_queries(12):
         client.get(reverse("analytics:reports"))
     with django_assert_max_num_queries(8):
@@ -446,7 +446,7 @@ def test_reports_read_in_chinese(client, executive_user, run):
     client.cookies.load({"django_language": "zh-hans"})
     response = client.get(reverse("analytics:reports"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
-    assert RunChart.objects.filter(run=run, name="v1.profit_volume.zh-hans").exists()
+    assert RunChart.objects.filter(run=run, name=chart_key("profit_volume", scope=Scope(), language="zh-hans")).exists()
     assert Scope().key == ""
 
 
@@ -489,7 +489,9 @@ def test_warming_builds_every_chart_in_every_language_once(run):
 
     built = report_charts_warm(run=run)
     names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert names == {f"v1.{name}.{language}" for name in CHARTS for language in ("en", "zh-hans")} | {"v1.profit_volume_points"}
+    assert names == {chart_key(name, scope=Scope(), language=language) for name in CHARTS for language in ("en", "zh-hans")} | {
+        chart_key("profit_volume_points", scope=Scope(), language=None)}
+    assert all(name.startswith(f"v{CHARTS_VERSION}.") for name in names)
     assert built == len(names) and report_charts_warm(run=run) == 0
 
 
