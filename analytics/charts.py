@@ -666,7 +666,7 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         x=[label for _k, label, _c in groups], y=[counts.get(k, 0) for k, _l, _c in groups],
         marker_color=[c for _k, _l, c in groups], texttemplate="%{y:,}", hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}, "tickformat": ",d"}))
+    figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}, "tickformat": ",d", "rangemode": "tozero"}))
     declining = trend.get("declining") or []
     names = customer_names(pk for pk, _g in declining)
     revenue = dict(CustomerResult.objects.filter(run_id=run.pk, customer_id__in=[pk for pk, _g in declining])
@@ -814,7 +814,7 @@ def service(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         marker_color=["#8a94a6", "#c9a227", "#e67e22", "#c0392b"], texttemplate="%{y:,}",
         hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(**layout(height=280, yaxis={"title": {"text": _("Open complaints")}, "tickformat": ",d"}))
+    figure.update_layout(**layout(height=280, yaxis={"title": {"text": _("Open complaints")}, "tickformat": ",d", "rangemode": "tozero"}))
     if kpis["complaints"]:
         reading = [_("%(count)s complaints in the 12 months: SLA compliance %(sla)s%%, first response in %(first)s "
                      "hours (median), %(ratio)s complaints per 100 orders.") % {
