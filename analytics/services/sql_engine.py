@@ -121,10 +121,11 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
             f"CASE WHEN {column} IS NULL OR n_{factor} = 1 THEN 1 ELSE n_{factor} - 1 END AS d_{factor}, "
             f"greatest(n_{factor} - 1, 1) AS dd_{factor}"
         )
-    lcm = f"dd_{list(weights)[0]}::numeric"
+    # L = lcm of the factors' denominators (the same on every row: computed once, in `common`).
+    lcm = f"max(dd_{list(weights)[0]})::numeric"
     for factor in list(weights)[1:]:
-        lcm = f"lcm({lcm}, dd_{factor}::numeric)"
-    key = " + ".join(f"%(w_{f})s * q_{f} * div({lcm}, d_{f})" for f in weights)
+        lcm = f"lcm({lcm}, max(dd_{factor})::numeric)"
+    key = " + ".join(f"%(w_{f})s * q_{f} * div(common.l, d_{f})" for f in weights)
     percentiles_json = ", ".join(
         f"'{f}', round((50 * q_{f})::numeric(1000, 30) / d_{f}, 6)::text" for f in needed
     )
@@ -280,8 +281,9 @@ pop0 AS (
 pop1 AS (
     SELECT pop0.*, {", ".join(pct_columns)}, count(*) OVER () AS n FROM pop0
 ),
+common AS (SELECT {lcm} AS l FROM pop1),
 pop2 AS (
-    SELECT pop1.*, {key} AS score_key, ({lcm}) * %(weight_total)s AS score_den FROM pop1
+    SELECT pop1.*, {key} AS score_key, common.l * %(weight_total)s AS score_den FROM pop1 CROSS JOIN common
 ),
 med AS (
     SELECT CASE WHEN count(*) = 0 THEN NULL
