@@ -384,8 +384,8 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     peak_x = next((float(x) for x, y in curve if Decimal(y) == peak), xs[ys.index(max(ys))])
     figure = go.Figure(go.Scatter(
         x=xs, y=ys, mode="lines", name=_("Cumulative profit"), line={"color": "#2f6db5", "width": 2.5},
-        hovertemplate=_("Top %{x:.1f}% of customers by profit") + "<br>" + _("%{y:.1f}% of total profit")
-        + "<extra></extra>",
+        hovertemplate=_("Top %(share)s of customers by profit") % {"share": "%{x:.1f}%"} + "<br>"
+        + _("%(share)s of total profit") % {"share": "%{y:.1f}%"} + "<extra></extra>",
     ))  # fmt: skip
     figure.add_trace(go.Scatter(
         x=[peak_x], y=[float(peak)], mode="markers+text", name=_("Peak"),
@@ -394,8 +394,8 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     ))  # fmt: skip
     figure.add_hline(y=100, line={"color": "#6b7785", "dash": "dot", "width": 1})
     figure.update_layout(**layout(
-        xaxis={"title": {"text": _("Customers, most profitable first (% of customers)")}, "range": [0, 100]},
-        yaxis={"title": {"text": _("Cumulative profit (% of total)")}}, showlegend=False,
+        xaxis={"title": {"text": _("Customers, most profitable first (percent)")}, "range": [0, 100]},
+        yaxis={"title": {"text": _("Cumulative profit (percent of the total)")}}, showlegend=False,
     ))  # fmt: skip
     reading = [
         _("The %(count)s most profitable customers earn %(peak)s%% of total profit.") % {
@@ -408,7 +408,7 @@ def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         reading.append(_("No customer's losses eat into the total: the curve ends at its peak."))
     rows = [[x, y] for x, y in curve]
     return Chart(figure=figure_json(figure), reading=reading,
-                 columns=[_("Customers, % (most profitable first)"), _("Cumulative profit, % of total")], rows=rows,
+                 columns=[_("Customers, % (most profitable first)"), _("Cumulative profit, percent of the total")], rows=rows,
                  extra={"peak_pct": data["peak_pct"], "peak_customers": n_peak})  # fmt: skip
 
 
@@ -451,7 +451,7 @@ def pareto(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     reading = [_("The top 20%% of customers (%(count)s) bring %(revenue)s%% of revenue and %(profit)s%% of profit.") % {
         "count": f"{data['top20_count']:,}", "revenue": number(revenue), "profit": number(profit)}]  # fmt: skip
     if profit is not None and profit > 100:
-        reading.append(_("That is more than all the profit: the other 80% lose money together."))
+        reading.append(_("That is more than all the profit: the other customers lose money together."))
     elif profit is not None and profit < 60:
         reading.append(_("Profit is spread more evenly than the 80/20 rule suggests."))
     rows = [[_("Share of revenue"), number(revenue, 4), number(100 - revenue, 4)],
@@ -473,7 +473,7 @@ def concentration(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     figure = go.Figure(go.Bar(
         x=[float(s) for s in shares], y=labels, orientation="h", marker_color="#2f6db5",
         customdata=[pk for pk, *_rest in top], texttemplate="%{x:.1f}%",
-        hovertemplate="%{y}<br>" + _("%{x:.2f}% of revenue") + "<extra></extra>",
+        hovertemplate="%{y}<br>" + _("%(share)s of revenue") % {"share": "%{x:.2f}%"} + "<extra></extra>",
     ))  # fmt: skip
     figure.add_vline(x=25, line={"color": "#c0392b", "dash": "dash", "width": 1.5})
     figure.update_layout(**layout(
@@ -713,7 +713,7 @@ def churn(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
             "amount": shown(company.get("revenue_lost")), "currency": currency()})  # fmt: skip
     else:
         reading.append(_("No customer churned in the 12 months."))
-    reading.append(_("A 5% lower churn rate can raise profit by 25–85%."))
+    reading.append(_("Lowering churn by 5 percent can raise profit by 25 to 85 percent."))
     rows = [[p["period"], p["churned"], p["active_at_start"], p["rate_pct"] or ""] for p in by_month + by_quarter]
     return Chart(figure=figure_json(figure), reading=reading,
                  columns=[_("Period"), _("Churned"), _("Active at the start"), _("Churn rate %")], rows=rows,
@@ -926,13 +926,13 @@ def _specs() -> dict[str, ChartSpec]:
                   lazy("Cumulative profit, most profitable customers first: the hump is what the loss-makers eat.")),
         ChartSpec("pareto", lazy("Pareto: the top 20%"), pareto, True),
         ChartSpec("concentration", lazy("Revenue concentration"), concentration, True,
-                  lazy("The ten largest customers' share of revenue; the alert is above 25% or an HHI of 2,500.")),
+                  lazy("The ten largest customers' share of revenue; the alert is above 25 percent or an HHI of 2,500.")),
         ChartSpec("tiers", lazy("Tier distribution"), tiers, True),
         ChartSpec("quadrants", lazy("Quadrant map: current and future profit"), quadrants, True),
         ChartSpec("migration", lazy("Tier migration since the previous run"), migration, False),
         ChartSpec("protected", lazy("Protected loss-makers to review"), protected, True),
         ChartSpec("top20_trend", lazy("Top-20% trend"), top20_trend, False,
-                  lazy("The top 20% of customers by revenue, against their revenue the year before.")),
+                  lazy("The top 20 percent of customers by revenue, against their revenue the year before.")),
         ChartSpec("churn", lazy("Churn rate"), churn, False,
                   lazy("Customers who left in the period / active customers at its start.")),
         ChartSpec("churn_reasons", lazy("Why customers left"), churn_reasons, False),
