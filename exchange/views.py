@@ -1,0 +1,102 @@
+"""Imports on the web, for executives and admins: upload, check (dry run), confirm, progress, report."""
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, TemplateView, View
+
+from crm.roles import RoleRequiredMixin
+
+from .columns import KINDS
+from .forms import ImportUploadForm
+from .models import ImportJob
+from .report import report_messages
+from .samples import template_csv, template_xlsx
+from .services import import_job_confirm, import_job_create
+
+PERMISSION = "exchange.import_data"
+JOBS_SHOWN = 30
+
+
+def job_status(job: ImportJob) -> dict:
+    """What the progress bar polls (the shape static/js/run_progress.js reads)."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": str(job.get_status_display()),
+        "progress": job.progress,
+        "note": job.progress_note,
+        "finished": not job.in_progress,
+    }
+
+
+class ImportListView(RoleRequiredMixin, TemplateView):
+    permission_required = PERMISSION
+    template_name = "exchange/imports.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ImportUploadForm())
+        context["jobs"] = ImportJob.objects.select_related("created_by")[:JOBS_SHOWN]
+        context["kinds"] = [(value, label, KINDS[value].names) for value, label in ImportJob.Kind.choices]
+        return context
+
+    def post(self, request):
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        with transaction.atomic():
+            job = import_job_create(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
+        return redirect(job)
+
+
+class ImportDetailView(RoleRequiredMixin, DetailView):
+    permission_required = PERMISSION
+    template_name = "exchange/import_detail.html"
+    context_object_name = "job"
+    queryset = ImportJob.objects.select_related("created_by", "confirmed_by", "analysis_run")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = self.object
+        context["preview"] = report_messages(job.preview) if job.preview else None
+        context["report"] = report_messages(job.report) if job.report else None
+        return context
+
+
+class ImportConfirmView(RoleRequiredMixin, View):
+    permission_required = PERMISSION
+
+    def post(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        if import_job_confirm(job=job, by=request.user):
+            messages.success(request, _("Import started. The report appears here when it is done."))
+        else:
+            messages.error(request, _("This file is not waiting for confirmation."))
+        return redirect(job)
+
+
+class ImportStatusView(RoleRequiredMixin, View):
+    """Polled by the progress bar."""
+
+    permission_required = PERMISSION
+
+    def get(self, request, pk):
+        return JsonResponse(job_status(get_object_or_404(ImportJob, pk=pk)))
+
+
+class TemplateDownloadView(RoleRequiredMixin, View):
+    permission_required = PERMISSION
+    FORMATS = {
+        "csv": (template_csv, "text/csv; charset=utf-8"),
+        "xlsx": (template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    }
+
+    def get(self, request, kind, file_format):
+        if kind not in KINDS or file_format not in self.FORMATS:
+            raise Http404
+        build, content_type = self.FORMATS[file_format]
+        response = HttpResponse(build(kind), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{kind}-template.{file_format}"'
+        return response
