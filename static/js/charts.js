@@ -6,7 +6,7 @@
       var source = document.getElementById(element.getAttribute("data-plotly-figure"));
       if (!source || !window.Plotly) { return; }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(element, figure.data, figure.layout, {responsive: true, displaylogo: false});
+      window.Plotly.newPlot(element, figure.data, figure.layout, {responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendChartToCloud"]});
     });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
