@@ -1,5 +1,3 @@
-import csv
-import io
 
 import pytest
 from openpyxl import Workbook
@@ -39,5 +37,3 @@ def xlsx_file(tmp_path):
     return write
 
 
-def csv_rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
