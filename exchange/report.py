@@ -25,6 +25,7 @@ REASONS = {
     "unknown_user": _("Unknown user name."),
     "duplicate_key": _("Duplicate key in the file: the same %(key)s is on line %(line)s."),
     "self_referral": _("A customer cannot refer itself."),
+    "extra_cells": _("The row has %(cells)s cells but the header has %(columns)s: is a comma inside a value unquoted?"),
     "churn_needs_date": _("A churned customer needs the date it left."),
     "churn_needs_reason": _("A churned customer needs a churn reason."),
     "churn_only_when_churned": _("Only a churned customer has a churn date or reason."),

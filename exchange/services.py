@@ -52,6 +52,9 @@ def parse_row(line: int, cells: list, columns: list, report: ImportReport | None
     Parsers get text already stripped (CSV) or the typed cell (XLSX)."""
     row = {}
     width = len(cells)
+    if width > len(columns) and report is not None and any(text_of(cell) for cell in cells[len(columns) :]):
+        shown = ",".join(text_of(cell) for cell in cells[len(columns) :])
+        report.add(RowProblem(line, "", shown, "extra_cells", {"cells": width, "columns": len(columns)}))
     for index, column in enumerate(columns):
         cell = cells[index] if index < width else None
         if type(cell) is str:

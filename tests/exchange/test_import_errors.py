@@ -55,6 +55,18 @@ def test_each_order_cell_reason_has_its_message(csv_file, changes, column, value
     assert Order.objects.count() == 0
 
 
+def test_a_row_with_more_cells_than_the_header(csv_file):
+    CustomerFactory(code="K1")
+    path = csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10.00,5,50", "SO-2,K1,2026-01-05,10,5,,")
+
+    report = import_file(kind="orders", path=path)
+
+    assert [(p.line, p.column, p.value, p.message()) for p in report.problems] == [
+        (2, "", "50", "The row has 6 cells but the header has 5: is a comma inside a value unquoted?")
+    ]  # blank extra cells (trailing commas) are harmless
+    assert Order.objects.count() == 0
+
+
 def test_duplicate_key_in_the_file(csv_file):
     CustomerFactory(code="K1")
     path = csv_file(ORDERS, order_line(number="SO-7"), order_line(number="SO-8"), order_line(number="SO-7"))
