@@ -347,3 +347,20 @@ def test_dry_run_writes_nothing_and_counts(csv_file):
 
     assert report.ok and not report.written and (report.rows, report.created, report.updated) == (2, 1, 1)
     assert list(Order.objects.values_list("number", "revenue")) == [("SO-1", Decimal("1.00"))]
+
+
+def test_new_customers_join_the_published_run_as_prospects(csv_file):
+    """Lists join customers to the published run's results; bulk-created ones get their row too."""
+    from analytics.models import AnalysisRun, CustomerResult, Tier
+    from analytics.services.runs import run_compute, run_request
+
+    CustomerFactory(code="OLD")
+    run, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=datetime.date(2026, 6, 30), enqueue=False)
+    run_compute(run_id=run.pk)
+
+    report = import_file(kind="customers", path=csv_file("code,name", "NEW1,新客户甲", "NEW2,新客户乙"))
+
+    assert report.ok
+    assert sorted(CustomerResult.objects.filter(run=run).values_list("customer__code", "tier")) == [
+        ("NEW1", Tier.P), ("NEW2", Tier.P), ("OLD", Tier.P),
+    ]  # fmt: skip
