@@ -5,6 +5,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.sql.where import WhereNode
 from django.template import Context, Template
 from django.utils.formats import localize, number_format
 from django.utils.html import conditional_escape, format_html
@@ -212,16 +213,15 @@ def _as_cell(value, localize_as) -> str:
 
 
 class IdsFirstPaginator(Paginator):
-    """Pages a queryset by selecting the page's primary keys first, then only those rows with their joins.
+    """Pages a queryset by choosing the page's primary keys first, then joining only those rows.
 
-    `OFFSET 24950` on the full query makes PostgreSQL join every skipped row; the key query walks
-    the sort's index alone, and the 50 rows are fetched by primary key (from the second page on;
-    the first page stays one query). The primary key breaks ties
-    in the sort, so rows with the same name never move between pages. `count_queryset`, if given,
-    counts the rows (the same filters without joins that only serve the display).
+    One query, `... WHERE id IN (SELECT id ... ORDER BY ... LIMIT 50 OFFSET n) ORDER BY ...`: the
+    inner select walks the sort's index (or sorts the matching keys) without the joins that only
+    serve the display; `OFFSET 24950` on the full query made PostgreSQL join every skipped row, and
+    a search matching 5,000 customers joined all of them before sorting. The primary key breaks
+    ties in the sort, so rows with the same name never move between pages. `count_queryset`, if
+    given, counts the rows (the same filters without the display's joins).
     """
-
-    DIRECT_PAGES = 1  # the first page is one query: at OFFSET 0 nothing is joined in vain
 
     def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, count_queryset=None):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
@@ -243,12 +243,12 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         queryset = queryset.order_by(*_ties_broken(queryset))
-        if bottom < self.per_page * self.DIRECT_PAGES:
-            records = list(queryset[bottom:top])  # near the start, one query walks the sort's index
-        else:
-            ids = list(queryset.values_list("pk", flat=True)[bottom:top])
-            by_id = {record.pk: record for record in queryset.order_by().filter(pk__in=ids)}
-            records = [by_id[pk] for pk in ids if pk in by_id]
+        page_keys = queryset.values_list("pk", flat=True)[bottom:top]
+        rows = queryset.all()
+        # The keys are the filtered rows: the outer select needs no filter again (a search's
+        # crm_short_grams would otherwise run once more per row), only its joins and its sort.
+        rows.query.where = WhereNode()
+        records = list(rows.filter(pk__in=page_keys))  # one query: the joins are made for these rows only
         return self._get_page(BoundRows(data=records, table=self.object_list.table), number, self)
 
 
