@@ -98,6 +98,13 @@ def timed(client: Client, url: str, runs: int = 30) -> tuple[float, float, int]:
     return statistics.median(times), sorted(times)[int(0.95 * (runs - 1))], len(queries)
 
 
+def cpu_check() -> float:
+    """Seconds for a fixed piece of pure Python (this VM's CPU speed drifts by up to 2x; see customer_list.py)."""
+    started = time.perf_counter()
+    sum(i * i for i in range(5_000_000))
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=200_000)
@@ -128,9 +135,11 @@ def main() -> None:
           f"PostgreSQL {connection.cursor().connection.info.server_version}, DEBUG={settings.DEBUG}\n")  # fmt: skip
     print("| page | median ms | p95 ms | queries |")
     print("|---|---:|---:|---:|")
+    cpu_before = cpu_check()
     for label, url in cases:
         median, p95, queries = timed(client, url)
         print(f"| {label} | {median:.1f} | {p95:.1f} | {queries} |")
+    print(f"\nCPU check: {cpu_before:.2f} s before, {cpu_check():.2f} s after (0.36 s on a fast moment)")
 
 
 if __name__ == "__main__":
