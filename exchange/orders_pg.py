@@ -16,6 +16,7 @@ from .readers import RowSource
 from .report import ImportFileError, ImportReport, RowProblem
 
 STAGE = "exchange_stage_orders"
+WORK_MEM = "64MB"
 PAIRS = "exchange_stage_order_months"
 # staged column -> (file column, SQL type, value when the file has no such column)
 STAGED = {
@@ -142,6 +143,9 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
     present = set(source.header)
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # For this transaction only: hash joins and aggregates over a million staged rows
+            # stay in memory instead of spilling to temporary files.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
             report.rows = _stage(cursor, source, columns, report, progress)
             if report.rows == 0:
                 raise ImportFileError("no_rows")
