@@ -11,6 +11,7 @@ COPY . .
 RUN pip install -e . \
  && pybabel compile --domain django --directory locale \
  && DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+ && mkdir -p /app/media \
  && useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
