@@ -103,12 +103,12 @@ class LeanRowsMixin:
     def _fallback_cell_writer(self, bound_column) -> Callable[["_LeanRow"], str]:
         """django-tables2's own cell and attributes, as `{% render_table %}` writes them."""
 
-        def write(row: _LeanRow) -> str:
+        def write_through_bound_row(row: _LeanRow) -> str:
             cell = row.bound_row().get_cell(bound_column.name)
             bound_column.current_value, bound_column.current_record = cell, row.record
             return f"<td {bound_column.attrs['td'].as_html()}>{_as_cell(cell, bound_column.column.localize)}</td>"
 
-        return write
+        return write_through_bound_row
 
     def _value_getter(self, bound_column) -> Callable | None:
         """record -> the cell's value as BoundRow finds it (a choice field's label), or None if not simple."""
@@ -246,9 +246,11 @@ class IdsFirstPaginator(Paginator):
         page_keys = queryset.values_list("pk", flat=True)[bottom:top]
         rows = queryset.all()
         # The keys are the filtered rows: the outer select needs no filter again (a search's
-        # crm_short_grams would otherwise run once more per row), only its joins and its sort.
+        # crm_short_grams would otherwise run once more per row), only its joins and its sort;
+        # the joins are made for these rows only. (Should a filter ever join a to-many relation,
+        # its join would stay without its condition: each record is kept once.)
         rows.query.where = WhereNode()
-        records = list(rows.filter(pk__in=page_keys))  # one query: the joins are made for these rows only
+        records = list({record.pk: record for record in rows.filter(pk__in=page_keys)}.values())  # one query
         return self._get_page(BoundRows(data=records, table=self.object_list.table), number, self)
 
 

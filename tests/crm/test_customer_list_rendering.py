@@ -97,6 +97,13 @@ class TestLeanRowsEqualDjangoTables2:
         links = [f'<a href="{Customer.objects.get(code=code).get_absolute_url()}">{code}</a>' for code in codes]
         assert [row[0] for row in cells(page)] == links
 
+    @pytest.mark.parametrize("user_fixture", ["sales_user", "service_user"])
+    def test_every_column_is_written_without_a_bound_row(self, request, client, published, user_fixture):
+        """The fast path serves every column of both tables (the fallback is for columns it cannot write)."""
+        table = get(client, request.getfixturevalue(user_fixture), sort="code").context["table"]
+        writers = [table._lean_cell_writer(column) for column in table.columns]
+        assert [w.__name__ for w in writers] == ["write"] * len(table.columns)
+
     def test_empty_state_is_the_tables_empty_text(self, client, sales_user, published):
         response = get(client, sales_user, q="nothing-like-this")
         page = response.content.decode()
@@ -243,3 +250,31 @@ class TestShortChineseSearch:
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "customer_name_short_grams_idx" in plan
         assert list(queryset.values_list("code", flat=True)) == ["HZ"]
+
+
+def test_columns_the_fast_path_cannot_write_fall_back_to_the_same_cells(rf):
+    """Attributes computed per record, a dotted accessor, a computed link: django-tables2's own cells."""
+    import django_tables2 as tables
+
+    from crm.tables import LeanRowsMixin
+
+    class OddTable(LeanRowsMixin, tables.Table):
+        code = tables.Column(attrs={"td": {"data-code": lambda record: record.code.lower()}})
+        name = tables.Column(linkify=lambda record: f"/elsewhere/{record.pk}/")
+        region_name = tables.Column(accessor="region__name")
+
+        class Meta:
+            model = Customer
+            fields = ("code", "name", "region_name")
+            template_name = LEAN_TEMPLATE
+
+    CustomerFactory(code="Z1", name="<Zed>", region=RegionFactory(name="华南 South China"))
+    CustomerFactory(code="Z2", name="Zoe", region=None)
+    table = OddTable(Customer.objects.order_by("code"))
+    writers = [table._lean_cell_writer(column).__name__ for column in table.columns]
+    assert writers == ["write_through_bound_row", "write", "write_through_bound_row"]
+    lean = tbody(table.as_html(rf.get("/")))
+    assert lean == tbody(stock_html(table, rf.get("/"), "en"))
+    pk = Customer.objects.get(code="Z1").pk
+    assert f'<td data-code="z1">Z1</td><td ><a href="/elsewhere/{pk}/">&lt;Zed&gt;</a></td>' in lean
+    assert "<td >华南 South China</td>" in lean and "<td >—</td>" in lean
