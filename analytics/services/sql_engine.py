@@ -114,7 +114,7 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
         order = "DESC" if factor in LESS_IS_BETTER else "ASC"
         spec = f"(PARTITION BY {column} IS NULL ORDER BY {column} {order})"
         pct_windows.append(
-            f"count({column}) OVER () AS n_{factor}, rank() OVER {spec} AS r_{factor}, count(*) OVER {spec} AS c_{factor}"
+            f"rank() OVER {spec} AS r_{factor}, count(*) OVER {spec} AS c_{factor}"
         )
         pct_columns.append(
             f"CASE WHEN {column} IS NULL THEN 1 WHEN n_{factor} = 1 THEN 2 ELSE r_{factor} + c_{factor} - 2 END AS q_{factor}, "
@@ -267,8 +267,12 @@ pop0 AS (
            {", ".join(pct_windows)}
     FROM fig WHERE orders > 0
 ),
+counts AS (
+    -- The population and each factor's known values, counted once (not a window over every row).
+    SELECT count(*) AS n, {", ".join(f"count({FACTOR_COLUMN[f]}) AS n_{f}" for f in needed)} FROM fig WHERE orders > 0
+),
 pop1 AS (
-    SELECT pop0.*, {", ".join(pct_columns)}, count(*) OVER () AS n FROM pop0
+    SELECT pop0.*, counts.*, {", ".join(pct_columns)} FROM pop0 CROSS JOIN counts
 ),
 common AS (SELECT {lcm} AS l FROM pop1),
 pop2 AS (
