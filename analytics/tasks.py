@@ -9,7 +9,21 @@ from .services import runs
 def compute_run(run_id: int) -> str:
     """Computes and publishes the run; a redelivered or duplicate message finds it done and stops."""
     run = runs.run_compute(run_id=run_id)
-    return "computed" if run is not None else "nothing to do"
+    if run is None:
+        return "nothing to do"
+    # Readers of the reports should not pay for the first build of each chart (seconds at 100,000
+    # customers): a worker builds them right after publication.
+    warm_report_charts.delay(run.pk)
+    return "computed"
+
+
+@shared_task(name="analytics.warm_report_charts", ignore_result=True)
+def warm_report_charts(run_id: int) -> int:
+    """Builds and stores every report chart of a published run; charts already stored are kept."""
+    from .selectors import report_charts_warm
+
+    run = AnalysisRun.objects.filter(pk=run_id, status=AnalysisRun.Status.SUCCEEDED).first()
+    return report_charts_warm(run=run) if run is not None else 0
 
 
 @shared_task(name="analytics.nightly_run")
