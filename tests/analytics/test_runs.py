@@ -148,6 +148,16 @@ def test_monthly_totals_follow_single_order_changes(book):
     assert total(march) is None
 
 
+def test_one_monthly_total_per_customer_and_month_on_every_database(book):
+    from django.db import IntegrityError, transaction
+
+    row = CustomerMonth.objects.get(customer=book[0])
+    row.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+    assert CustomerMonth.objects.filter(customer=book[0]).count() == 1
+
+
 def test_rebuild_matches_the_orders(book):
     OrderFactory(customer=book[1], ordered_on=datetime.date(2026, 3, 31), revenue=Decimal("5.55"), cost=Decimal("1.11"),
                  promised_on=datetime.date(2026, 4, 2), delivered_on=datetime.date(2026, 4, 3), entry_error=True)  # fmt: skip
