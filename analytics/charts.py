@@ -917,33 +917,33 @@ class ChartSpec:
 
 
 def _specs() -> dict[str, ChartSpec]:
-    from django.utils.translation import gettext_lazy as lazy
+    from django.utils.translation import gettext_lazy
 
     specs = [
-        ChartSpec("profit_volume", lazy("Profit vs volume"), profit_volume, True,
-                  lazy("Every customer with orders: revenue across, profit up, coloured by tier.")),
-        ChartSpec("whale", lazy("Whale curve"), whale, True,
-                  lazy("Cumulative profit, most profitable customers first: the hump is what the loss-makers eat.")),
-        ChartSpec("pareto", lazy("Pareto: the top 20%"), pareto, True),
-        ChartSpec("concentration", lazy("Revenue concentration"), concentration, True,
-                  lazy("The ten largest customers' share of revenue; the alert is above 25 percent or an HHI of 2,500.")),
-        ChartSpec("tiers", lazy("Tier distribution"), tiers, True),
-        ChartSpec("quadrants", lazy("Quadrant map: current and future profit"), quadrants, True),
-        ChartSpec("migration", lazy("Tier migration since the previous run"), migration, False),
-        ChartSpec("protected", lazy("Protected loss-makers to review"), protected, True),
-        ChartSpec("top20_trend", lazy("Top-20% trend"), top20_trend, False,
-                  lazy("The top 20 percent of customers by revenue, against their revenue the year before.")),
-        ChartSpec("churn", lazy("Churn rate"), churn, False,
-                  lazy("Customers who left in the period / active customers at its start.")),
-        ChartSpec("churn_reasons", lazy("Why customers left"), churn_reasons, False),
-        ChartSpec("dormant", lazy("Dormant customers"), dormant, False,
-                  lazy("No order for 180 days or more, not churned.")),
-        ChartSpec("arpu", lazy("ARPU by month"), arpu, False,
-                  lazy("Revenue in the month / active customers at its end.")),
-        ChartSpec("service", lazy("Service KPIs"), service, False,
-                  lazy("Complaints received in the run's 12 months; the backlog as of when this was computed.")),
-        ChartSpec("satisfaction", lazy("Satisfaction"), satisfaction, False,
-                  lazy("Surveys on the 5-level scale answered in the run's 12 months.")),
+        ChartSpec("profit_volume", gettext_lazy("Profit vs volume"), profit_volume, True,
+                  gettext_lazy("Every customer with orders: revenue across, profit up, coloured by tier.")),
+        ChartSpec("whale", gettext_lazy("Whale curve"), whale, True,
+                  gettext_lazy("Cumulative profit, most profitable customers first: the hump is what the loss-makers eat.")),
+        ChartSpec("pareto", gettext_lazy("Pareto: the top 20%"), pareto, True),
+        ChartSpec("concentration", gettext_lazy("Revenue concentration"), concentration, True,
+                  gettext_lazy("The ten largest customers' share of revenue; the alert is above 25 percent or an HHI of 2,500.")),
+        ChartSpec("tiers", gettext_lazy("Tier distribution"), tiers, True),
+        ChartSpec("quadrants", gettext_lazy("Quadrant map: current and future profit"), quadrants, True),
+        ChartSpec("migration", gettext_lazy("Tier migration since the previous run"), migration, False),
+        ChartSpec("protected", gettext_lazy("Protected loss-makers to review"), protected, True),
+        ChartSpec("top20_trend", gettext_lazy("Top-20% trend"), top20_trend, False,
+                  gettext_lazy("The top 20 percent of customers by revenue, against their revenue the year before.")),
+        ChartSpec("churn", gettext_lazy("Churn rate"), churn, False,
+                  gettext_lazy("Customers who left in the period / active customers at its start.")),
+        ChartSpec("churn_reasons", gettext_lazy("Why customers left"), churn_reasons, False),
+        ChartSpec("dormant", gettext_lazy("Dormant customers"), dormant, False,
+                  gettext_lazy("No order for 180 days or more, not churned.")),
+        ChartSpec("arpu", gettext_lazy("ARPU by month"), arpu, False,
+                  gettext_lazy("Revenue in the month / active customers at its end.")),
+        ChartSpec("service", gettext_lazy("Service KPIs"), service, False,
+                  gettext_lazy("Complaints received in the run's 12 months; the backlog as of when this was computed.")),
+        ChartSpec("satisfaction", gettext_lazy("Satisfaction"), satisfaction, False,
+                  gettext_lazy("Surveys on the 5-level scale answered in the run's 12 months.")),
     ]  # fmt: skip
     return {spec.name: spec for spec in specs}
 

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import Industry, Region
 from crm.selectors import sales_reps
@@ -27,7 +28,7 @@ class Section:
 SECTIONS = {
     section.slug: section
     for section in (
-        Section("value", _("Value"), ("profit_volume", "whale", "pareto", "concentration"), True),
+        Section("value", pgettext_lazy("report section", "Value"), ("profit_volume", "whale", "pareto", "concentration"), True),
         Section("tiers", _("Tiers"), ("tiers", "quadrants", "migration", "protected"), True),
         Section("trends", _("Trends and churn"), ("top20_trend", "churn", "churn_reasons", "dormant", "arpu"), False),
         Section("service", _("Service and satisfaction"), ("service", "satisfaction"), False),
