@@ -27,8 +27,11 @@ class Command(BaseCommand):
         for line in report.lines():
             self.stdout.write(line)
         if not report.ok:
-            problems = f"{report.problem_count} problem(s)" if report.file_error is None else "the file"
-            raise CommandError(f"Nothing was imported: {problems} ({report.rows} rows read).", returncode=1)
+            if report.file_error is not None:  # said above: unreadable, empty, wrong header, unknown kind...
+                raise CommandError("Nothing was imported.", returncode=1)
+            raise CommandError(
+                f"Nothing was imported: {report.problem_count} problem(s) in {report.rows} rows read.", returncode=1
+            )
         verb = "would create" if dry_run else "created"
         summary = (
             f"{report.rows} rows of {kind} ({report.file_format}{', ' + report.encoding if report.encoding else ''}): "
