@@ -227,7 +227,10 @@ class AnalysisRun(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("analysis run")
         verbose_name_plural = _("analysis runs")
-        permissions = [("start_run", _("Can start an analysis run"))]
+        permissions = [
+            ("start_run", _("Can start an analysis run")),
+            ("view_reports", _("Can read the executive reports")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["active"], condition=models.Q(active=True), name="one_active_analysis_run")
         ]

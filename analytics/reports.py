@@ -10,9 +10,8 @@ from crm.selectors import sales_reps
 
 from .charts import Scope
 
-# Executive reports go to whoever may start analysis runs: executives and admins. (A permission of
-# their own would need a migration in analytics/migrations.)
-REPORTS_PERMISSION = "analytics.start_run"
+# Executive reports: executives and admins (given to the Executive group by migration 0007).
+REPORTS_PERMISSION = "analytics.view_reports"
 # The sales portfolio: whoever may see analysis results (sales, executives, admins; not service).
 PORTFOLIO_PERMISSION = "analytics.view_customerresult"
 
