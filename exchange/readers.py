@@ -20,21 +20,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 CHUNK = 1 << 20
 
 
-def _is_utf8(path: str, start: int) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    with open(path, "rb") as raw:
-        raw.seek(start)
-        try:
-            while chunk := raw.read(CHUNK):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-    return True
-
-
-def _is_gb18030(path: str) -> bool:
-    decoder = codecs.getincrementaldecoder("gb18030")("strict")
+def _decodes_as(path: str, encoding: str) -> bool:
+    """Whether the whole file is valid in `encoding`, read in chunks (never the whole file at once)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
     with open(path, "rb") as raw:
         try:
             while chunk := raw.read(CHUNK):
@@ -50,9 +38,9 @@ def detect_encoding(path: str) -> str:
         head = raw.read(4)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if _is_utf8(path, 0):
+    if _decodes_as(path, "utf-8"):
         return "utf-8"
-    if _is_gb18030(path):
+    if _decodes_as(path, "gb18030"):
         return "gb18030"
     raise ImportFileError("not_text")
 

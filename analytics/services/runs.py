@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import traceback
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -168,6 +169,20 @@ def engine_for_database() -> str:
     return "sql" if connection.vendor == "postgresql" else "python"
 
 
+@contextmanager
+def _failure_unpublished(run: AnalysisRun):
+    """Any failure marks the run failed and removes its rows, so the previous run stays published.
+    WorkerKilled passes untouched: nothing cleans up after a worker that died."""
+    try:
+        yield
+    except WorkerKilled:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure must leave the previous run published
+        logger.exception("analysis run %s failed", run.pk)
+        run_fail(run=run, error=f"{error.__class__.__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        raise
+
+
 def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str | None = None) -> AnalysisRun | None:
     """Computes and publishes the run. Returns None when there was nothing to do (done, or taken).
 
@@ -187,7 +202,7 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
         timings[name] = round(now - clock, 3)
         clock = now
 
-    try:
+    with _failure_unpublished(run):
         window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
         _progress(run, 5, "reading figures")
         customers = list(customer_figures(window))
@@ -228,12 +243,6 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
         )  # fmt: skip
         lap("company")
         run_publish(run=run, company=company, timings=timings)
-    except WorkerKilled:
-        raise
-    except Exception as error:  # noqa: BLE001 - any failure must leave the previous run published
-        logger.exception("analysis run %s failed", run.pk)
-        run_fail(run=run, error=f"{error.__class__.__name__}: {error}\n{traceback.format_exc(limit=5)}")
-        raise
     return run
 
 
@@ -243,7 +252,7 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
     The statement commits on its own: a worker killed during it leaves no row, one killed after it
     leaves rows under an unpublished run, which a redelivery deletes and computes again (_claim)."""
     timings, clock = {}, time.perf_counter()
-    try:
+    with _failure_unpublished(run):
         window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
         _progress(run, 5, "computing figures, scores and tiers in the database")
         previous = published_run()
@@ -263,12 +272,6 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
         now = time.perf_counter()
         timings["company"] = round(now - clock, 3)
         run_publish(run=run, company=company, timings=timings)
-    except WorkerKilled:
-        raise
-    except Exception as error:  # noqa: BLE001 - any failure must leave the previous run published
-        logger.exception("analysis run %s failed", run.pk)
-        run_fail(run=run, error=f"{error.__class__.__name__}: {error}\n{traceback.format_exc(limit=5)}")
-        raise
     return run
 
 
