@@ -215,6 +215,7 @@ class CustomerImporter(Importer):
     spec = CUSTOMERS
     key_columns = ("code",)
     model = Customer
+    field_names = {"region": "region_id", "industry": "industry_id", "owner": "owner_id", "referred_by": "referred_by_id"}
 
     def prepare(self):
         self.customer_ids = dict(Customer.objects.values_list("code", "id"))
@@ -284,8 +285,7 @@ class CustomerImporter(Importer):
         return values
 
     def update_fields(self):
-        names = {"region": "region_id", "industry": "industry_id", "owner": "owner_id", "referred_by": "referred_by_id"}
-        return [names.get(c, c) for c in self.spec.names if c in self.present and c != "code"] + ["updated_at"]
+        return super().update_fields() + ["updated_at"]
 
     def write_batch(self, rows):
         if not hasattr(self, "region_ids"):
@@ -366,9 +366,7 @@ class ComplaintImporter(Importer):
             state = states.get(number)
             if state is None or state == status or (state == State.NEW and status == State.CLOSED):
                 continue
-            self.problem(
-                line, "status", status, "complaint_state_conflict", state=str(State(state).label), to=str(State(status).label)
-            )
+            self.problem(line, "status", status, "complaint_state_conflict", state=state, to=status)
         self.report.note("complaint_states")
 
     def write_batch(self, rows):

@@ -17,7 +17,6 @@ from .report import ImportFileError, ImportReport, RowProblem
 
 STAGE = "exchange_stage_orders"
 WORK_MEM = "64MB"
-PAIRS = "exchange_stage_order_months"
 # staged column -> (file column, SQL type, value when the file has no such column)
 STAGED = {
     "number": ("number", "text", None),
@@ -107,9 +106,8 @@ def _changes(cursor, present: set[str]) -> tuple[int, int]:
         f"IS DISTINCT FROM ({', '.join(b for _a, b in compared)})"
     )
     cursor.execute(f"ANALYZE {CHANGED}")
-    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL), COUNT(*) FROM {CHANGED}")
-    new, changed = cursor.fetchone()
-    return new, changed - new
+    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL) FROM {CHANGED}")
+    return cursor.fetchone()[0]
 
 
 def _staged_value(name: str, table: str = "s") -> str:
@@ -154,20 +152,18 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
             _set_checks(cursor, report)
             if not report.ok:
                 return
-            new, changed = _changes(cursor, present)
+            new = _changes(cursor, present)
             report.created, report.updated = new, report.rows - new
             if report.dry_run:
                 return
             progress(75, "writing")
-            # Where the changed orders count now (before the write) and where they will count.
-            cursor.execute(f"DROP TABLE IF EXISTS {PAIRS}")
-            cursor.execute(
-                f"CREATE TEMP TABLE {PAIRS} ON COMMIT DROP AS "
-                f"SELECT old_customer_id AS customer_id, {month_of_sql('old_ordered_on')} AS month "
-                f"FROM {CHANGED} WHERE order_id IS NOT NULL "
-                f"UNION SELECT customer_id, {month_of_sql('ordered_on')} FROM {CHANGED}"
-            )
             _write(cursor, present)
             progress(92, "monthly totals")
-            pairs = monthly_totals_rebuild_pairs(pairs_sql=(f"SELECT customer_id, month FROM {PAIRS}", []))
+            # The customer-months the changed orders counted in before the write (CHANGED keeps
+            # their old customer and day) and the ones they count in now.
+            pairs = monthly_totals_rebuild_pairs(pairs_sql=(
+                f"SELECT old_customer_id AS customer_id, {month_of_sql('old_ordered_on')} AS month "
+                f"FROM {CHANGED} WHERE order_id IS NOT NULL "
+                f"UNION SELECT customer_id, {month_of_sql('ordered_on')} FROM {CHANGED}", []
+            ))  # fmt: skip
             report.note("monthly_totals", pairs=pairs)

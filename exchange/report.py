@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from complaints.models import State
+
 REASONS = {
     "missing": _("Missing required value."),
     "bad_date": _("Not a date: write YYYY-MM-DD."),
@@ -67,9 +69,15 @@ NOTES = {
 }
 
 
+# Params kept as choice codes (so a kept report reads in its reader's language), shown as labels.
+CHOICE_PARAMS = {"state": State, "to": State}
+
+
 def describe(table: dict, code: str, params: dict | None = None) -> str:
     text = str(table[code])
-    return text % params if params else text
+    if not params:
+        return text
+    return text % {key: CHOICE_PARAMS[key](value).label if key in CHOICE_PARAMS else value for key, value in params.items()}
 
 
 @dataclass

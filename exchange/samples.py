@@ -1,8 +1,5 @@
 """Downloadable templates: each kind's header and one example row, as CSV or XLSX."""
-import csv
-import io
-
-from openpyxl import Workbook
+from crm.exports import csv_stream, xlsx_bytes
 
 from .columns import KINDS
 
@@ -15,20 +12,10 @@ def template_rows(kind: str) -> tuple[list[str], list[str]]:
 def template_csv(kind: str) -> bytes:
     """UTF-8 with a BOM, so Excel opens the Chinese example intact."""
     header, example = template_rows(kind)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerow(example)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    return "".join(csv_stream(header, [example])).encode("utf-8")
 
 
 def template_xlsx(kind: str) -> bytes:
     header, example = template_rows(kind)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = kind
-    sheet.append(header)
-    sheet.append(example)  # as text: dates stay YYYY-MM-DD, codes keep their leading zeros
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    # The example as text: dates stay YYYY-MM-DD, codes keep their leading zeros.
+    return xlsx_bytes(header, [example], sheet_name=kind)

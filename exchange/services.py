@@ -152,8 +152,8 @@ def import_file(
             importer.prepare()
             keys = _check(source, columns, importer, report, progress)
             if report.ok:
-                existing = len(importer.existing_keys(list(keys)))
                 if dry_run:
+                    existing = len(importer.existing_keys(list(keys)))
                     report.created, report.updated = len(keys) - existing, existing
                 else:
                     with transaction.atomic():

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from analytics.models import CustomerMonth
 from complaints.models import Complaint, ComplaintTransition, State
@@ -312,6 +312,11 @@ def test_complaints_reimport_updates_but_never_moves_the_state_backwards(csv_fil
     assert problems(report) == [
         (2, "status", "new", "This complaint is already “Investigating”; an import cannot move it to “New”. Use the complaint workflow.")
     ]
+    # the report keeps the state codes: a reader in Chinese sees the states in Chinese
+    with translation.override("zh-hans"):
+        assert [problem.message() for problem in report.problems] == [
+            "该投诉已处于“调查中”状态，导入不能将其改为“新建”。请使用投诉处理流程。"
+        ]
 
 
 def test_complaints_one_bad_row_imports_nothing(csv_file):
