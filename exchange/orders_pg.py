@@ -87,9 +87,9 @@ def _set_checks(cursor, report: ImportReport) -> None:
 CHANGED = "exchange_stage_order_changes"
 
 
-def _changes(cursor, present: set[str]) -> tuple[int, int]:
+def _changes(cursor, present: set[str]) -> int:
     """The rows that change something: new numbers, and existing ones where a column in the file
-    differs. Re-importing an unchanged export writes nothing. Returns (new, existing) counts."""
+    differs. Re-importing an unchanged export writes nothing. Returns how many are new."""
     order, customer = Order._meta.db_table, Customer._meta.db_table
     compared = [
         ("o.customer_id", "c.id") if name == "customer_code" else (f"o.{name}", _staged_value(name))
