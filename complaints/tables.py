@@ -1,9 +1,8 @@
 import django_tables2 as tables
-from django.core.paginator import Paginator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm.tables import LEAN_TEMPLATE, IdsFirstPaginator, LeanRowsMixin
+from crm.tables import LEAN_TEMPLATE, LeanRowsMixin
 
 from .models import Complaint, Problem
 
@@ -22,12 +21,6 @@ class ComplaintTable(LeanRowsMixin, tables.Table):
         order_by = ("-received_at",)
         empty_text = _("Nothing here. Log a complaint with the button above, or look at another tab.")
         template_name = LEAN_TEMPLATE
-
-    def paginate(self, paginator_class=Paginator, *args, **kwargs):
-        """Deep pages (the whole history under "all") by primary keys first, as the customer list."""
-        if paginator_class is Paginator:
-            paginator_class = IdsFirstPaginator
-        return super().paginate(paginator_class, *args, **kwargs)
 
     def render_severity(self, record, value):
         return format_html('<span class="badge severity-{}">{}</span>', record.severity, value)

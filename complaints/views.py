@@ -16,6 +16,7 @@ from django_tables2 import SingleTableMixin
 from crm.exports import export_response, filtered_sorted
 from crm.models import Customer
 from crm.roles import Role, RoleRequiredMixin
+from crm.tables import IdsFirstPaginator
 
 from . import selectors, services
 from .filters import ComplaintFilter
@@ -62,7 +63,8 @@ class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SingleTableMixin, Filter
     table_class = ComplaintTable
     filterset_class = ComplaintFilter
     template_name = "complaints/queue.html"
-    table_pagination = {"per_page": 25}
+    # Deep pages (the whole history under "all") by primary keys first, as the customer list.
+    table_pagination = {"per_page": 25, "paginator_class": IdsFirstPaginator}
 
     def get_queryset(self):
         return self.queue()

@@ -70,14 +70,15 @@ class CustomerFilter(django_filters.FilterSet):
         )
 
 
+FIGURE_FILTERS = ("tier", "quadrant", "action")  # the published run's figures: need its results joined
+
+
 class CustomerValueFilter(CustomerFilter):
     """With a published run: filter on its tier and quadrant too."""
-
-    FIGURE_FILTERS = ("tier", "quadrant", "action")  # these need the run's results joined
 
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All tiers"))
     quadrant = django_filters.ChoiceFilter(choices=Quadrant.choices, label=_("Quadrant"), empty_label=_("All quadrants"))
     action = django_filters.ChoiceFilter(choices=Action.choices, label=_("Action"), empty_label=_("All actions"))
 
     class Meta(CustomerFilter.Meta):
-        fields = CustomerFilter.Meta.fields + ["tier", "quadrant", "action"]
+        fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS)

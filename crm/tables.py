@@ -40,7 +40,7 @@ class LeanRowsMixin:
 
     def lean_rows(self) -> list[SafeString]:
         """The `<tr>` of each record on the current page (all records when not paginated)."""
-        records = self.page.object_list.data if hasattr(self, "page") else self.data
+        records = self.paginated_rows.data
         writers = [self._lean_cell_writer(column) for column in self.columns]
         static_row_attrs = not self.row_attrs
         rows = []
@@ -50,7 +50,7 @@ class LeanRowsMixin:
             if static_row_attrs:
                 attrs = 'class="odd"' if index % 2 else 'class="even"'
             else:
-                attrs = BoundRow(record, self).attrs.as_html()
+                attrs = row.bound_row().attrs.as_html()  # the same BoundRow its cells may use
             rows.append(mark_safe(f"<tr {attrs}>{cells}</tr>"))
         return rows
 

@@ -15,7 +15,7 @@ from .exports import customer_export_headers, customer_export_rows, export_respo
 from analytics.models import CustomerResult
 from analytics.services.runs import published_run
 
-from .filters import CustomerFilter, CustomerValueFilter
+from .filters import FIGURE_FILTERS, CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
 from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
@@ -78,7 +78,7 @@ class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixi
             return Customer.objects.all()
         data = self.filterset.form.cleaned_data
         figure_filters = [
-            name for name in CustomerValueFilter.FIGURE_FILTERS if name in self.filterset.filters and data.get(name)
+            name for name in FIGURE_FILTERS if name in self.filterset.filters and data.get(name)
         ]
         if not figure_filters:
             return self.filterset.filter_queryset(Customer.objects.all())
