@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 
 from crm.models import Order
 from exchange import tasks
@@ -16,10 +15,6 @@ from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--window-size=1400,1100")  # fmt: skip
-
 ORDERS = (
     "number,customer,ordered_on,revenue,cost\n"
     "SO-1,K1,2026-01-05,100.00,60.00\n"
@@ -28,36 +23,13 @@ ORDERS = (
 )
 
 
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ARGS:
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def log_in(browser, client, live_server, user, language="en"):
-    client.force_login(user)
-    browser.get(live_server.url + "/healthz")
-    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "path": "/"})  # fmt: skip
-    browser.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "path": "/"})
-
-
 def wait_until(browser, condition, seconds=60):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(browser, seconds, poll_frequency=0.2).until(condition)
 
 
-def test_upload_preview_confirm_progress_report(browser, client, live_server, executive_user, tmp_path, monkeypatch, settings):
+def test_upload_preview_confirm_progress_report(browser, log_in, live_server, executive_user, tmp_path, monkeypatch, settings):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -67,7 +39,7 @@ def test_upload_preview_confirm_progress_report(browser, client, live_server, ex
     monkeypatch.setattr(tasks.run_import, "delay", lambda job_id: held.append(job_id))
     path = tmp_path / "orders.csv"
     path.write_text(ORDERS, encoding="utf-8")
-    log_in(browser, client, live_server, executive_user)
+    log_in(executive_user)
 
     # upload
     browser.get(live_server.url + "/imports/")
@@ -107,7 +79,7 @@ def test_upload_preview_confirm_progress_report(browser, client, live_server, ex
     assert "3 rows imported" in wait_until(browser, lambda d: d.find_element(By.ID, "import-report")).text
 
 
-def test_bad_file_shows_its_rows_and_no_confirm_button(browser, client, live_server, executive_user, tmp_path, settings):
+def test_bad_file_shows_its_rows_and_no_confirm_button(browser, log_in, live_server, executive_user, tmp_path, settings):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -115,7 +87,7 @@ def test_bad_file_shows_its_rows_and_no_confirm_button(browser, client, live_ser
     CustomerFactory(code="K1")
     path = tmp_path / "bad.csv"
     path.write_text("number,customer,ordered_on,revenue,cost\nSO-1,K1,2026-01-05,100.00,60.00\nSO-2,K9,2026-01-32,1,1\n")
-    log_in(browser, client, live_server, executive_user)
+    log_in(executive_user)
 
     browser.get(live_server.url + "/imports/")
     Select(browser.find_element(By.NAME, "kind")).select_by_value("orders")

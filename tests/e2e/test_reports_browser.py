@@ -5,7 +5,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from analytics.models import AnalysisRun, CustomerResult
@@ -13,26 +12,6 @@ from analytics.services.runs import run_compute, run_request
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--window-size=1400,1100")  # fmt: skip
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ARGS:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture
@@ -50,14 +29,6 @@ def published(db):
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED
     return run
-
-
-def log_in(browser, client, live_server, user, language):
-    client.force_login(user)
-    browser.get(live_server.url + "/healthz")
-    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "path": "/"})  # fmt: skip
-    browser.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "path": "/"})
 
 
 def wait_for_chart(browser):
@@ -100,13 +71,13 @@ return null;
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_profit_vs_volume_draws_every_customer_and_a_click_opens_it(
-    browser, client, live_server, executive_user, published, language
+    browser, log_in, live_server, executive_user, published, language
 ):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    log_in(browser, client, live_server, executive_user, language)
+    log_in(executive_user, language)
     browser.get(live_server.url + reverse("analytics:reports"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     assert wait_for_chart(browser) == "true"
@@ -143,10 +114,10 @@ def test_profit_vs_volume_draws_every_customer_and_a_click_opens_it(
     assert errors == []
 
 
-def test_every_report_section_draws_without_console_errors(browser, client, live_server, executive_user, published):
+def test_every_report_section_draws_without_console_errors(browser, log_in, live_server, executive_user, published):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    log_in(browser, client, live_server, executive_user, "en")
+    log_in(executive_user)
     for section in ("value", "tiers", "trends", "service"):
         browser.get(live_server.url + reverse("analytics:report_section", args=[section]))
         WebDriverWait(browser, 30).until(lambda d: d.execute_script(
