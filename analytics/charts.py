@@ -14,15 +14,15 @@ page stays small and the points come from their own JSON endpoint after it.
 import array
 import base64
 import datetime
-import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Decimal
 
 import plotly.graph_objects as go
 from django.conf import settings
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from plotly.subplots import make_subplots
 from crm.models import Customer, Survey
 
 from .models import Action, AnalysisRun, CustomerResult, Protection, Quadrant, Tier
+from .services import company as company_figures
 
 # The tier colours of static/css/app.css (--tier-a ... --tier-p): lists, badges and charts agree.
 TIER_COLOURS = {"A": "#1b7f5a", "B": "#2f6db5", "C": "#8a94a6", "D": "#c0392b", "P": "#c9a227"}
@@ -169,8 +170,10 @@ def empty_chart(message: str) -> Chart:
     return Chart(figure=None, reading=[], columns=[], rows=[], empty=message)
 
 
-def customer_names(ids) -> dict[int, tuple[str, str]]:
-    return {pk: (code, name) for pk, code, name in Customer.objects.filter(pk__in=list(ids)).values_list("pk", "code", "name")}
+def listed_customers(run: AnalysisRun, ids, figure: str) -> dict[int, tuple[str, str, Decimal]]:
+    """customer id -> (code, name, the run's `figure`) for a listed few, in one query."""
+    rows = CustomerResult.objects.filter(run_id=run.pk, customer_id__in=list(ids))
+    return {pk: (code, name, value) for pk, code, name, value in rows.values_list("customer_id", "customer__code", "customer__name", figure)}
 
 
 # ------------------------------------------------------------------------------- profit vs volume
@@ -213,6 +216,7 @@ def profit_volume(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     totals = results.aggregate(
         n=Count("id"), total_revenue=Sum("revenue"), total_profit=Sum("profit"),
         losers=Count("id", filter=Q(profit__lt=0)), loss=Sum("profit", filter=Q(profit__lt=0)),
+        low_profit=Min("profit"), positive=Min("revenue", filter=Q(revenue__gt=0)),
     )  # fmt: skip
     n = totals["n"]
     if not n:
@@ -225,9 +229,9 @@ def profit_volume(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     best = results.order_by("-profit", "customer__code").values_list(
         "customer_id", "customer__code", "customer__name", "revenue", "profit").first()  # fmt: skip
     best_rank = results.filter(Q(revenue__gt=best[3]) | Q(revenue=best[3], customer__code__lt=best[1])).count() + 1
-    positive = results.filter(revenue__gt=0).order_by("revenue").values_list("revenue", flat=True).first()
+    positive = totals["positive"]
     top_revenue = largest[3]
-    low_profit = results.order_by("profit").values_list("profit", flat=True).first()
+    low_profit = totals["low_profit"]
     high_profit = best[4]
 
     money = currency()
@@ -328,48 +332,26 @@ def _population(run: AnalysisRun, scope: Scope) -> list[tuple]:
         "customer__code", "revenue", "profit", "customer_id"))  # fmt: skip
 
 
+class _Figures(NamedTuple):
+    """What company.py's definitions read of a customer."""
+
+    code: str
+    revenue: Decimal
+    profit: Decimal
+
+
+def _as_figures(population: list[tuple]) -> list[_Figures]:
+    return [_Figures(code, revenue, profit) for code, revenue, profit, _pk in population]
+
+
 def whale_figures(population: list[tuple], points: int = 400) -> dict:
-    """The whale curve as services/company.py defines it: customers by profit descending (ties by code),
-    cumulative profit as % of the total, sampled to about `points` points, and its peak."""
-    ranked = sorted(population, key=lambda c: (-c[2], c[0]))
-    total = sum((c[2] for c in ranked), Decimal(0))
-    if not ranked or not total:
-        return {"peak_pct": None, "peak_customers": None, "curve": []}
-    running, curve, peak, peak_at = Decimal(0), [], None, 0
-    step = max(1, len(ranked) // points)
-    for index, customer in enumerate(ranked, start=1):
-        running += customer[2]
-        share = pct_of(running, total)
-        if peak is None or share > peak:
-            peak, peak_at = share, index
-        if index % step == 0 or index == len(ranked) or index == peak_at:
-            curve.append([str(pct_of(index, len(ranked))), str(share)])
-    return {"peak_pct": str(peak), "peak_customers": peak_at, "curve": curve}
+    """The whale curve of the customers in scope, by the run's own definition (services/company.py)."""
+    return company_figures.to_json(company_figures.whale_curve(_as_figures(population), points=points))
 
 
 def concentration_figures(population: list[tuple]) -> dict:
-    """Top-1 and top-5 revenue shares, HHI, the alert and the top 20%'s shares, as company.py defines them."""
-    ranked = sorted(population, key=lambda c: (-c[1], c[0]))
-    total = sum((c[1] for c in ranked), Decimal(0))
-    total_profit = sum((c[2] for c in ranked), Decimal(0))
-    top20 = ranked[: math.ceil(len(ranked) * 20 / 100)]
-    hhi = None
-    if total:
-        hhi = (sum((c[1] / total) ** 2 for c in ranked) * 10000).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    top1 = pct_of(ranked[0][1], total) if ranked else None
-    return {
-        "revenue": str(total), "profit": str(total_profit), "top1_share_pct": None if top1 is None else str(top1),
-        "top5_share_pct": _str(pct_of(sum((c[1] for c in ranked[:5]), Decimal(0)), total)),
-        "hhi": _str(hhi),
-        "concentration_alert": bool((top1 is not None and top1 > 25) or (hhi is not None and hhi > 2500)),
-        "top20_count": len(top20),
-        "top20_revenue_share_pct": _str(pct_of(sum((c[1] for c in top20), Decimal(0)), total)),
-        "top20_profit_share_pct": _str(pct_of(sum((c[2] for c in top20), Decimal(0)), total_profit)),
-    }
-
-
-def _str(value):
-    return None if value is None else str(value)
+    """Top-1 and top-5 shares, HHI, the alert and the top 20%'s shares, by the run's own definition."""
+    return company_figures.to_json(company_figures.concentration(_as_figures(population)))
 
 
 def whale(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
@@ -668,10 +650,8 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     ))  # fmt: skip
     figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}, "tickformat": ",d", "rangemode": "tozero"}))
     declining = trend.get("declining") or []
-    names = customer_names(pk for pk, _g in declining)
-    revenue = dict(CustomerResult.objects.filter(run_id=run.pk, customer_id__in=[pk for pk, _g in declining])
-                   .values_list("customer_id", "revenue"))  # fmt: skip
-    rows = [[names.get(pk, ("", ""))[0], names.get(pk, ("", ""))[1], cents(revenue.get(pk)), growth] for pk, growth in declining]
+    listed = listed_customers(run, (pk for pk, _g in declining), "revenue")
+    rows = [[*listed.get(pk, ("", ""))[:2], cents(listed.get(pk, ("", "", None))[2]), growth] for pk, growth in declining]
     total = sum(counts.values())
     reading = [_("Of the top 20%% by revenue (%(total)s customers), %(growing)s are growing, %(flat)s flat, "
                  "%(declining)s declining and %(new)s new.") % {
@@ -680,7 +660,7 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     if declining:
         pk, growth = declining[0]
         reading.append(_("The steepest fall: %(customer)s, %(growth)s%% against the year before. Ask why.") % {
-            "customer": " ".join(names.get(pk, ("", ""))), "growth": number(Decimal(growth))})  # fmt: skip
+            "customer": " ".join(listed.get(pk, ("", ""))[:2]), "growth": number(Decimal(growth))})  # fmt: skip
     return Chart(figure=figure_json(figure), reading=reading,
                  columns=[_("Code"), _("Name"), _("Revenue"), _("Growth %")], rows=rows,
                  extra={"counts": counts, "count": counts.get("declining", 0), "ids": [pk for pk, _g in declining[:25]]})
@@ -745,10 +725,8 @@ def dormant(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     listed = company.get("dormant") or []
     if not count:
         return empty_chart(_("No customer has gone 180 days without an order."))
-    names = customer_names(pk for pk, _days in listed)
-    revenue = dict(CustomerResult.objects.filter(run_id=run.pk, customer_id__in=[pk for pk, _d in listed])
-                   .values_list("customer_id", "prior_revenue"))  # fmt: skip
-    rows = [[names.get(pk, ("", ""))[0], names.get(pk, ("", ""))[1], days, cents(revenue.get(pk))] for pk, days in listed]
+    found = listed_customers(run, (pk for pk, _days in listed), "prior_revenue")
+    rows = [[*found.get(pk, ("", ""))[:2], days, cents(found.get(pk, ("", "", None))[2])] for pk, days in listed]
     reading = [_("%(count)s customers have not ordered for 180 days or more. Call them before they are lost.") % {
         "count": f"{count:,}"}]  # fmt: skip
     if len(listed) < count:

@@ -14,13 +14,14 @@ from crm.models import Interaction
 
 from .charts import CHARTS, VALUED_TIERS, Scope, profit_volume_points
 from .models import AnalysisRun, CustomerResult, RunChart, Tier
+from .services.scoring import top_share_count
 
 logger = logging.getLogger(__name__)
 POINTS = "profit_volume_points"  # the stored points of the profit-vs-volume chart (language-neutral)
 
 
 # Raise when what a builder stores changes shape: charts stored by the previous code are then rebuilt.
-CHARTS_VERSION = 4
+CHARTS_VERSION = 5
 
 
 def chart_key(name: str, *, scope: Scope, language: str | None) -> str:
@@ -155,7 +156,7 @@ def portfolio_declining(*, run: AnalysisRun, owner, limit: int = 20) -> tuple[in
     n = valued.count()
     if not n:
         return 0, []
-    top = -(-n * 20 // 100)  # ceil(20% of n), as DESIGN counts the top 20%
+    top = top_share_count(n, 20)  # as DESIGN counts the top 20%
     last = valued.order_by("-revenue", "customer__code").values_list("revenue", "customer__code")[top - 1]
     in_top = Q(revenue__gt=last[0]) | Q(revenue=last[0], customer__code__lte=last[1])
     declining = portfolio_results(run=run, owner=owner).filter(tier__in=VALUED_TIERS).filter(in_top, growth_pct__lt=-5)

@@ -87,16 +87,12 @@ def whale_curve(population: list[CustomerFigures], points: int = 400) -> dict:
     return whale_from_running(len(ranked), total, shares, points=points)
 
 
-def whale_step(n: int, points: int = 400) -> int:
-    return max(1, n // points)
-
-
 def whale_from_running(n: int, total: Decimal, running: list[Decimal], *, points: int = 400) -> dict:
     """The whale figures from the running profit after each of the n customers."""
     shares = [pct(value, total) for value in running]
     peak = max(shares)
     peak_at = shares.index(peak) + 1
-    step = whale_step(n, points)
+    step = max(1, n // points)
     curve = [
         [str(pct(index, n)), str(share)]
         for index, share in enumerate(shares, start=1)
