@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -238,6 +239,11 @@ class AnalysisRun(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.as_of} {self.status}"
+
+    @property
+    def progress_label(self) -> str:
+        """The progress note (stored in English, marked with gettext_noop) in the reader's language."""
+        return gettext(self.progress_note) if self.progress_note else ""
 
 
 class CustomerResult(models.Model):

@@ -31,7 +31,7 @@ def run_status(run: AnalysisRun | None) -> dict | None:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "progress": run.progress,
-        "note": run.progress_note,
+        "note": run.progress_label,
         "as_of": run.as_of.isoformat(),
         "finished": run.status in (AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED),
     }

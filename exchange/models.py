@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,3 +68,8 @@ class ImportJob(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in self.IN_PROGRESS
+
+    @property
+    def progress_label(self) -> str:
+        """The progress note (stored in English, marked with gettext_noop) in the reader's language."""
+        return gettext(self.progress_note) if self.progress_note else ""

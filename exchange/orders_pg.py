@@ -8,6 +8,7 @@ and the monthly totals of exactly the touched (customer, month) pairs, old place
 orders included, are rebuilt in SQL. All of it is one transaction.
 """
 from django.db import connection, transaction
+from django.utils.translation import gettext_noop
 
 from analytics.totals import month_of_sql, monthly_totals_rebuild_pairs
 from crm.models import Customer, Order
@@ -51,7 +52,7 @@ def _stage(cursor, source: RowSource, columns, report: ImportReport, progress) -
             row = parse_row(line, cells, columns, report)
             copy.write_row((line, *[row.get(column) for column in file_columns]))
             if rows % 20000 == 0:
-                progress(int(70 * source.fraction_read()), "reading")
+                progress(int(70 * source.fraction_read()), gettext_noop("reading"))
     return rows
 
 
@@ -148,7 +149,7 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
             if report.rows == 0:
                 raise ImportFileError("no_rows")
             cursor.execute(f"ANALYZE {STAGE}")
-            progress(72, "checking")
+            progress(72, gettext_noop("checking"))
             _set_checks(cursor, report)
             if not report.ok:
                 return
@@ -156,9 +157,9 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
             report.created, report.updated = new, report.rows - new
             if report.dry_run:
                 return
-            progress(75, "writing")
+            progress(75, gettext_noop("writing"))
             _write(cursor, present)
-            progress(92, "monthly totals")
+            progress(92, gettext_noop("monthly totals"))
             # The customer-months the changed orders counted in before the write (CHANGED keeps
             # their old customer and day) and the ones they count in now.
             pairs = monthly_totals_rebuild_pairs(pairs_sql=(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from .columns import KINDS, KindSpec
 from .importers import IMPORTERS, Importer
@@ -98,7 +99,7 @@ def _check(source: RowSource, columns: list, importer: Importer, report: ImportR
                     )
                 )  # fmt: skip
         if rows % 5000 == 0:
-            progress(int(45 * source.fraction_read()), "checking")
+            progress(int(45 * source.fraction_read()), gettext_noop("checking"))
     report.rows = rows
     if rows == 0:
         raise ImportFileError("no_rows")
@@ -115,10 +116,10 @@ def _write(source: RowSource, columns: list, importer: Importer, report: ImportR
             importer.write_batch(batch)
             done += len(batch)
             batch = []
-            progress(45 + int(50 * done / max(report.rows, 1)), "writing")
+            progress(45 + int(50 * done / max(report.rows, 1)), gettext_noop("writing"))
     if batch:
         importer.write_batch(batch)
-    progress(95, "finishing")
+    progress(95, gettext_noop("finishing"))
     importer.finish_write()
 
 

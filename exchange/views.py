@@ -26,7 +26,7 @@ def job_status(job: ImportJob) -> dict:
         "status": job.status,
         "status_label": str(job.get_status_display()),
         "progress": job.progress,
-        "note": job.progress_note,
+        "note": job.progress_label,
         "finished": not job.in_progress,
     }
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from crm.models import Customer
 
@@ -97,7 +98,7 @@ def _claim(run_id: int) -> AnalysisRun | None:
         run.status = AnalysisRun.Status.RUNNING
         run.started_at = now
         run.heartbeat_at = now
-        run.progress, run.progress_note = 0, "started"
+        run.progress, run.progress_note = 0, gettext_noop("started")
         run.save(update_fields=["status", "started_at", "heartbeat_at", "progress", "progress_note"])
     # Whatever a killed attempt left behind goes; readers never saw it.
     CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
@@ -204,10 +205,10 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
 
     with _failure_unpublished(run):
         window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
-        _progress(run, 5, "reading figures")
+        _progress(run, 5, gettext_noop("reading figures"))
         customers = list(customer_figures(window))
         lap("figures")
-        _progress(run, 40, "scoring")
+        _progress(run, 40, gettext_noop("scoring"))
         facts = score_population(
             customers,
             weights=run.scoring_model.weights,
@@ -217,16 +218,16 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
             complaint_handling_cost=run.cost_model.complaint_handling_cost,
         )
         lap("scoring")
-        _progress(run, 55, "writing results")
+        _progress(run, 55, gettext_noop("writing results"))
         batch = settings.ANALYSIS_RESULT_BATCH
         for start in range(0, len(customers), batch):
             _write_results(run.pk, customers[start : start + batch])
             if fail_after_rows is not None and start + batch >= fail_after_rows:
                 raise WorkerKilled("simulated kill while writing results")
             written = min(start + batch, len(customers))
-            _progress(run, 55 + 30 * written // max(1, len(customers)), "writing results")
+            _progress(run, 55 + 30 * written // max(1, len(customers)), gettext_noop("writing results"))
         lap("results")
-        _progress(run, 88, "company figures")
+        _progress(run, 88, gettext_noop("company figures"))
         previous = published_run()
         # Customers that came after the previous run started hold only a stand-in prospect row
         # there (run_add_prospects): for the migration they are new.
@@ -254,7 +255,7 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
     timings, clock = {}, time.perf_counter()
     with _failure_unpublished(run):
         window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
-        _progress(run, 5, "computing figures, scores and tiers in the database")
+        _progress(run, 5, gettext_noop("computing figures, scores and tiers in the database"))
         previous = published_run()
         row = sql_engine.results_and_company(
             run_id=run.pk, window=window, weights=run.scoring_model.weights, core_pct=run.tier_rules.core_pct,
@@ -267,7 +268,7 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
         timings["results"], clock = round(now - clock, 3), now
         if fail_after_rows is not None and row["written"] >= fail_after_rows:
             raise WorkerKilled("simulated kill after writing results")
-        _progress(run, 85, "company figures")
+        _progress(run, 85, gettext_noop("company figures"))
         company = sql_engine.company_figures(row, window, run.pk)
         now = time.perf_counter()
         timings["company"] = round(now - clock, 3)
@@ -317,7 +318,7 @@ def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
     timings["total"] = round(sum(timings.values()), 3)
     now = timezone.now()
     AnalysisRun.objects.filter(pk=run.pk).update(
-        status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note="published",
+        status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note=gettext_noop("published"),
         company=company, timings=timings, finished_at=now, published_at=now, heartbeat_at=now,
     )  # fmt: skip
     keep = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")

@@ -25,6 +25,18 @@ def test_executive_starts_a_run_that_publishes(client, executive_user, django_ca
     assert "The figures shown everywhere are for the 12 months to" in page
 
 
+def test_progress_notes_read_in_the_readers_language(client, executive_user, django_capture_on_commit_callbacks):
+    client.force_login(executive_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("analytics:run_start"))
+    run = AnalysisRun.objects.get()
+    AnalysisRun.objects.filter(pk=run.pk).update(progress=40, progress_note="scoring")
+    status = client.get(reverse("analytics:run_status", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert (status["progress"], status["note"]) == (40, "评分")
+    AnalysisRun.objects.filter(pk=run.pk).update(progress_note="")
+    assert client.get(reverse("analytics:run_status", args=[run.pk])).json()["note"] == ""  # not the catalogue's header
+
+
 @pytest.mark.parametrize("role", ["sales_user", "service_user"])
 def test_other_roles_cannot_start_runs_or_change_settings(client, request, role):
     client.force_login(request.getfixturevalue(role))
