@@ -43,7 +43,9 @@ class ReportFilterForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=sales_reps(), required=False, label=_("Owner"), empty_label=_("All owners"))
 
     def scope(self) -> Scope:
-        """The filters as a Scope (call after is_valid())."""
+        """The filters as a Scope (call after is_valid()); the whole company when nothing was asked."""
+        if not self.is_bound:
+            return Scope()
         data = self.cleaned_data
         return Scope(**{name: data[name].pk if data.get(name) else None for name in ("region", "industry", "owner")})
 

@@ -138,7 +138,7 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
         self.form = ReportFilterForm(request.GET or None)
         if self.section.filtered and request.GET and not self.form.is_valid():
             return self.render_to_response(self.get_context_data(scope=Scope()), status=400)
-        scope = self.form.scope() if self.section.filtered and self.form.is_bound else Scope()
+        scope = self.form.scope() if self.section.filtered else Scope()
         return self.render_to_response(self.get_context_data(scope=scope))
 
     def get_context_data(self, *, scope: Scope, **kwargs):
@@ -192,7 +192,7 @@ class ProfitVolumePointsView(RoleRequiredMixin, View):
         form = ReportFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
             return JsonResponse({"errors": form.errors}, status=400)
-        scope = form.scope() if form.is_bound else Scope()
+        scope = form.scope()
         run = runs.published_run()
         if run is None:
             return JsonResponse({"errors": {"run": [_("No analysis run has been published yet.")]}}, status=404)
@@ -238,7 +238,7 @@ class ReportCSVView(RoleRequiredMixin, View):
         form = ReportFilterForm(request.GET or None)
         if request.GET and not form.is_valid():
             return JsonResponse({"errors": form.errors}, status=400)
-        scope = form.scope() if form.is_bound and CHARTS[name].filtered else Scope()
+        scope = form.scope() if CHARTS[name].filtered else Scope()
         run = runs.published_run()
         if run is None:
             raise Http404(_("No analysis run has been published yet."))
