@@ -44,6 +44,45 @@ class CustomerMonth(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="customer_month_unique")]
 
 
+class CustomerRunningTotal(models.Model):
+    """One customer's counted orders from the first one through the end of `month`: running sums.
+
+    Dense: a row for every month from the customer's first order month to the horizon (the latest
+    month any run has asked for, at least the current one), so the sums of any day range are two rows
+    apart, and the PostgreSQL engine reads three rows per customer (the window's end, its start, the
+    prior window's start) plus the orders of a few edge days, whatever the length of the history.
+    Kept in step with CustomerMonth by analytics.totals, on PostgreSQL only: the SQL engine
+    (services/sql_engine.py) is its only reader. `first_order_on` is the customer's first counted
+    order ever; `last_order_on` the last one on or before the end of `month`.
+    """
+
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    month = models.DateField()  # first day of the month the sums run through
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    cost = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    service_cost = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    orders = models.PositiveIntegerField(default=0)
+    error_orders = models.PositiveIntegerField(default=0)
+    dated_deliveries = models.PositiveIntegerField(default=0)
+    on_time_deliveries = models.PositiveIntegerField(default=0)
+    first_order_on = models.DateField()
+    last_order_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "customer"], name="running_total_month_customer")]
+        indexes = [models.Index(fields=["customer", "month"], name="running_total_customer_month")]
+
+
+class CompanyMonth(models.Model):
+    """Revenue of all counted orders in a calendar month (the sum of that month's CustomerMonth rows),
+    kept with them on PostgreSQL so a run's monthly ARPU reads 12 rows instead of 800,000."""
+
+    month = models.DateField(unique=True)
+    revenue = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+
+
 class VersionedSetting(models.Model):
     """Never edited in place: a change saves a new version, so each run keeps what it used."""
 

@@ -3,17 +3,22 @@
 Single order changes (admin, forms) update their customer-month through signals; bulk loads
 (seed_demo, imports) call `monthly_totals_rebuild` for what they touched. The rebuild is one
 INSERT ... SELECT the database runs itself, so 5 million orders never pass through Python.
+
+On PostgreSQL every rebuild also refreshes what the SQL engine reads: the customers' running totals
+(CustomerRunningTotal, from the first month that changed) and the company's monthly revenue
+(CompanyMonth, for the months that changed).
 """
 import datetime
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from crm.models import Order
+from crm.models import Customer, Order
 
-from .models import CustomerMonth
+from .models import CompanyMonth, CustomerMonth, CustomerRunningTotal
 
 COLUMNS = (
     "customer_id", "month", "revenue", "cost", "service_cost", "orders", "error_orders",
@@ -69,6 +74,16 @@ def monthly_totals_rebuild(
     select_sql, params = _totals_query(orders).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CustomerMonth._meta.db_table} ({', '.join(COLUMNS)}) {select_sql}", params)
+    if connection.vendor != "postgresql":
+        return
+    since = months[0] if months else None
+    if customer_ids is None and since is None:
+        running_refresh()
+    elif customer_ids is None:
+        running_refresh(scope=(f"SELECT id, %s::date FROM {Customer._meta.db_table}", [since]))
+    else:
+        running_refresh(scope=("SELECT unnest(%s::bigint[]), %s::date", [customer_ids, since or datetime.date.min]))
+    company_months_refresh(months)
 
 
 PAIRS_TABLE = "analytics_rebuild_pairs"
@@ -154,5 +169,123 @@ def _rebuild_pairs_postgres(select_sql: str, params: list) -> int:
         )
         if count >= PAIRS_HASH_JOIN_FROM:
             cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [nestloop])
+        cursor.execute(f"SELECT DISTINCT month FROM {PAIRS_TABLE}")
+        months = [row[0] for row in cursor.fetchall()]
+    running_refresh(scope=(f"SELECT customer_id, month FROM {PAIRS_TABLE}", []))
+    company_months_refresh(months)
+    with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {PAIRS_TABLE}")
     return count
+
+
+# Running totals and company months (PostgreSQL only: the SQL engine is their only reader).
+
+RUNNING_TABLE = CustomerRunningTotal._meta.db_table
+RUNNING_SCOPE = "analytics_running_scope"
+RUNNING_SUMS = ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
+
+
+def _month_after(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def running_horizon() -> datetime.date | None:
+    """The month every customer's running totals reach (they all reach the same one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(month) FROM {RUNNING_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def running_extend(through: datetime.date) -> int:
+    """Carries every customer's running totals forward, unchanged, to the month of `through`. Returns
+    the rows added (none when the horizon is already there)."""
+    through = month_start(through)
+    horizon = running_horizon()
+    if horizon is None or horizon >= through:
+        return 0
+    columns = ", ".join(RUNNING_SUMS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {RUNNING_TABLE} (customer_id, month, {columns}, first_order_on, last_order_on)
+                SELECT r.customer_id, g::date, {", ".join(f"r.{c}" for c in RUNNING_SUMS)}, r.first_order_on, r.last_order_on
+                FROM {RUNNING_TABLE} r, generate_series(%s::date, %s::date, interval '1 month') g
+                WHERE r.month = %s""",
+            [_month_after(horizon), through, horizon],
+        )
+        return cursor.rowcount
+
+
+def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
+    """Recomputes running totals from CustomerMonth. `scope` is a SELECT of (customer id, first month
+    that changed): those customers' rows from that month on are written again, starting from their
+    row of the month before. Without a scope every row is (the whole table, as after a full rebuild)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(month) FROM {CustomerMonth._meta.db_table}")
+        latest = cursor.fetchone()[0]
+        horizon = max(filter(None, [month_start(timezone.localdate()), latest, running_horizon()]))
+        running_extend(horizon)
+        cursor.execute(f"DROP TABLE IF EXISTS {RUNNING_SCOPE}")
+        if scope is None:
+            cursor.execute(f"TRUNCATE {RUNNING_TABLE}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {RUNNING_SCOPE} ON COMMIT DROP AS SELECT customer_id, min(month) AS since "
+                f"FROM {CustomerMonth._meta.db_table} GROUP BY customer_id"
+            )
+        else:
+            select_sql, params = scope
+            cursor.execute(
+                f"CREATE TEMP TABLE {RUNNING_SCOPE} ON COMMIT DROP AS SELECT customer_id, "
+                f"date_trunc('month', min(since))::date AS since FROM ({select_sql}) AS given (customer_id, since) "
+                "GROUP BY customer_id",
+                params,
+            )
+            cursor.execute(
+                f"DELETE FROM {RUNNING_TABLE} r USING {RUNNING_SCOPE} s WHERE r.customer_id = s.customer_id AND r.month >= s.since"
+            )
+        cursor.execute(f"ANALYZE {RUNNING_SCOPE}")
+        sums = ", ".join(RUNNING_SUMS)
+        running = ", ".join(f"coalesce(p.{c}, 0) + sum(coalesce(cm.{c}, 0)) OVER w" for c in RUNNING_SUMS)
+        cursor.execute(
+            f"""
+            WITH start AS (
+                -- From the month that changed when the customer had orders before it (then the row of
+                -- the month before is the base), else from the customer's first month with orders.
+                SELECT s.customer_id,
+                       CASE WHEN p.customer_id IS NOT NULL THEN s.since
+                            ELSE (SELECT min(cm.month) FROM {CustomerMonth._meta.db_table} cm
+                                  WHERE cm.customer_id = s.customer_id AND cm.month >= s.since) END AS since
+                FROM {RUNNING_SCOPE} s
+                LEFT JOIN {RUNNING_TABLE} p ON p.customer_id = s.customer_id AND p.month = (s.since - interval '1 month')::date
+            ),
+            grid AS (
+                SELECT st.customer_id, g::date AS month, st.since
+                FROM start st, generate_series(st.since, %s::date, interval '1 month') g
+                WHERE st.since IS NOT NULL
+            )
+            INSERT INTO {RUNNING_TABLE} (customer_id, month, {sums}, first_order_on, last_order_on)
+            SELECT grid.customer_id, grid.month, {running},
+                   coalesce(p.first_order_on, min(cm.first_order_on) OVER w),
+                   coalesce(max(cm.last_order_on) OVER w, p.last_order_on)
+            FROM grid
+            LEFT JOIN {CustomerMonth._meta.db_table} cm ON cm.customer_id = grid.customer_id AND cm.month = grid.month
+            LEFT JOIN {RUNNING_TABLE} p ON p.customer_id = grid.customer_id AND p.month = (grid.since - interval '1 month')::date
+            WINDOW w AS (PARTITION BY grid.customer_id ORDER BY grid.month)
+            """,
+            [horizon],
+        )
+        cursor.execute(f"DROP TABLE {RUNNING_SCOPE}")
+
+
+def company_months_refresh(months: Iterable[datetime.date] | None = None) -> None:
+    """Recomputes the company's monthly revenue for the given months (every month when not given)."""
+    if connection.vendor != "postgresql":
+        return
+    table, source = CompanyMonth._meta.db_table, CustomerMonth._meta.db_table
+    where, params = "", []
+    if months is not None:
+        where, params = "WHERE month = ANY(%s)", [sorted({month_start(m) for m in months})]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} {where}", params)
+        cursor.execute(f"INSERT INTO {table} (month, revenue) SELECT month, sum(revenue) FROM {source} {where} GROUP BY month", params)

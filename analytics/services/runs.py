@@ -324,15 +324,23 @@ def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
     keep = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")
     old = list(keep.values_list("pk", flat=True)[settings.ANALYSIS_RUNS_KEPT :])
     if old:
-        CustomerResult.objects.filter(run_id__in=old)._raw_delete(CustomerResult.objects.db)
+        if connection.vendor == "postgresql":  # rows outside a partition of their own; the partitions go below
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {CustomerResult._meta.db_table}_default WHERE run_id = ANY(%s)", [old])
+        else:
+            CustomerResult.objects.filter(run_id__in=old)._raw_delete(CustomerResult.objects.db)
         AnalysisRun.objects.filter(pk__in=old).delete()
     if connection.vendor == "postgresql":
-        transaction.on_commit(lambda: _analyze())
+        transaction.on_commit(lambda: _after_publication(run.pk, old))
 
 
-def _analyze():
+def _after_publication(run_id: int, old: list[int]) -> None:
+    """Statistics for the new rows (autovacuum may be off or late), and the old runs' partitions go."""
+    sql_engine.drop_result_partitions(old)
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {CustomerResult._meta.db_table}")
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [sql_engine.partition_table(run_id)])
+        own = cursor.fetchone()[0]
+        cursor.execute(f"ANALYZE {sql_engine.partition_table(run_id) if own else CustomerResult._meta.db_table}")
 
 
 def run_fail(*, run: AnalysisRun, error: str) -> None:

@@ -1,6 +1,6 @@
 """The analysis run computed inside PostgreSQL: one set-based statement instead of 100,000 Python objects.
 
-`results_and_company` runs a single `WITH ... INSERT INTO analytics_customerresult ... SELECT` that
+`results_and_company` runs a single `WITH ... INSERT INTO <the run's partition> ... SELECT` that
 reads the monthly totals for the whole months of the windows and the orders of the partial edge
 months only (as `metrics.customer_figures` does), computes every per-customer figure, percentile,
 score, rank, tier, quadrant, protection and action with window functions, writes the rows, and
@@ -19,18 +19,20 @@ Exactness, as in scoring.py:
 """
 import datetime
 import json
+import logging
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from complaints.models import State
 from crm.models import Order
 
-from ..models import Factor, Tier
-from ..totals import month_start
-from .metrics import Window, next_month, split_range
+from ..models import CompanyMonth, CustomerResult, CustomerRunningTotal, Factor, Tier
+from ..totals import month_start, running_extend
+from .metrics import Window, next_month
 
+logger = logging.getLogger(__name__)
 HI = "numeric(1000, 40)"  # the scale ratios are divided at
 LIST_LIMIT = 500
 WORK_MEM = "128MB"
@@ -52,30 +54,18 @@ FACTOR_COLUMN = {
 LESS_IS_BETTER = {Factor.COMPLAINTS}
 
 
-def _ranges_sql(column: str, ranges: list[tuple], params: dict, prefix: str) -> str:
-    parts = []
-    for i, (low, high) in enumerate(ranges):
-        params[f"{prefix}{i}_lo"], params[f"{prefix}{i}_hi"] = low, high
-        parts.append(f"{column} BETWEEN %({prefix}{i}_lo)s AND %({prefix}{i}_hi)s")
-    return "(" + " OR ".join(parts) + ")" if parts else "false"
-
-
-def _month_rows(months: list[datetime.date], params: dict, prefix: str) -> str:
-    if not months:
-        return "false"
-    params[f"{prefix}_m0"], params[f"{prefix}_m1"] = months[0], months[-1]
-    return f"cm.month BETWEEN %({prefix}_m0)s AND %({prefix}_m1)s"
-
-
-def _merged(ranges: list[tuple]) -> list[tuple]:
-    """Day ranges with touching or overlapping ones joined (the prior window's last edge and the window's first)."""
-    merged: list[list] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1] + datetime.timedelta(days=1):
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    return [tuple(r) for r in merged]
+def _boundary(day: datetime.date) -> tuple[datetime.date, list[datetime.date], int]:
+    """Running sums through `day` as (running-total month, edge days, sign): that month's row plus
+    (+1) or minus (-1) the orders of the edge days, whichever reads fewer days."""
+    month = month_start(day)
+    last = next_month(month) - datetime.timedelta(days=1)
+    if day == last:
+        return month, [], -1
+    inside, outside = day.day, (last - day).days
+    if inside <= outside:
+        before = month_start(month - datetime.timedelta(days=1))
+        return before, [month + datetime.timedelta(days=i) for i in range(inside)], 1
+    return month, [day + datetime.timedelta(days=i) for i in range(1, outside + 1)], -1
 
 
 def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
@@ -91,15 +81,18 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
         "tz": timezone.get_current_timezone_name(), "weight_total": sum(weights.values()),
         "prev_run": previous_run_id, "prev_started": previous_started_at,
     }  # fmt: skip
-    cur_months, cur_edges = split_range(window.start, window.end)
-    prior_months, prior_edges = split_range(window.prior_start, window.prior_end)
-    # Order span (first and last counted order on or before as_of): the monthly totals of every month
-    # that ends by as_of, then the orders of the month as_of is in, when it is not over yet.
+    # Sums over [start, end] = running(end) - running(start - 1 day), each read as a running-total row
+    # plus or minus the orders of a few edge days (_boundary).
+    d_month, d_days, d_sign = _boundary(as_of)
+    s_month, s_days, s_sign = _boundary(window.start - datetime.timedelta(days=1))
+    p_month, p_days, p_sign = _boundary(window.prior_start - datetime.timedelta(days=1))
+    params.update(d_month=d_month, d_days=d_days, s_month=s_month, s_days=s_days, p_month=p_month, p_days=p_days)
+    # ARPU's months: the company's monthly revenue; as_of's month up to as_of only.
     this_month = month_start(as_of)
     month_over = next_month(this_month) - datetime.timedelta(days=1) == as_of
-    params["span_before"] = next_month(this_month) if month_over else this_month
-    recent = [] if month_over else [(this_month, as_of)]
-    edge_ranges = sorted(set(cur_edges) | set(prior_edges) | set(recent))
+    params["arpu_first"] = month_start(this_month - datetime.timedelta(days=320))  # 11 months before
+    params["arpu_last"] = this_month if month_over else month_start(this_month - datetime.timedelta(days=1))
+    params["this_month"] = this_month
 
     needed = sorted(set(weights) | {Factor.GROWTH, Factor.POTENTIAL})
     for factor, weight in weights.items():
@@ -130,57 +123,52 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
         f"'{f}', round((50 * q_{f})::numeric(1000, 30) / d_{f}, 6)::text" for f in needed
     )
 
-    cur_edge_sql = _ranges_sql("e.ordered_on", cur_edges, params, "ce")
-    prior_edge_sql = _ranges_sql("e.ordered_on", prior_edges, params, "pe")
-    recent_sql = _ranges_sql("e.ordered_on", recent, params, "re")
-    edge_sql = _ranges_sql("o.ordered_on", _merged(edge_ranges), params, "ed")
-    every_month = cur_months + prior_months
-    params["first_month"] = min(every_month, default=window.start)
-    params["last_month"] = max(every_month, default=window.start)
-    cur_month_sql = _month_rows(cur_months, params, "cur")
-    prior_month_sql = _month_rows(prior_months, params, "pri")
+    def cum(alias: str, edge: str, sign: int, column: str) -> str:
+        return f"(coalesce({alias}.{column}, 0) {'+' if sign > 0 else '-'} coalesce({edge}.{column}, 0))"
+
+    def edge_cte(name: str, days_param: str) -> str:
+        return f"""{name} AS (
+    SELECT o.customer_id, sum(o.revenue) AS revenue, sum(o.cost) AS cost, sum(o.service_cost) AS service_cost,
+           count(*) AS orders, count(*) FILTER (WHERE o.entry_error) AS error_orders,
+           count(*) FILTER (WHERE o.promised_on IS NOT NULL AND o.delivered_on IS NOT NULL) AS dated_deliveries,
+           count(*) FILTER (WHERE o.delivered_on <= o.promised_on) AS on_time_deliveries,
+           min(o.ordered_on) AS first, max(o.ordered_on) AS last
+    FROM crm_order o WHERE o.status = ANY(%(counted)s) AND o.ordered_on = ANY(%({days_param})s::date[])
+    GROUP BY o.customer_id
+)"""
+
+    sums = {
+        column: f"{cum('rd', 'ed', d_sign, column)} - {cum('rs', 'es', s_sign, column)}"
+        for column in ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
+    }
+    prior_revenue = f"{cum('rs', 'es', s_sign, 'revenue')} - {cum('rp', 'ep', p_sign, 'revenue')}"
+    if d_sign > 0:  # as_of's month: the running row of the month before, plus the days up to as_of
+        first_order = "coalesce(rd.first_order_on, ed.first)"
+        last_order = "coalesce(ed.last, rd.last_order_on)"
+    else:  # the running row of as_of's month, less the days after as_of (orders dated after as_of, if any)
+        first_order = "CASE WHEN rd.first_order_on <= %(as_of)s THEN rd.first_order_on END"
+        last_order = """CASE WHEN rd.last_order_on <= %(as_of)s THEN rd.last_order_on
+                WHEN rd.first_order_on <= %(as_of)s THEN (
+                    SELECT max(o.ordered_on) FROM crm_order o
+                    WHERE o.customer_id = c.id AND o.ordered_on <= %(as_of)s AND o.status = ANY(%(counted)s)) END"""
+    partial = "0" if d_sign > 0 else (
+        f"(SELECT coalesce(sum(revenue), 0) FROM {CompanyMonth._meta.db_table} WHERE month = %(this_month)s)"
+    )
+    running = CustomerRunningTotal._meta.db_table
     factor_columns = "".join(
         f", {FACTOR_COLUMN[f]}" for f in needed if FACTOR_COLUMN[f] not in ("profit", "revenue", "growth_x", "growth_potential")
     )
 
     sql = f"""
 WITH
-edge AS MATERIALIZED (
-    -- The orders of the partial months at the windows' edges only. One scan with a day filter: on
-    -- the benchmark it costs less than a (customer_id, ordered_on) range probe per customer and edge.
-    SELECT o.customer_id, o.ordered_on, o.revenue, o.cost, o.service_cost, o.entry_error,
-           o.promised_on, o.delivered_on
-    FROM crm_order o
-    WHERE o.status = ANY(%(counted)s) AND {edge_sql}
-),
-sums AS MATERIALIZED (
-    -- Window and prior window in one pass: monthly totals of whole months, plus the edge orders;
-    -- grouped by customer and, for ARPU, by month.
-    SELECT customer_id, month,
-           sum(revenue) FILTER (WHERE cur) AS revenue, sum(cost) FILTER (WHERE cur) AS cost,
-           sum(service_cost) FILTER (WHERE cur) AS service_cost, sum(orders) FILTER (WHERE cur) AS orders,
-           sum(error_orders) FILTER (WHERE cur) AS error_orders, sum(dated) FILTER (WHERE cur) AS dated,
-           sum(on_time) FILTER (WHERE cur) AS on_time, sum(revenue) FILTER (WHERE NOT cur) AS prior_revenue
-    FROM (
-        SELECT cm.customer_id, cm.month, {cur_month_sql} AS cur, cm.revenue, cm.cost, cm.service_cost, cm.orders,
-               cm.error_orders, cm.dated_deliveries AS dated, cm.on_time_deliveries AS on_time
-        FROM analytics_customermonth cm
-        WHERE cm.month BETWEEN %(first_month)s AND %(last_month)s AND ({cur_month_sql} OR {prior_month_sql})
-        UNION ALL
-        SELECT e.customer_id, date_trunc('month', e.ordered_on)::date, {cur_edge_sql}, e.revenue, e.cost,
-               e.service_cost, 1, CASE WHEN e.entry_error THEN 1 ELSE 0 END,
-               CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL THEN 1 ELSE 0 END,
-               CASE WHEN e.promised_on IS NOT NULL AND e.delivered_on IS NOT NULL
-                         AND e.delivered_on <= e.promised_on THEN 1 ELSE 0 END
-        FROM edge e WHERE {cur_edge_sql} OR {prior_edge_sql}
-    ) x
-    GROUP BY GROUPING SETS ((customer_id), (month))
-),
-cur AS (SELECT * FROM sums WHERE customer_id IS NOT NULL),
-by_month AS (SELECT month, revenue FROM sums WHERE customer_id IS NULL AND revenue IS NOT NULL),
-recent AS (
-    SELECT e.customer_id, min(e.ordered_on) AS first, max(e.ordered_on) AS last
-    FROM edge e WHERE {recent_sql} GROUP BY e.customer_id
+{edge_cte("ed", "d_days")},
+{edge_cte("es", "s_days")},
+{edge_cte("ep", "p_days")},
+by_month AS (
+    SELECT month, revenue FROM {CompanyMonth._meta.db_table} WHERE month BETWEEN %(arpu_first)s AND %(arpu_last)s
+    UNION ALL
+    SELECT %(this_month)s, {partial} {'+' if d_sign > 0 else '-'} (SELECT coalesce(sum(revenue), 0) FROM ed)
+    WHERE %(this_month)s > %(arpu_last)s
 ),
 pay AS (
     SELECT customer_id,
@@ -213,34 +201,27 @@ refs AS (
 ),
 raw AS (
     SELECT c.id AS customer_id, c.code, c.since, c.growth_potential, c.strategic, c.churned_on, c.churn_reason,
-           coalesce(cur.revenue, 0) AS revenue, coalesce(cur.cost, 0) AS cost_of_goods,
-           coalesce(cur.service_cost, 0) AS service_cost, coalesce(cur.orders, 0) AS orders,
-           coalesce(cur.error_orders, 0) AS error_orders, coalesce(cur.dated, 0) AS dated,
-           coalesce(cur.on_time, 0) AS on_time_deliveries, coalesce(cur.prior_revenue, 0) AS prior_revenue,
+           {sums["revenue"]} AS revenue, {sums["cost"]} AS cost_of_goods,
+           {sums["service_cost"]} AS service_cost, {sums["orders"]} AS orders,
+           {sums["error_orders"]} AS error_orders, {sums["dated_deliveries"]} AS dated,
+           {sums["on_time_deliveries"]} AS on_time_deliveries, {prior_revenue} AS prior_revenue,
            coalesce(pay.on_time, 0) AS invoices_on_time, coalesce(pay.late, 0) AS late_invoices,
            coalesce(pay.overdue_amount, 0) AS overdue_amount, coalesce(pay.days_late, 0) AS days_late,
            coalesce(compl.n, 0) AS complaints, coalesce(surv.total, 0) AS survey_total,
            coalesce(surv.n, 0) AS survey_count, coalesce(refs.n, 0) AS referrals,
-           least(h1.first_order_on, recent.first) AS first_order_on,
-           greatest(h2.last_order_on, recent.last) AS last_order_on, contact.last AS last_contact
+           {first_order} AS first_order_on, {last_order} AS last_order_on, contact.last AS last_contact
     FROM crm_customer c
-    LEFT JOIN cur ON cur.customer_id = c.id
-    LEFT JOIN recent ON recent.customer_id = c.id
+    LEFT JOIN {running} rd ON rd.customer_id = c.id AND rd.month = %(d_month)s
+    LEFT JOIN {running} rs ON rs.customer_id = c.id AND rs.month = %(s_month)s
+    LEFT JOIN {running} rp ON rp.customer_id = c.id AND rp.month = %(p_month)s
+    LEFT JOIN ed ON ed.customer_id = c.id
+    LEFT JOIN es ON es.customer_id = c.id
+    LEFT JOIN ep ON ep.customer_id = c.id
     LEFT JOIN pay ON pay.customer_id = c.id
     LEFT JOIN compl ON compl.customer_id = c.id
     LEFT JOIN surv ON surv.customer_id = c.id
     LEFT JOIN contact ON contact.customer_id = c.id
     LEFT JOIN refs ON refs.customer_id = c.id
-    -- First and last counted order: the first and last month before span_before, through the
-    -- (customer_id, month) index that carries both days.
-    LEFT JOIN LATERAL (
-        SELECT cm.first_order_on FROM analytics_customermonth cm
-        WHERE cm.customer_id = c.id AND cm.month < %(span_before)s ORDER BY cm.month LIMIT 1
-    ) h1 ON true
-    LEFT JOIN LATERAL (
-        SELECT cm.last_order_on FROM analytics_customermonth cm
-        WHERE cm.customer_id = c.id AND cm.month < %(span_before)s ORDER BY cm.month DESC LIMIT 1
-    ) h2 ON true
 ),
 fig AS (
     SELECT raw.*,
@@ -342,7 +323,7 @@ final AS (
     FROM res
 ),
 ins AS (
-    INSERT INTO analytics_customerresult (
+    INSERT INTO {partition_table(run_id)} (
         run_id, customer_id, revenue, cost_of_goods, gross_margin, cost_to_serve, profit, prior_revenue, orders,
         average_order_value, margin_pct, on_time_delivery_pct, error_pct, on_time_payment_pct, average_days_late,
         overdue_amount, growth_pct, complaints, average_survey_score, referrals, tenure_years,
@@ -421,17 +402,53 @@ SELECT
     return sql, params
 
 
+RESULTS = CustomerResult._meta.db_table
+
+
+def partition_table(run_id: int) -> str:
+    """The run's own table: written without indexes, then attached as its partition of the results
+    (migration 0009), when PostgreSQL builds each index in one sorted pass."""
+    return f"{RESULTS}_r{int(run_id)}"
+
+
+def drop_result_partitions(run_ids) -> None:
+    """Drops the partitions of runs that go; waits at most 2 s for readers (a later run tries again)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname = ANY(%s)",
+            [RESULTS, [partition_table(pk) for pk in run_ids]],
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    for name in names:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                cursor.execute(f"DROP TABLE {name}")
+        except OperationalError:
+            logger.warning("results of an old run (%s) stay until the next run: readers held the table", name)
+
+
 def results_and_company(**kwargs) -> dict:
-    """Runs the statement; returns its one row as a dict (JSON columns parsed, money as Decimal strings)."""
+    """Runs the statement; returns its one row as a dict (JSON columns parsed, money as Decimal strings).
+    The run's rows go into a table of their own, attached as the run's partition in the same transaction."""
+    with transaction.atomic():
+        running_extend(kwargs["window"].as_of)  # running totals reach as_of's month (a new month: once)
     sql, params = build_sql(**kwargs)
+    run_id, partition = kwargs["run_id"], partition_table(kwargs["run_id"])
     with transaction.atomic(), connection.cursor() as cursor:
         # For this statement only: no JIT (compiling a plan this size costs seconds, more than it saves),
         # and room for its sorts and intermediate results (100,000 rows) in memory instead of on disk.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        cursor.execute(f"DROP TABLE IF EXISTS {partition}")
+        cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        # The check lets ATTACH skip its scan of the rows.
+        cursor.execute(f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_run CHECK (run_id = {int(run_id)})")
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description]
         row = dict(zip(columns, cursor.fetchone()))
+        cursor.execute(f"ALTER TABLE {RESULTS} ATTACH PARTITION {partition} FOR VALUES IN ({int(run_id)})")
     for name, value in row.items():
         if isinstance(value, str) and name not in ("median_profit",):
             row[name] = json.loads(value)

@@ -146,7 +146,11 @@ SCORING = {
 }
 
 
-@pytest.mark.parametrize("as_of", [datetime.date(2026, 6, 15), datetime.date(2026, 6, 30), datetime.date(2028, 2, 29)])
+@pytest.mark.parametrize(
+    "as_of",
+    # Mid-month read from the month before plus days (15th) or from its own month less days (24th); month ends.
+    [datetime.date(2026, 6, 15), datetime.date(2026, 11, 24), datetime.date(2026, 6, 30), datetime.date(2028, 2, 29)],
+)
 @pytest.mark.parametrize("scoring", list(SCORING))
 def test_the_sql_engine_stores_what_the_python_engine_stores(as_of, scoring, settings):
     build_book(seed=as_of.toordinal() % 97 + len(scoring), as_of=as_of)
