@@ -182,6 +182,8 @@ def _rebuild_pairs_postgres(select_sql: str, params: list) -> int:
 
 RUNNING_TABLE = CustomerRunningTotal._meta.db_table
 RUNNING_SCOPE = "analytics_running_scope"
+RUNNING_UNIQUE, RUNNING_INDEX = "running_total_month_customer", "running_total_customer_month"  # as the model names them
+RUNNING_WHOLE_FROM = 20000  # customers in a refresh from which the whole table is rebuilt instead
 RUNNING_SUMS = ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
 
 
@@ -225,15 +227,10 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
         cursor.execute(f"SELECT max(month) FROM {CustomerMonth._meta.db_table}")
         latest = cursor.fetchone()[0]
         horizon = max(filter(None, [month_start(timezone.localdate()), latest, running_horizon()]))
-        running_extend(horizon)
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the window's sort of millions of rows, in memory
         cursor.execute(f"DROP TABLE IF EXISTS {RUNNING_SCOPE}")
-        if scope is None:
-            cursor.execute(f"TRUNCATE {RUNNING_TABLE}")
-            cursor.execute(
-                f"CREATE TEMP TABLE {RUNNING_SCOPE} ON COMMIT DROP AS SELECT customer_id, min(month) AS since "
-                f"FROM {CustomerMonth._meta.db_table} GROUP BY customer_id"
-            )
-        else:
+        whole = scope is None
+        if not whole:
             select_sql, params = scope
             cursor.execute(
                 f"CREATE TEMP TABLE {RUNNING_SCOPE} ON COMMIT DROP AS SELECT customer_id, "
@@ -241,6 +238,22 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
                 "GROUP BY customer_id",
                 params,
             )
+            cursor.execute(f"SELECT count(*) FROM {RUNNING_SCOPE}")
+            if cursor.fetchone()[0] >= RUNNING_WHOLE_FROM:
+                whole = True
+                cursor.execute(f"DROP TABLE {RUNNING_SCOPE}")
+        if whole:
+            # Every row again: emptied, loaded without indexes, the indexes built after in one pass each
+            # (keeping them up to date row by row cost minutes at 100,000 customers).
+            cursor.execute(f"TRUNCATE {RUNNING_TABLE}")
+            cursor.execute(f"ALTER TABLE {RUNNING_TABLE} DROP CONSTRAINT {RUNNING_UNIQUE}")
+            cursor.execute(f"DROP INDEX {RUNNING_INDEX}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {RUNNING_SCOPE} ON COMMIT DROP AS SELECT customer_id, min(month) AS since "
+                f"FROM {CustomerMonth._meta.db_table} GROUP BY customer_id"
+            )
+        else:
+            running_extend(horizon)
             cursor.execute(
                 f"DELETE FROM {RUNNING_TABLE} r USING {RUNNING_SCOPE} s WHERE r.customer_id = s.customer_id AND r.month >= s.since"
             )
@@ -276,6 +289,9 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
             [horizon],
         )
         cursor.execute(f"DROP TABLE {RUNNING_SCOPE}")
+        if whole:
+            cursor.execute(f"ALTER TABLE {RUNNING_TABLE} ADD CONSTRAINT {RUNNING_UNIQUE} UNIQUE (month, customer_id)")
+            cursor.execute(f"CREATE INDEX {RUNNING_INDEX} ON {RUNNING_TABLE} (customer_id, month)")
 
 
 def company_months_refresh(months: Iterable[datetime.date] | None = None) -> None:

@@ -1,34 +1,12 @@
-"""Running totals per customer and month, the company's monthly revenue, and (PostgreSQL) an index
-that carries the order figures by day.
+"""Running totals per customer and month, and the company's monthly revenue (filled by 0009).
 
 The SQL engine reads, per customer, three running-total rows and the orders of a few edge days
-instead of twelve to twenty-four monthly rows; the day index answers those edge days from the index
-alone. Both tables are filled here from the monthly totals, on PostgreSQL (their only reader).
+instead of twelve to twenty-four monthly rows.
 """
 
 import django.db.models.deletion
 from decimal import Decimal
 from django.db import migrations, models
-
-ORDER_DAY_INDEX = (
-    "CREATE INDEX IF NOT EXISTS order_day_figures_idx ON crm_order (ordered_on) "
-    "INCLUDE (customer_id, status, revenue, cost, service_cost, entry_error, promised_on, delivered_on)"
-)
-
-
-def fill(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from analytics.totals import company_months_refresh, running_refresh
-
-    schema_editor.execute(ORDER_DAY_INDEX)
-    running_refresh()
-    company_months_refresh()
-
-
-def unfill(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS order_day_figures_idx")
 
 
 class Migration(migrations.Migration):
@@ -68,5 +46,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('month', 'customer'), name='running_total_month_customer')],
             },
         ),
-        migrations.RunPython(fill, unfill),
     ]

@@ -74,6 +74,6 @@ def unpartition(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("analytics", "0008_running_totals")]
+    dependencies = [("analytics", "0009_running_totals_filled")]
 
     operations = [migrations.RunPython(partition, unpartition)]
