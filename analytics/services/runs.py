@@ -102,6 +102,8 @@ def _claim(run_id: int) -> AnalysisRun | None:
         run.save(update_fields=["status", "started_at", "heartbeat_at", "progress", "progress_note"])
     # Whatever a killed attempt left behind goes; readers never saw it.
     CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
+    if connection.vendor == "postgresql":  # a failure after the SQL engine attached the run's partition
+        sql_engine.drop_result_partitions([run.pk])
     RunChart.objects.filter(run=run).delete()
     return run
 
@@ -349,4 +351,6 @@ def run_fail(*, run: AnalysisRun, error: str) -> None:
         status=AnalysisRun.Status.FAILED, active=False, error=error[:5000], finished_at=timezone.now()
     )
     CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
+    if connection.vendor == "postgresql":  # a failure after the SQL engine attached the run's partition
+        sql_engine.drop_result_partitions([run.pk])
     RunChart.objects.filter(run=run).delete()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from analytics.models import AnalysisRun, CustomerMonth, CustomerResult
@@ -34,6 +35,18 @@ def book():
         OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), revenue=Decimal(1000 * (i + 1)),
                      cost=Decimal(600 * (i + 1)), service_cost=Decimal("10.00"))  # fmt: skip
     return customers
+
+
+def partitions() -> set[str]:
+    """The results' partitions on PostgreSQL (migration 0010): the default one and one per SQL-engine run."""
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'analytics_customerresult'"
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def compute(as_of=AS_OF, **kwargs):
@@ -117,6 +130,20 @@ def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch
     assert failed.error.startswith("ValueError: boom")
     assert not CustomerResult.objects.filter(run=failed).exists()
     assert published_run() == before
+    if engine == "sql":  # the failed run's partition went with it; the published run's stays
+        assert partitions() == {"analytics_customerresult_default", f"analytics_customerresult_r{before.pk}"}
+
+
+def test_runs_beyond_the_kept_number_go_with_their_rows(book, settings, engine, django_capture_on_commit_callbacks):
+    settings.ANALYSIS_RUNS_KEPT = 2
+    with django_capture_on_commit_callbacks(execute=True):  # old partitions are dropped after the commit
+        first, second, third = compute(), compute(), compute()
+    assert set(AnalysisRun.objects.values_list("pk", flat=True)) == {second.pk, third.pk}
+    assert set(CustomerResult.objects.values_list("run_id", flat=True)) == {second.pk, third.pk}
+    if engine == "sql":
+        assert partitions() == {"analytics_customerresult_default"} | {
+            f"analytics_customerresult_r{run.pk}" for run in (second, third)
+        }
 
 
 def test_stale_active_run_is_abandoned_on_the_next_request(book):
