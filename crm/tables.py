@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
@@ -233,6 +233,18 @@ class IdsFirstPaginator(Paginator):
             self._count = self.count_queryset.count() if self.count_queryset is not None else super().count
         return self._count
 
+    def _keys_source(self, queryset: QuerySet, ordering: list) -> QuerySet:
+        """The counted rows in the page's order when they can be sorted so: the same rows without the
+        display's joins. PostgreSQL drops an unused LEFT JOIN to a plain table but not to a partitioned
+        one (the run's results): page 500 by code joined 25,000 results, 70 ms instead of 15."""
+        counted = self.count_queryset
+        if counted is None or counted.model is not queryset.model:
+            return queryset
+        try:
+            return counted.order_by(*ordering)
+        except FieldError:  # sorted on a figure the counted rows do not carry
+            return queryset
+
     def page(self, number):
         queryset = _queryset_of(self.object_list)
         if queryset is None:
@@ -242,8 +254,9 @@ class IdsFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        queryset = queryset.order_by(*_ties_broken(queryset))
-        page_keys = queryset.values_list("pk", flat=True)[bottom:top]
+        ordering = _ties_broken(queryset)
+        queryset = queryset.order_by(*ordering)
+        page_keys = self._keys_source(queryset, ordering).values_list("pk", flat=True)[bottom:top]
         rows = queryset.all()
         # The keys are the filtered rows: the outer select needs no filter again (a search's
         # crm_short_grams would otherwise run once more per row), only its joins and its sort;

@@ -206,6 +206,23 @@ class TestCount:
         assert "analytics_customerresult" not in sql.lower()
         assert response.context["table"].paginator.count == 4
 
+    @pytest.mark.parametrize("params, joined", [
+        ({"sort": "code", "page": 2}, False), ({"sort": "region"}, False), ({"sort": "-profit"}, True),
+        ({"tier": "P", "sort": "name"}, True),  # the figure filter needs the run's rows
+    ])  # fmt: skip
+    def test_the_page_keys_join_the_results_only_when_sorted_or_filtered_on_them(
+        self, client, sales_user, published, params, joined
+    ):
+        CustomerFactory.create_batch(60)
+        client.force_login(sales_user)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("crm:customer_list"), params)
+        page_sql = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"] and "IN (SELECT" in q["sql"]]
+        assert len(page_sql) == 1
+        keys = page_sql[0].split("IN (SELECT", 1)[1]
+        assert ("analytics_customerresult" in keys) is joined
+        assert response.context["table"].paginated_rows  # and the page has its rows
+
     def test_a_figure_filter_alone_counts_the_runs_rows(self, client, sales_user, published):
         response, sql = self.count_sql(client, sales_user, {"tier": "D", "sort": "-score"})
         assert 'FROM "analytics_customerresult"' in sql and "crm_customer" not in sql
