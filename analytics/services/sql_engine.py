@@ -1,8 +1,10 @@
 """The analysis run computed inside PostgreSQL: one set-based statement instead of 100,000 Python objects.
 
 `results_and_company` runs a single `WITH ... INSERT INTO <the run's partition> ... SELECT` that
-reads the monthly totals for the whole months of the windows and the orders of the partial edge
-months only (as `metrics.customer_figures` does), computes every per-customer figure, percentile,
+reads each customer's running totals at three month ends and the orders of at most half a month of
+edge days per boundary (_boundary), so its reading does not grow with the order history; the
+window's sums are differences of running sums (the window ends at as_of, the prior window the day
+before the window starts). It computes every per-customer figure, percentile,
 score, rank, tier, quadrant, protection and action with window functions, writes the rows, and
 returns in the same statement the aggregates the company figures need (sums, top-n, lists, the
 whale curve's points). The Python engine (metrics.py + scoring.py + company.py) is the reference:
@@ -83,6 +85,8 @@ def build_sql(*, run_id: int, window: Window, weights: dict[str, int], core_pct:
     }  # fmt: skip
     # Sums over [start, end] = running(end) - running(start - 1 day), each read as a running-total row
     # plus or minus the orders of a few edge days (_boundary).
+    if window.end != as_of or window.prior_end != window.start - datetime.timedelta(days=1):
+        raise ValueError("the SQL engine needs a window ending at as_of and a prior window ending the day before it")
     d_month, d_days, d_sign = _boundary(as_of)
     s_month, s_days, s_sign = _boundary(window.start - datetime.timedelta(days=1))
     p_month, p_days, p_sign = _boundary(window.prior_start - datetime.timedelta(days=1))
