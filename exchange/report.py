@@ -71,13 +71,22 @@ NOTES = {
 
 # Params kept as choice codes (so a kept report reads in its reader's language), shown as labels.
 CHOICE_PARAMS = {"state": State, "to": State}
+BLANK = _("(blank)")  # a header cell with no name, in a list of columns
+
+
+def _shown(key: str, value):
+    if key in CHOICE_PARAMS:
+        return CHOICE_PARAMS[key](value).label
+    if isinstance(value, list):  # names kept as a list, joined in the reader's language
+        return ", ".join(str(item) if item else str(BLANK) for item in value)
+    return value
 
 
 def describe(table: dict, code: str, params: dict | None = None) -> str:
     text = str(table[code])
     if not params:
         return text
-    return text % {key: CHOICE_PARAMS[key](value).label if key in CHOICE_PARAMS else value for key, value in params.items()}
+    return text % {key: _shown(key, value) for key, value in params.items()}
 
 
 @dataclass

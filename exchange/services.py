@@ -41,9 +41,9 @@ def header_columns(spec: KindSpec, header: list[str]) -> list:
     missing = [name for name in spec.required if name not in header]
     if missing:
         raise ImportFileError("missing_columns", columns=", ".join(missing))
-    unknown = [name or "(blank)" for name in header if name not in by_name]
+    unknown = [name or "" for name in header if name not in by_name]
     if unknown:
-        raise ImportFileError("unknown_columns", columns=", ".join(unknown), allowed=", ".join(spec.names))
+        raise ImportFileError("unknown_columns", columns=unknown, allowed=", ".join(spec.names))
     return [by_name[name] for name in header]
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from analytics.models import CustomerMonth
 from crm.models import Customer, Order
@@ -175,6 +176,15 @@ def test_wrong_header_says_which_columns(csv_file):
     )
     report = import_file(kind="surveys", path=csv_file("customer,answered_on,score,score", "K,2026-01-01,1,1"))
     assert file_error(report) == "Wrong header: columns given twice: score."
+
+
+def test_a_header_cell_without_a_name_is_named_in_the_readers_language(csv_file):
+    report = import_file(kind="surveys", path=csv_file("customer,answered_on,score,,colour", "K,2026-01-01,1,,red"))
+    assert file_error(report) == (
+        "Wrong header: unknown columns: (blank), colour. The columns are: customer, answered_on, score, comment."
+    )
+    with translation.override("zh-hans"):
+        assert "（空白）, colour" in file_error(report)  # the same kept report, read in Chinese
 
 
 def test_unknown_kind(csv_file):
