@@ -313,7 +313,8 @@ res AS (
                 CASE WHEN p.revenue_rn <= (p.n + 9) / 10 THEN 'big' END,
                 CASE WHEN f.growth_potential >= 4 OR f.growth_x >= 30 THEN 'potential' END,
                 CASE WHEN f.strategic THEN 'strategic' END) END AS protection,
-           p.customer_id IS NOT NULL AS has_orders, p.n, p.revenue_rn, p.profit_rn, p.running_profit
+           p.customer_id IS NOT NULL AS has_orders, p.n, p.revenue_rn, p.profit_rn, p.running_profit,
+           p.revenue_rn <= (p.n * 20 + 99) / 100 AS top20  -- the first ceil(n / 5) by revenue
     FROM fig f
     LEFT JOIN pop3 p ON p.customer_id = f.customer_id
 ),
@@ -365,16 +366,16 @@ SELECT
         'revenue', sum(revenue)::text, 'profit', sum(profit)::text, 'sum_sq', sum(revenue * revenue)::text,
         'top1', (sum(revenue) FILTER (WHERE revenue_rn = 1))::text,
         'top5', (sum(revenue) FILTER (WHERE revenue_rn <= 5))::text,
-        'top20_count', count(*) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100),
-        'top20_revenue', (sum(revenue) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100))::text,
-        'top20_profit', (sum(profit) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100))::text,
-        'growing', count(*) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100 AND growth_x > 5),
-        'declining', count(*) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100 AND growth_x < -5),
-        'flat', count(*) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100 AND growth_x BETWEEN -5 AND 5),
-        'new', count(*) FILTER (WHERE revenue_rn <= (n * 20 + 99) / 100 AND growth_x IS NULL)) FROM pop) AS totals,
+        'top20_count', count(*) FILTER (WHERE top20),
+        'top20_revenue', (sum(revenue) FILTER (WHERE top20))::text,
+        'top20_profit', (sum(profit) FILTER (WHERE top20))::text,
+        'growing', count(*) FILTER (WHERE top20 AND growth_x > 5),
+        'declining', count(*) FILTER (WHERE top20 AND growth_x < -5),
+        'flat', count(*) FILTER (WHERE top20 AND growth_x BETWEEN -5 AND 5),
+        'new', count(*) FILTER (WHERE top20 AND growth_x IS NULL)) FROM pop) AS totals,
     (SELECT json_agg(json_build_array(customer_id, growth_pct::text) ORDER BY growth_x, code COLLATE "C")
      FROM (SELECT customer_id, growth_pct, growth_x, code FROM pop
-           WHERE revenue_rn <= (n * 20 + 99) / 100 AND growth_x < -5
+           WHERE top20 AND growth_x < -5
            ORDER BY growth_x, code COLLATE "C" LIMIT {LIST_LIMIT}) d) AS declining,
     (SELECT json_agg(json_build_array(profit_rn, running_profit::text) ORDER BY profit_rn) FROM whale
      WHERE profit_rn %% greatest(1, n / 400) = 0 OR profit_rn = n
