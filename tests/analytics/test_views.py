@@ -23,6 +23,8 @@ def test_executive_starts_a_run_that_publishes(client, executive_user, django_ca
                       "note": "published", "as_of": run.as_of.isoformat(), "finished": True}  # fmt: skip
     page = client.get(reverse("analytics:runs")).content.decode()
     assert "The figures shown everywhere are for the 12 months to" in page
+    # The same run-status bar as the reports: its recompute button comes back to this page.
+    assert 'id="run-status"' in page and f'name="next" value="{reverse("analytics:runs")}"' in page
 
 
 def test_progress_notes_read_in_the_readers_language(client, executive_user, django_capture_on_commit_callbacks):
