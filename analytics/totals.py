@@ -244,7 +244,8 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
                 cursor.execute(f"DROP TABLE {RUNNING_SCOPE}")
         if whole:
             # Every row again: emptied, loaded without indexes, the indexes built after in one pass each
-            # (keeping them up to date row by row cost minutes at 100,000 customers).
+            # (keeping them up to date row by row cost minutes at 100,000 customers). Loaded month by
+            # month, so the rows a run reads (one month for every customer) lie together on disk.
             cursor.execute(f"TRUNCATE {RUNNING_TABLE}")
             cursor.execute(f"ALTER TABLE {RUNNING_TABLE} DROP CONSTRAINT {RUNNING_UNIQUE}")
             cursor.execute(f"DROP INDEX {RUNNING_INDEX}")
@@ -285,6 +286,7 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
             LEFT JOIN {CustomerMonth._meta.db_table} cm ON cm.customer_id = grid.customer_id AND cm.month = grid.month
             LEFT JOIN {RUNNING_TABLE} p ON p.customer_id = grid.customer_id AND p.month = (grid.since - interval '1 month')::date
             WINDOW w AS (PARTITION BY grid.customer_id ORDER BY grid.month)
+            {"ORDER BY grid.month, grid.customer_id" if whole else ""}
             """,
             [horizon],
         )
