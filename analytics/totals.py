@@ -10,15 +10,16 @@ On PostgreSQL every rebuild also refreshes what the SQL engine reads: the custom
 """
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from crm.models import Customer, Order
 
-from .models import CompanyMonth, CustomerMonth, CustomerRunningTotal
+from .models import ZERO, CompanyMonth, CustomerMonth, CustomerRunningTotal
 
 COLUMNS = (
     "customer_id", "month", "revenue", "cost", "service_cost", "orders", "error_orders",
@@ -70,11 +71,16 @@ def monthly_totals_rebuild(
             following = (month + datetime.timedelta(days=32)).replace(day=1)
             ranges |= Q(ordered_on__gte=month, ordered_on__lt=following)
         orders = orders.filter(ranges)
+    postgres = connection.vendor == "postgresql"
+    # For some customers (an order saved), the company's months change by those customers' change:
+    # summing the whole month again costs 0.35 s at 100,000 customers, on every order save.
+    by_month = stale.order_by().values_list("month").annotate(total=Sum("revenue"))
+    before = dict(by_month) if postgres and customer_ids is not None else None
     stale._raw_delete(stale.db)
     select_sql, params = _totals_query(orders).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CustomerMonth._meta.db_table} ({', '.join(COLUMNS)}) {select_sql}", params)
-    if connection.vendor != "postgresql":
+    if not postgres:
         return
     since = months[0] if months else None
     if customer_ids is None and since is None:
@@ -83,7 +89,11 @@ def monthly_totals_rebuild(
         running_refresh(scope=(f"SELECT id, %s::date FROM {Customer._meta.db_table}", [since]))
     else:
         running_refresh(scope=("SELECT unnest(%s::bigint[]), %s::date", [customer_ids, since or datetime.date.min]))
-    company_months_refresh(months)
+    if before is None:
+        company_months_refresh(months)
+    else:
+        after = dict(by_month.all())  # the same customers and months, read again
+        company_months_adjust({m: after.get(m, ZERO) - before.get(m, ZERO) for m in {*before, *after}})
 
 
 PAIRS_TABLE = "analytics_rebuild_pairs"
@@ -294,6 +304,25 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
         if whole:
             cursor.execute(f"ALTER TABLE {RUNNING_TABLE} ADD CONSTRAINT {RUNNING_UNIQUE} UNIQUE (month, customer_id)")
             cursor.execute(f"CREATE INDEX {RUNNING_INDEX} ON {RUNNING_TABLE} (customer_id, month)")
+
+
+def company_months_adjust(changes: dict[datetime.date, Decimal]) -> None:
+    """Adds each month's change in revenue to the company's month; a month left without any
+    customer-month goes, as `company_months_refresh` would leave it out."""
+    if not changes:
+        return
+    table, source = CompanyMonth._meta.db_table, CustomerMonth._meta.db_table
+    months = sorted(changes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (month, revenue) SELECT * FROM unnest(%s::date[], %s::numeric[])
+                ON CONFLICT (month) DO UPDATE SET revenue = {table}.revenue + EXCLUDED.revenue""",
+            [months, [changes[m] for m in months]],
+        )
+        cursor.execute(
+            f"DELETE FROM {table} c WHERE c.month = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {source} cm WHERE cm.month = c.month)",
+            [months],
+        )
 
 
 def company_months_refresh(months: Iterable[datetime.date] | None = None) -> None:
