@@ -268,6 +268,7 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
         )  # fmt: skip
         now = time.perf_counter()
         timings["results"], clock = round(now - clock, 3), now
+        timings["results_steps"] = row.pop("laps")
         if fail_after_rows is not None and row["written"] >= fail_after_rows:
             raise WorkerKilled("simulated kill after writing results")
         _progress(run, 85, gettext_noop("company figures"))
@@ -317,7 +318,7 @@ def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
     clock = time.perf_counter()
     run_add_prospects(run=run)
     timings["publish"] = round(time.perf_counter() - clock, 3)
-    timings["total"] = round(sum(timings.values()), 3)
+    timings["total"] = round(sum(v for v in timings.values() if isinstance(v, int | float)), 3)
     now = timezone.now()
     AnalysisRun.objects.filter(pk=run.pk).update(
         status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note=gettext_noop("published"),
