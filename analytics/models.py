@@ -288,7 +288,7 @@ class AnalysisRun(models.Model):
 class CustomerResult(models.Model):
     """One customer's figures in one run. Money is exact (sums of two-place decimals)."""
 
-    # Derived rows, 100,000 a run, written in one statement that reads them from crm_customer, and deleted
+    # Derived rows, 100,000 a run, written in one statement that reads them from the run's inputs, and deleted
     # with their run or customer by Django (on_delete): no database foreign key to check row by row, and
     # no single-column indexes, which (run, customer) and (customer, run) below already serve.
     run = models.ForeignKey(

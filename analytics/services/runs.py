@@ -250,9 +250,9 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
 
 
 def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> AnalysisRun:
-    """The run as one statement inside PostgreSQL (sql_engine.py): results written and company
-    aggregates returned together; then the company figures from those aggregates, then publication.
-    The statement commits on its own: a worker killed during it leaves no row, one killed after it
+    """The run on PostgreSQL (sql_engine.py): results written and company aggregates returned in one
+    transaction; then the company figures from those aggregates, then publication.
+    The transaction commits on its own: a worker killed during it leaves no row, one killed after it
     leaves rows under an unpublished run, which a redelivery deletes and computes again (_claim)."""
     timings, clock = {}, time.perf_counter()
     with _failure_unpublished(run):

@@ -9,8 +9,9 @@
 2. `fetch`: one narrow row per customer (money in integer cents, counts, days) goes to keyed.score,
    which ranks percentiles, scores, tiers, quadrants, protection and actions on integer keys and
    computes the company aggregates; its scores come back with COPY.
-3. `insert`: the run's rows, every figure computed from the inputs and joined with the scores, go
-   into a table of the run's own, attached as its partition of the results.
+3. `figures`: every stored figure computed from the inputs, while keyed.score runs in a thread;
+   `insert`: the figures joined with the scores go into a table of the run's own, attached as its
+   partition of the results.
 The Python engine (metrics.py + scoring.py + company.py) is the reference:
 tests/analytics/test_engine_equivalence.py proves both store the same values.
 
@@ -25,6 +26,7 @@ import datetime
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg
@@ -60,8 +62,9 @@ def _boundary(day: datetime.date) -> tuple[datetime.date, list[datetime.date], i
 def build_sql(*, run_id: int, window: Window, order_handling_cost: Decimal, complaint_handling_cost: Decimal,
               **_scoring) -> tuple[dict[str, str], dict]:  # fmt: skip
     """The run's statements and their parameters: `inputs` creates the scratch table of per-customer
-    inputs, `fetch` reads its narrow integer rows for keyed.score, `insert` writes the run's rows from
-    the inputs and the scores, `months` returns ARPU's monthly revenue."""
+    inputs, `fetch` reads its narrow integer rows for keyed.score, `figures` computes the stored
+    figures from the inputs, `insert` writes the run's rows from the figures and the scores, `months`
+    returns ARPU's monthly revenue."""
     as_of = window.as_of
     params: dict = {
         "run_id": run_id, "as_of": as_of, "start": window.start, "end": window.end,
@@ -195,32 +198,39 @@ SELECT customer_id, code, orders::int8, (revenue * 100)::int8, (cost_of_goods * 
 FROM {scratch["inputs"]}
 """
 
-    insert = f"""
-INSERT INTO {partition_table(run_id)} (
-    run_id, customer_id, revenue, cost_of_goods, gross_margin, cost_to_serve, profit, prior_revenue, orders,
+    # The figures of every customer, computed from the inputs while keyed.score runs (results_and_company).
+    figures = f"""
+CREATE UNLOGGED TABLE {scratch["figures"]} AS
+SELECT customer_id, revenue, cost_of_goods, revenue - cost_of_goods AS gross_margin,
+       service_cost + orders * %(ohc)s + complaints * %(chc)s AS cost_to_serve,
+       revenue - cost_of_goods - (service_cost + orders * %(ohc)s + complaints * %(chc)s) AS profit, prior_revenue, orders,
+       round(revenue::{HI} / nullif(orders, 0), 4) AS average_order_value,
+       round(CASE WHEN revenue <> 0 THEN (revenue - cost_of_goods)::{HI} * 100 / revenue END, 4) AS margin_pct,
+       round(CASE WHEN dated <> 0 THEN on_time_deliveries::{HI} * 100 / dated END, 4) AS on_time_delivery_pct,
+       round(CASE WHEN orders <> 0 THEN error_orders::{HI} * 100 / orders END, 4) AS error_pct,
+       round(CASE WHEN invoices_on_time + late_invoices <> 0
+                  THEN invoices_on_time::{HI} * 100 / (invoices_on_time + late_invoices) END, 4) AS on_time_payment_pct,
+       round(CASE WHEN late_invoices <> 0 THEN days_late::{HI} / late_invoices END, 4) AS average_days_late,
+       overdue_amount,
+       round(CASE WHEN prior_revenue <> 0 THEN (revenue - prior_revenue)::{HI} * 100 / prior_revenue END, 4) AS growth_pct,
+       complaints,
+       round(CASE WHEN survey_count <> 0 THEN survey_total::{HI} / survey_count END, 4) AS average_survey_score,
+       referrals, tenure_years,
+       %(as_of)s::date - last_order_on AS days_since_last_order,
+       %(as_of)s::date - last_contact AS days_since_last_interaction, first_order_on
+FROM {scratch["inputs"]}
+"""
+    columns = """revenue, cost_of_goods, gross_margin, cost_to_serve, profit, prior_revenue, orders,
     average_order_value, margin_pct, on_time_delivery_pct, error_pct, on_time_payment_pct, average_days_late,
     overdue_amount, growth_pct, complaints, average_survey_score, referrals, tenure_years,
-    days_since_last_order, days_since_last_interaction, first_order_on, percentiles, score, rank, tier,
-    quadrant, protection, action)
-SELECT %(run_id)s, f.customer_id, revenue, cost_of_goods, revenue - cost_of_goods,
-       service_cost + orders * %(ohc)s + complaints * %(chc)s,
-       revenue - cost_of_goods - (service_cost + orders * %(ohc)s + complaints * %(chc)s), prior_revenue, orders,
-       round(revenue::{HI} / nullif(orders, 0), 4),
-       round(CASE WHEN revenue <> 0 THEN (revenue - cost_of_goods)::{HI} * 100 / revenue END, 4),
-       round(CASE WHEN dated <> 0 THEN on_time_deliveries::{HI} * 100 / dated END, 4),
-       round(CASE WHEN orders <> 0 THEN error_orders::{HI} * 100 / orders END, 4),
-       round(CASE WHEN invoices_on_time + late_invoices <> 0
-                  THEN invoices_on_time::{HI} * 100 / (invoices_on_time + late_invoices) END, 4),
-       round(CASE WHEN late_invoices <> 0 THEN days_late::{HI} / late_invoices END, 4),
-       overdue_amount,
-       round(CASE WHEN prior_revenue <> 0 THEN (revenue - prior_revenue)::{HI} * 100 / prior_revenue END, 4),
-       complaints,
-       round(CASE WHEN survey_count <> 0 THEN survey_total::{HI} / survey_count END, 4),
-       referrals, tenure_years,
-       %(as_of)s::date - last_order_on, %(as_of)s::date - last_contact, first_order_on,
+    days_since_last_order, days_since_last_interaction, first_order_on"""
+    insert = f"""
+INSERT INTO {partition_table(run_id)} (
+    run_id, customer_id, {columns}, percentiles, score, rank, tier, quadrant, protection, action)
+SELECT %(run_id)s, f.customer_id, {columns},
        coalesce(s.percentiles::jsonb, '{{}}'::jsonb), s.score, s.rank, coalesce(s.tier, '{Tier.P}'),
        coalesce(s.quadrant, ''), coalesce(s.protection, ''), coalesce(s.action, '')
-FROM {scratch["inputs"]} f LEFT JOIN {scratch["scores"]} s ON s.customer_id = f.customer_id
+FROM {scratch["figures"]} f LEFT JOIN {scratch["scores"]} s ON s.customer_id = f.customer_id
 """
 
     partial = "0" if d_sign > 0 else (
@@ -236,7 +246,7 @@ by_month AS (
 )
 SELECT json_object_agg(month, revenue::text) FROM by_month
 """
-    return {"inputs": inputs, "fetch": fetch, "insert": insert, "months": months}, params
+    return {"inputs": inputs, "fetch": fetch, "figures": figures, "insert": insert, "months": months}, params
 
 
 RESULTS = CustomerResult._meta.db_table
@@ -268,7 +278,7 @@ def drop_result_partitions(run_ids) -> None:
 
 def scratch_tables(run_id: int) -> dict[str, str]:
     """The run's scratch tables (unlogged, created and dropped inside the run's transaction)."""
-    return {name: f"analytics_scratch_r{int(run_id)}_{name}" for name in ("inputs", "scores")}
+    return {name: f"analytics_scratch_r{int(run_id)}_{name}" for name in ("inputs", "figures", "scores")}
 
 
 def results_and_company(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
@@ -304,31 +314,38 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(statements["inputs"], params)
         lap("inputs")
-        raw = psycopg.Cursor(cursor.connection)
-        raw.execute(statements["fetch"], params, binary=True)  # integers and dates in binary: no text to parse
-        rows = raw.fetchall()
-        previous_tiers = {}
-        if previous_run_id is not None:
-            raw.execute(
-                f"SELECT pr.customer_id, pr.tier FROM {RESULTS} pr JOIN crm_customer pc ON pc.id = pr.customer_id "
-                "WHERE pr.run_id = %s AND pc.created_at <= %s",
-                [previous_run_id, previous_started_at], binary=True,
+        with psycopg.Cursor(cursor.connection) as raw:  # psycopg's own: binary rows and COPY
+            raw.execute(statements["fetch"], params, binary=True)  # integers and dates in binary: no text to parse
+            rows = raw.fetchall()
+            previous_tiers = {}
+            if previous_run_id is not None:
+                raw.execute(
+                    f"SELECT pr.customer_id, pr.tier FROM {RESULTS} pr JOIN crm_customer pc ON pc.id = pr.customer_id "
+                    "WHERE pr.run_id = %s AND pc.created_at <= %s",
+                    [previous_run_id, previous_started_at], binary=True,
+                )
+                previous_tiers = dict(raw.fetchall())
+            lap("fetch")
+            # keyed.score in a thread while this one waits for the server to compute the figures
+            # (psycopg waits without holding the GIL): Python on one core, PostgreSQL on the other.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                scoring = pool.submit(
+                    keyed.score, rows, as_of=window.as_of, weights=weights, core_pct=core_pct, key_pct=key_pct,
+                    order_handling_cents=int(order_handling_cost * 100),
+                    complaint_handling_cents=int(complaint_handling_cost * 100), previous_tiers=previous_tiers,
+                )  # fmt: skip
+                cursor.execute(statements["figures"], params)
+                lap("figures")
+                scored = scoring.result()
+            del rows
+            lap("scoring")
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, percentiles text, "
+                "score numeric, rank integer, tier text, quadrant text, protection text, action text)"
             )
-            previous_tiers = dict(raw.fetchall())
-        lap("fetch")
-        scored = keyed.score(
-            rows, as_of=window.as_of, weights=weights, core_pct=core_pct, key_pct=key_pct,
-            order_handling_cents=int(order_handling_cost * 100), complaint_handling_cents=int(complaint_handling_cost * 100),
-            previous_tiers=previous_tiers,
-        )  # fmt: skip
-        lap("scoring")
-        cursor.execute(
-            f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, percentiles text, "
-            "score numeric, rank integer, tier text, quadrant text, protection text, action text)"
-        )
-        with raw.copy(f"COPY {scratch['scores']} FROM STDIN") as copy:
-            for row in scored.rows:
-                copy.write_row(row)
+            with raw.copy(f"COPY {scratch['scores']} FROM STDIN") as copy:
+                for row in scored.rows:
+                    copy.write_row(row)
         lap("scores")
         cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         # The check lets ATTACH skip its scan of the rows.

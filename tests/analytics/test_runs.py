@@ -88,7 +88,7 @@ def test_a_killed_run_stays_invisible_and_a_rerun_succeeds(book, settings, engin
     killed.refresh_from_db()
     assert killed.status == AnalysisRun.Status.RUNNING  # the worker died: nobody marked it
     # Half-written: the Python engine died after its first batch of 2 rows; the SQL engine writes every
-    # row in one statement (a kill during it leaves none) and died after it, before publication.
+    # row in one transaction (a kill during it leaves none) and died after it, before publication.
     assert CustomerResult.objects.filter(run=killed).count() == (2 if engine == "python" else 4)
     assert published_run() == before
     assert sorted(before.results.values_list("customer_id", "profit", "tier")) == before_rows
