@@ -32,7 +32,7 @@ LOYAL, BIG, POTENTIAL_REASON, STRATEGIC_REASON = (Protection.LOYAL.value, Protec
 INVEST, DEVELOP, HARVEST_ACTION, REDUCE, REVIEW = (Action.INVEST.value, Action.DEVELOP.value, Action.HARVEST.value,
                                                   Action.REDUCE.value, Action.REVIEW.value)  # fmt: skip
 
-# The columns of one fetched row, in order (sql_engine.FETCH selects them).
+# The columns of one fetched row, in order (sql_engine.build_sql's `fetch` statement selects them).
 FIELDS = (
     "customer_id", "code", "orders", "revenue", "cost_of_goods", "service_cost", "prior_revenue", "invoices_on_time",
     "late_invoices", "dated", "on_time_deliveries", "survey_total", "survey_count", "complaints", "referrals",
@@ -75,6 +75,13 @@ def fixed(value: int, places: int) -> str:
     sign = "-" if value < 0 else ""
     whole, part = divmod(abs(value), 10**places)
     return f"{sign}{whole}.{part:0{places}d}"
+
+
+def fixed_half_up(numerators: list[int], denominator: int, places: int) -> list[str]:
+    """fixed(rounded(x, denominator, places), places) for many x >= 0 over one denominator > 0, at the
+    cost of one expression per value (100,000 customers times six percentiles and a score)."""
+    unit, twice = 10**places, 2 * denominator
+    return [f"{v // unit}.{v % unit:0{places}d}" for v in ((2 * x * unit + denominator) // twice for x in numerators)]
 
 
 def cents(value: int) -> Decimal:
@@ -152,12 +159,12 @@ def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], c
     q, d, pieces = {}, {}, []
     for f in needed:
         q[f], d[f] = percentiles(_values(population, f, profit), descending=f in LESS_IS_BETTER)
-        twice = 2 * d[f]  # the percentile 50 q / d as text, rounded half up at 6 places: (10**8 q + d) // 2d
+        distinct = [value for value in set(q[f]) if value is not None]  # the text once per distinct q
         text = {
-            value: f'"{f}": "{v // 1000000}.{v % 1000000:06d}"'
-            for value in set(q[f]) if value is not None for v in ((100000000 * value + d[f]) // twice,)
-        }  # fmt: skip
-        missing = f'"{f}": "{fixed(rounded(50 * MISSING[0], MISSING[1], 6), 6)}"'
+            value: f'"{f}": "{shown}"'
+            for value, shown in zip(distinct, fixed_half_up([50 * value for value in distinct], d[f], 6))
+        }
+        missing = f'"{f}": "{fixed_half_up([50 * MISSING[0]], MISSING[1], 6)[0]}"'
         pieces.append([text[value] if value is not None else missing for value in q[f]])
     percentile_json = ["{" + ", ".join(parts) + "}" for parts in zip(*pieces)]
 
@@ -171,7 +178,7 @@ def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], c
         contributions.append([known * v if v is not None else lacking for v in q[f]])
     score_keys = list(map(sum, zip(*contributions))) if n else []
     den = common * total_weight
-    scores = [f"{v // 10000}.{v % 10000:04d}" for v in ((1000000 * key + den) // (2 * den) for key in score_keys)]
+    scores = fixed_half_up([50 * key for key in score_keys], den, 4)
     ranks = competition_ranks(score_keys, range(n))
 
     # Tiers: D for losses; among the rest (m), the same ranking decides A, B, C.
@@ -219,7 +226,7 @@ def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], c
 
     all_tiers = {r[ID]: Tier.P.value for r in rows}
     all_tiers.update((r[ID], tiers[i]) for i, r in enumerate(population))
-    company = _company(rows, population, by_revenue, profit, codes, all_tiers, as_of=as_of,
+    company = _company(rows, population, by_revenue, revenue, profit, codes, all_tiers, as_of=as_of,
                        previous_tiers=previous_tiers)  # fmt: skip
     company.update(customers=len(rows), with_orders=n, median_profit=median)
     return Scored(rows=written, company=company)
@@ -229,7 +236,7 @@ def _growth_pct(r) -> str:
     return fixed(rounded((r[REVENUE] - r[PRIOR]) * 100, r[PRIOR], 4), 4)
 
 
-def _company(rows, population, by_revenue, profit, codes, tiers, *, as_of, previous_tiers) -> dict:
+def _company(rows, population, by_revenue, revenue, profit, codes, tiers, *, as_of, previous_tiers) -> dict:
     """The aggregates of the run's rows, as sql_engine.company_figures reads them."""
     n = len(population)
     top20_count = top_share_count(n, 20)
@@ -251,7 +258,6 @@ def _company(rows, population, by_revenue, profit, codes, tiers, *, as_of, previ
             trend["flat"] += 1
     declining = [r for _key, _code, r in sorted(zip(growth_keys(declining), (r[CODE] for r in declining), declining),
                                                  key=lambda item: item[:2])]
-    revenue = [r[REVENUE] for r in population]
     totals = {
         "revenue": cents(sum(revenue)) if n else None,
         "profit": cents(sum(profit)) if n else None,

@@ -59,8 +59,8 @@ def _boundary(day: datetime.date) -> tuple[datetime.date, list[datetime.date], i
     return month, [day + datetime.timedelta(days=i) for i in range(1, outside + 1)], -1
 
 
-def build_sql(*, run_id: int, window: Window, order_handling_cost: Decimal, complaint_handling_cost: Decimal,
-              **_scoring) -> tuple[dict[str, str], dict]:  # fmt: skip
+def build_sql(*, run_id: int, window: Window, order_handling_cost: Decimal,
+              complaint_handling_cost: Decimal) -> tuple[dict[str, str], dict]:  # fmt: skip
     """The run's statements and their parameters: `inputs` creates the scratch table of per-customer
     inputs, `fetch` reads its narrow integer rows for keyed.score, `figures` computes the stored
     figures from the inputs, `insert` writes the run's rows from the figures and the scores, `months`
@@ -289,13 +289,6 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
     In one transaction, so a kill leaves nothing: the per-customer inputs into a scratch table
     (set-based, from the running totals), their narrow integer rows to keyed.score, its scores back
     with COPY, the run's rows into a table of their own from both, attached as the run's partition."""
-    with transaction.atomic():
-        running_extend(window.as_of)  # running totals reach as_of's month (a new month: once)
-    statements, params = build_sql(
-        run_id=run_id, window=window, order_handling_cost=order_handling_cost,
-        complaint_handling_cost=complaint_handling_cost,
-    )  # fmt: skip
-    scratch, partition = scratch_tables(run_id), partition_table(run_id)
     clock, laps = time.perf_counter(), {}
 
     def lap(name: str) -> None:
@@ -303,7 +296,14 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
         now = time.perf_counter()
         laps[name], clock = round(now - clock, 3), now
 
+    with transaction.atomic():
+        running_extend(window.as_of)  # running totals reach as_of's month (a new month: once)
     lap("extend")
+    statements, params = build_sql(
+        run_id=run_id, window=window, order_handling_cost=order_handling_cost,
+        complaint_handling_cost=complaint_handling_cost,
+    )  # fmt: skip
+    scratch, partition = scratch_tables(run_id), partition_table(run_id)
     with transaction.atomic(), connection.cursor() as cursor:
         # For this transaction only: no JIT (compiling these plans costs more than it saves), room for
         # sorts in memory, and merge joins (the inputs come sorted by customer).

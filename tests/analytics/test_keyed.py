@@ -69,3 +69,12 @@ def test_rounded_and_fixed_round_half_away_from_zero(numerator, denominator, pla
 )
 def test_compare_is_exact_for_either_sign_of_the_denominator(numerator, denominator, constant, expected):
     assert keyed.compare(numerator, denominator, constant) == expected
+
+
+def test_fixed_half_up_is_fixed_of_rounded_for_many_values():
+    rng = random.Random(5)
+    for denominator, places in [(1, 6), (3, 6), (7, 4), (99_999, 6), (2 * 3 * 5 * 7 * 11 * 100, 4)]:
+        numerators = [rng.randint(0, 10**9) for _ in range(200)] + [0, denominator // 2, 5 * denominator]
+        expected = [keyed.fixed(keyed.rounded(x, denominator, places), places) for x in numerators]
+        assert keyed.fixed_half_up(numerators, denominator, places) == expected
+    assert keyed.fixed_half_up([1, 3], 8, 2) == ["0.13", "0.38"]  # 0.125 and 0.375 round up
