@@ -113,13 +113,16 @@ def percentiles(values: list, *, descending: bool) -> tuple[list, int]:
     """scoring.percentile_pairs over a list: (q per position, None where the value is lacking; d).
     The percentile is 50 q / d; one d serves every known value (n - 1, or 1 when n = 1). Twice the
     average rank of a value, minus 2, is its first position plus its last in the sorted values."""
-    known = sorted((v for v in values if v is not None), reverse=descending)
-    n = len(known)
+    counts = Counter(values)
+    n = len(values) - counts.pop(None, 0)
     if n <= 1:
         return [None if v is None else 2 for v in values], 1
-    last = {v: i for i, v in enumerate(known)}
-    first = {v: i for i, v in zip(range(n - 1, -1, -1), reversed(known))}
-    return [None if v is None else first[v] + last[v] for v in values], n - 1
+    ordered = sorted(counts, reverse=descending)
+    sizes = list(map(counts.__getitem__, ordered))
+    # A value's first position is the number of values before it; its last, that plus its count, less one.
+    q = dict(zip(ordered, [2 * first + size - 1 for first, size in zip(itertools.accumulate(sizes, initial=0), sizes)]))
+    q[None] = None
+    return list(map(q.__getitem__, values)), n - 1
 
 
 def competition_ranks(keys: list, positions) -> dict:
@@ -139,13 +142,32 @@ def by_key_then_code(keys: list, codes: list, *, descending: bool) -> list:
 
 @dataclass
 class Scored:
+    """What score decided: the rows to write, and what `company` needs for the aggregates."""
+
     rows: list  # (customer_id, percentiles JSON text, score, rank, tier, quadrant, protection, action)
-    company: dict  # the aggregates sql_engine.company_figures reads
+    fetched: list  # every fetched row
+    population: list  # the fetched rows of customers with orders, in fetched order
+    by_revenue: list  # positions in population, by revenue descending, then by code
+    revenue: list
+    profit: list
+    codes: list
+    tiers: list  # per position in population
+    median: Decimal | None
+
+    def company(self, *, as_of: datetime.date, previous_tiers: dict | None) -> dict:
+        """The aggregates sql_engine.company_figures reads. Apart from score, so that the SQL engine can
+        compute them while PostgreSQL writes and indexes the run's rows."""
+        tiers = dict.fromkeys((r[ID] for r in self.fetched), Tier.P.value)
+        tiers.update(zip((r[ID] for r in self.population), self.tiers))
+        company = _company(self.fetched, self.population, self.by_revenue, self.revenue, self.profit, self.codes,
+                           tiers, as_of=as_of, previous_tiers=previous_tiers)  # fmt: skip
+        company.update(customers=len(self.fetched), with_orders=len(self.population), median_profit=self.median)
+        return company
 
 
-def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], core_pct: int, key_pct: int,
-          order_handling_cents: int, complaint_handling_cents: int, previous_tiers: dict | None) -> Scored:  # fmt: skip
-    """Everything scoring.score_population decides, and the company aggregates, from the fetched rows."""
+def score(rows: list[tuple], *, weights: dict[str, int], core_pct: int, key_pct: int, order_handling_cents: int,
+          complaint_handling_cents: int) -> Scored:  # fmt: skip
+    """Everything scoring.score_population decides, from the fetched rows (Scored.company: the aggregates)."""
     population = [r for r in rows if r[ORDERS] > 0]
     n = len(population)
     ohc, chc = order_handling_cents, complaint_handling_cents
@@ -160,13 +182,10 @@ def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], c
     for f in needed:
         q[f], d[f] = percentiles(_values(population, f, profit), descending=f in LESS_IS_BETTER)
         distinct = [value for value in set(q[f]) if value is not None]  # the text once per distinct q
-        text = {
-            value: f'"{f}": "{shown}"'
-            for value, shown in zip(distinct, fixed_half_up([50 * value for value in distinct], d[f], 6))
-        }
-        missing = f'"{f}": "{fixed_half_up([50 * MISSING[0]], MISSING[1], 6)[0]}"'
-        pieces.append([text[value] if value is not None else missing for value in q[f]])
-    percentile_json = ["{" + ", ".join(parts) + "}" for parts in zip(*pieces)]
+        text = dict(zip(distinct, map(f'"{f}": "%s"'.__mod__, fixed_half_up([50 * value for value in distinct], d[f], 6))))
+        text[None] = f'"{f}": "{fixed_half_up([50 * MISSING[0]], MISSING[1], 6)[0]}"'
+        pieces.append(list(map(text.__getitem__, q[f])))
+    percentile_json = list(map("{%s}".__mod__, map(", ".join, zip(*pieces))))
 
     # score = sum(w * 50 * q / d) / W over the common denominator L = lcm(d): the integer key
     # sum(w * q * L / d) orders customers exactly as the score does.
@@ -224,12 +243,8 @@ def score(rows: list[tuple], *, as_of: datetime.date, weights: dict[str, int], c
             action = INVEST if quadrant == CHAMPION else DEVELOP if quadrant == STAR else HARVEST_ACTION
         written.append((r[ID], percentile_json[i], scores[i], ranks[i], tiers[i], quadrant, ";".join(reasons), action))
 
-    all_tiers = {r[ID]: Tier.P.value for r in rows}
-    all_tiers.update((r[ID], tiers[i]) for i, r in enumerate(population))
-    company = _company(rows, population, by_revenue, revenue, profit, codes, all_tiers, as_of=as_of,
-                       previous_tiers=previous_tiers)  # fmt: skip
-    company.update(customers=len(rows), with_orders=n, median_profit=median)
-    return Scored(rows=written, company=company)
+    return Scored(rows=written, fetched=rows, population=population, by_revenue=by_revenue, revenue=revenue,
+                  profit=profit, codes=codes, tiers=tiers, median=median)  # fmt: skip
 
 
 def _growth_pct(r) -> str:

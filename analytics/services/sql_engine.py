@@ -7,8 +7,9 @@
    the prior window the day before the window starts). The per-customer inputs (sums, invoices,
    complaints, surveys, contacts, referrals, tenure) go into an unlogged scratch table.
 2. `fetch`: one narrow row per customer (money in integer cents, counts, days) goes to keyed.score,
-   which ranks percentiles, scores, tiers, quadrants, protection and actions on integer keys and
-   computes the company aggregates; its scores come back with COPY.
+   which ranks percentiles, scores, tiers, quadrants, protection and actions on integer keys; its
+   scores come back with COPY. The company aggregates (Scored.company) are computed in a thread while
+   the server writes and indexes the run's rows.
 3. `figures`: every stored figure computed from the inputs, while keyed.score runs in a thread;
    `insert`: the figures joined with the scores go into a table of the run's own, attached as its
    partition of the results.
@@ -328,40 +329,43 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
             lap("fetch")
             # keyed.score in a thread while this one waits for the server to compute the figures
             # (psycopg waits without holding the GIL): Python on one core, PostgreSQL on the other.
+            # Then the company aggregates in the thread while the server writes and indexes the rows.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 scoring = pool.submit(
-                    keyed.score, rows, as_of=window.as_of, weights=weights, core_pct=core_pct, key_pct=key_pct,
+                    keyed.score, rows, weights=weights, core_pct=core_pct, key_pct=key_pct,
                     order_handling_cents=int(order_handling_cost * 100),
-                    complaint_handling_cents=int(complaint_handling_cost * 100), previous_tiers=previous_tiers,
+                    complaint_handling_cents=int(complaint_handling_cost * 100),
                 )  # fmt: skip
                 cursor.execute(statements["figures"], params)
                 lap("figures")
                 scored = scoring.result()
-            del rows
-            lap("scoring")
-            cursor.execute(
-                f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, percentiles text, "
-                "score numeric, rank integer, tier text, quadrant text, protection text, action text)"
-            )
-            with raw.copy(f"COPY {scratch['scores']} FROM STDIN") as copy:
-                for row in scored.rows:
-                    copy.write_row(row)
-        lap("scores")
-        cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-        # The check lets ATTACH skip its scan of the rows.
-        cursor.execute(f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_run CHECK (run_id = {int(run_id)})")
-        cursor.execute(statements["insert"], params)
-        written = cursor.rowcount
-        lap("insert")
-        cursor.execute(statements["months"], params)
-        month_revenue = cursor.fetchone()[0]
-        for table in scratch.values():
-            cursor.execute(f"DROP TABLE {table}")
-        cursor.execute(f"ALTER TABLE {RESULTS} ATTACH PARTITION {partition} FOR VALUES IN ({int(run_id)})")
-        lap("attach")
+                lap("scoring")
+                cursor.execute(
+                    f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, percentiles text, "
+                    "score numeric, rank integer, tier text, quadrant text, protection text, action text)"
+                )
+                with raw.copy(f"COPY {scratch['scores']} FROM STDIN") as copy:
+                    for row in scored.rows:
+                        copy.write_row(row)
+                lap("scores")
+                aggregates = pool.submit(scored.company, as_of=window.as_of, previous_tiers=previous_tiers)
+                cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+                # The check lets ATTACH skip its scan of the rows.
+                cursor.execute(f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_run CHECK (run_id = {int(run_id)})")
+                cursor.execute(statements["insert"], params)
+                written = cursor.rowcount
+                lap("insert")
+                cursor.execute(statements["months"], params)
+                month_revenue = cursor.fetchone()[0]
+                for table in scratch.values():
+                    cursor.execute(f"DROP TABLE {table}")
+                cursor.execute(f"ALTER TABLE {RESULTS} ATTACH PARTITION {partition} FOR VALUES IN ({int(run_id)})")
+                lap("attach")
+                company = aggregates.result()
+                lap("company")
     lap("commit")
     month_revenue = json.loads(month_revenue) if isinstance(month_revenue, str) else month_revenue
-    return {**scored.company, "written": written, "month_revenue": month_revenue, "laps": laps}
+    return {**company, "written": written, "month_revenue": month_revenue, "laps": laps}
 
 
 def _decimal(value) -> Decimal:
