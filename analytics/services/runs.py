@@ -13,11 +13,12 @@ import json
 import logging
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -111,6 +112,32 @@ def _claim(run_id: int) -> AnalysisRun | None:
 def _progress(run: AnalysisRun, progress: int, note: str) -> None:
     run.progress, run.progress_note, run.heartbeat_at = progress, note, timezone.now()
     AnalysisRun.objects.filter(pk=run.pk).update(progress=progress, progress_note=note, heartbeat_at=run.heartbeat_at)
+
+
+class ProgressElsewhere:
+    """Progress written from a thread of its own, on that thread's own database connection, so that
+    it shows while the SQL engine's transaction is still open (written inside it, it would show only
+    at the end). Best effort: a write that fails or waits more than a second is logged and skipped."""
+
+    def __init__(self, run: AnalysisRun):
+        self.run = run
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run-{run.pk}-progress")
+
+    def __call__(self, progress: int, note: str) -> None:
+        self.pool.submit(self._write, progress, note)
+
+    def _write(self, progress: int, note: str) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+                _progress(self.run, progress, note)
+        except DatabaseError:
+            logger.warning("run %s: progress %s%% not written", self.run.pk, progress, exc_info=True)
+
+    def close(self) -> None:
+        """Waits for the writes still queued, then closes the thread's connection."""
+        self.pool.submit(lambda: connection.close())  # the thread's own connection: looked up in the thread
+        self.pool.shutdown(wait=True)
 
 
 def _q(value, places=FOUR):
@@ -257,15 +284,19 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
     timings, clock = {}, time.perf_counter()
     with _failure_unpublished(run):
         window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
-        _progress(run, 5, gettext_noop("computing figures, scores and tiers in the database"))
+        _progress(run, 5, gettext_noop("reading figures"))
         previous = published_run()
-        row = sql_engine.results_and_company(
-            run_id=run.pk, window=window, weights=run.scoring_model.weights, core_pct=run.tier_rules.core_pct,
-            key_pct=run.tier_rules.key_pct, order_handling_cost=run.cost_model.order_handling_cost,
-            complaint_handling_cost=run.cost_model.complaint_handling_cost,
-            previous_run_id=previous.pk if previous else None,
-            previous_started_at=previous.started_at if previous else None,
-        )  # fmt: skip
+        progress = ProgressElsewhere(run)
+        try:
+            row = sql_engine.results_and_company(
+                run_id=run.pk, window=window, weights=run.scoring_model.weights, core_pct=run.tier_rules.core_pct,
+                key_pct=run.tier_rules.key_pct, order_handling_cost=run.cost_model.order_handling_cost,
+                complaint_handling_cost=run.cost_model.complaint_handling_cost,
+                previous_run_id=previous.pk if previous else None,
+                previous_started_at=previous.started_at if previous else None, progress=progress,
+            )  # fmt: skip
+        finally:
+            progress.close()
         now = time.perf_counter()
         timings["results"], clock = round(now - clock, 3), now
         timings["results_steps"] = row.pop("laps")

@@ -33,6 +33,7 @@ from decimal import Decimal
 import psycopg
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from complaints.models import State
 from crm.models import Order
@@ -284,13 +285,16 @@ def scratch_tables(run_id: int) -> dict[str, str]:
 
 def results_and_company(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
                         order_handling_cost: Decimal, complaint_handling_cost: Decimal,
-                        previous_run_id: int | None, previous_started_at) -> dict:  # fmt: skip
+                        previous_run_id: int | None, previous_started_at, progress=None) -> dict:  # fmt: skip
     """Writes the run's rows and returns the company aggregates (keyed.score's, plus the counts).
 
     In one transaction, so a kill leaves nothing: the per-customer inputs into a scratch table
     (set-based, from the running totals), their narrow integer rows to keyed.score, its scores back
-    with COPY, the run's rows into a table of their own from both, attached as the run's partition."""
+    with COPY, the run's rows into a table of their own from both, attached as the run's partition.
+    `progress(percent, note)`, if given, is told as each step starts; it must write on a connection
+    of its own (runs.ProgressElsewhere) to be seen before the end."""
     clock, laps = time.perf_counter(), {}
+    progress = progress or (lambda percent, note: None)
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -315,6 +319,7 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(statements["inputs"], params)
         lap("inputs")
+        progress(30, gettext_noop("scoring"))
         with psycopg.Cursor(cursor.connection) as raw:  # psycopg's own: binary rows and COPY
             raw.execute(statements["fetch"], params, binary=True)  # integers and dates in binary: no text to parse
             rows = raw.fetchall()
@@ -348,6 +353,7 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
                     for row in scored.rows:
                         copy.write_row(row)
                 lap("scores")
+                progress(55, gettext_noop("writing results"))
                 aggregates = pool.submit(scored.company, as_of=window.as_of, previous_tiers=previous_tiers)
                 cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
                 # The check lets ATTACH skip its scan of the rows.
@@ -355,6 +361,7 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
                 cursor.execute(statements["insert"], params)
                 written = cursor.rowcount
                 lap("insert")
+                progress(75, gettext_noop("indexing results"))
                 cursor.execute(statements["months"], params)
                 month_revenue = cursor.fetchone()[0]
                 for table in scratch.values():

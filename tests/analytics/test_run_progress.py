@@ -1,0 +1,76 @@
+"""The SQL engine's progress shows while its transaction is open: it is written on a connection of its own."""
+import datetime
+import logging
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from analytics.models import AnalysisRun, CustomerResult
+from analytics.services import keyed
+from analytics.services.runs import ProgressElsewhere, run_compute, run_request
+from tests.factories import CustomerFactory, OrderFactory
+
+# Committed data (transaction=True): the other connection must see the run as a worker's would.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+AS_OF = datetime.date(2026, 6, 30)
+
+
+def elsewhere(read):
+    """`read()` on another thread, so on another database connection; closed afterwards."""
+    result = []
+
+    def target():
+        try:
+            result.append(read())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monkeypatch):
+    settings.ANALYSIS_ENGINE = "sql"
+    for i in range(3):
+        OrderFactory(customer=CustomerFactory(code=f"K{i}"), ordered_on=datetime.date(2026, 3, 1),
+                     revenue=Decimal(1000 * (i + 1)), cost=Decimal(600))  # fmt: skip
+    run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    seen = []
+    score = keyed.score
+
+    def watched(*args, **kwargs):
+        # Scoring: the inputs are read, nothing is written yet. The progress is written asynchronously.
+        deadline = time.monotonic() + 10
+        while True:
+            progress = elsewhere(lambda: AnalysisRun.objects.values_list("progress", "progress_note").get(pk=run.pk))
+            if progress[0] == 30 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        seen.append((progress, elsewhere(lambda: CustomerResult.objects.filter(run_id=run.pk).count())))
+        return score(*args, **kwargs)
+
+    monkeypatch.setattr(keyed, "score", watched)
+    run_compute(run_id=run.pk)
+    run.refresh_from_db()
+    assert seen == [((30, "scoring"), 0)]  # shown before any of the run's rows can be seen
+    assert run.status == AnalysisRun.Status.SUCCEEDED and run.results.count() == 3
+
+
+def test_a_progress_write_that_would_wait_is_skipped_and_the_run_goes_on(caplog):
+    run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    progress = ProgressElsewhere(run)
+    with caplog.at_level(logging.WARNING, logger="analytics.services.runs"), transaction.atomic():
+        AnalysisRun.objects.select_for_update().get(pk=run.pk)  # a lock the write would wait for
+        started = time.monotonic()
+        progress(40, "scoring")
+        progress.close()
+        waited = time.monotonic() - started
+    assert 1 <= waited < 5  # the write gave up after its lock timeout of 1 s
+    assert f"run {run.pk}: progress 40% not written" in caplog.text
+    run.refresh_from_db()
+    assert (run.progress, run.progress_note) == (0, "")
