@@ -201,8 +201,16 @@ FROM {scratch["inputs"]}
 """
 
     # The figures of every customer, computed from the inputs while keyed.score runs (results_and_company).
+    columns = """revenue, cost_of_goods, gross_margin, cost_to_serve, profit, prior_revenue, orders,
+    average_order_value, margin_pct, on_time_delivery_pct, error_pct, on_time_payment_pct, average_days_late,
+    overdue_amount, growth_pct, complaints, average_survey_score, referrals, tenure_years,
+    days_since_last_order, days_since_last_interaction, first_order_on"""
+    # Each figure already of its column's type, so that the insert (which waits for the scores) has no
+    # value to convert.
+    typed = ", ".join(f"{name}::{column_type(name)} AS {name}" for name in columns.replace(",", " ").split())
     figures = f"""
 CREATE UNLOGGED TABLE {scratch["figures"]} AS
+SELECT customer_id, {typed} FROM (
 SELECT customer_id, revenue, cost_of_goods, revenue - cost_of_goods AS gross_margin,
        service_cost + orders * %(ohc)s + complaints * %(chc)s AS cost_to_serve,
        revenue - cost_of_goods - (service_cost + orders * %(ohc)s + complaints * %(chc)s) AS profit, prior_revenue, orders,
@@ -221,16 +229,13 @@ SELECT customer_id, revenue, cost_of_goods, revenue - cost_of_goods AS gross_mar
        %(as_of)s::date - last_order_on AS days_since_last_order,
        %(as_of)s::date - last_contact AS days_since_last_interaction, first_order_on
 FROM {scratch["inputs"]}
+) AS computed
 """
-    columns = """revenue, cost_of_goods, gross_margin, cost_to_serve, profit, prior_revenue, orders,
-    average_order_value, margin_pct, on_time_delivery_pct, error_pct, on_time_payment_pct, average_days_late,
-    overdue_amount, growth_pct, complaints, average_survey_score, referrals, tenure_years,
-    days_since_last_order, days_since_last_interaction, first_order_on"""
     insert = f"""
 INSERT INTO {partition_table(run_id)} (
     run_id, customer_id, {columns}, percentiles, score, rank, tier, quadrant, protection, action)
 SELECT %(run_id)s, f.customer_id, {columns},
-       coalesce(s.percentiles::jsonb, '{{}}'::jsonb), s.score, s.rank, coalesce(s.tier, '{Tier.P}'),
+       coalesce(s.percentiles, '{{}}'::jsonb), s.score, s.rank, coalesce(s.tier, '{Tier.P}'),
        coalesce(s.quadrant, ''), coalesce(s.protection, ''), coalesce(s.action, '')
 FROM {scratch["figures"]} f LEFT JOIN {scratch["scores"]} s ON s.customer_id = f.customer_id
 """
@@ -252,6 +257,11 @@ SELECT json_object_agg(month, revenue::text) FROM by_month
 
 
 RESULTS = CustomerResult._meta.db_table
+
+
+def column_type(name: str) -> str:
+    """The database type of a result column, as the model declares it ("numeric(16, 2)")."""
+    return CustomerResult._meta.get_field(name).db_type(connection)
 
 
 def partition_table(run_id: int) -> str:
@@ -345,9 +355,12 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
                 lap("figures")
                 scored = scoring.result()
                 lap("scoring")
+                scored_columns = ", ".join(
+                    f"{name} {column_type(name)}"
+                    for name in ("percentiles", "score", "rank", "tier", "quadrant", "protection", "action")
+                )
                 cursor.execute(
-                    f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, percentiles text, "
-                    "score numeric, rank integer, tier text, quadrant text, protection text, action text)"
+                    f"CREATE UNLOGGED TABLE {scratch['scores']} (customer_id bigint PRIMARY KEY, {scored_columns})"
                 )
                 with raw.copy(f"COPY {scratch['scores']} FROM STDIN") as copy:
                     for row in scored.rows:
