@@ -296,7 +296,7 @@ def scratch_tables(run_id: int) -> dict[str, str]:
 def results_and_company(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
                         order_handling_cost: Decimal, complaint_handling_cost: Decimal,
                         previous_run_id: int | None, previous_started_at, progress=None) -> dict:  # fmt: skip
-    """Writes the run's rows and returns the company aggregates (keyed.score's, plus the counts).
+    """Writes the run's rows and returns the company aggregates (Scored.company's, plus the counts).
 
     In one transaction, so a kill leaves nothing: the per-customer inputs into a scratch table
     (set-based, from the running totals), their narrow integer rows to keyed.score, its scores back

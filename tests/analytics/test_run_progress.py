@@ -61,7 +61,7 @@ def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monk
     assert run.status == AnalysisRun.Status.SUCCEEDED and run.results.count() == 3
 
 
-def test_a_progress_write_that_would_wait_is_skipped_and_the_run_goes_on(caplog):
+def test_a_progress_write_that_would_wait_is_skipped_after_its_lock_timeout(caplog):
     run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     progress = ProgressElsewhere(run)
     with caplog.at_level(logging.WARNING, logger="analytics.services.runs"), transaction.atomic():
