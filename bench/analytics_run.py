@@ -2,7 +2,7 @@
 
 Usage (see bench/README.md), always under the benchmark lock:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench flock /tmp/bench.lock \
-        .venv/bin/python bench/analytics_run.py [--runs 3] [--no-double]
+        .venv/bin/python bench/analytics_run.py [--runs 3] [--no-double] [--floor]
 
 Reports, in one process and one database:
   a) median time of  SELECT customer_id, SUM(revenue), SUM(cost), COUNT(*) FROM crm_order GROUP BY customer_id
@@ -13,9 +13,15 @@ Then (unless --no-double) the order history is doubled for the same customers (e
 24 months earlier), the monthly totals of the months it touched rebuilt, and a and b measured again
 (bar: b doubled <= 1.2 x b). The copies are always removed at the end, also on Ctrl-C, SIGTERM or an
 error, and a copy left by a killed earlier run is removed before measuring.
+With --floor, also what any run has to spend on this database whatever its scoring (each part in a
+transaction that is rolled back, median of --runs): writing the published run's rows again into a
+table of their own and building every index the results table has (what a run's partition gets at
+its ATTACH), and reading the per-customer inputs (the run's own `inputs` statement); against the
+time the bar leaves (1.5 a).
 """
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -33,9 +39,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
-from analytics.models import AnalysisRun  # noqa: E402
+from analytics.models import AnalysisRun, CustomerResult  # noqa: E402
+from analytics.services import sql_engine  # noqa: E402
+from analytics.services.metrics import Window  # noqa: E402
 from analytics.totals import monthly_totals_rebuild  # noqa: E402
 from crm.models import Customer, Order  # noqa: E402
 
@@ -83,6 +91,46 @@ def measure(runs: int) -> dict:
         "a": a, "b": b, "ratio": b / a, "peak_mib": max(r[1] for r in results), "timings": results[-1][2],
         "a_all": [round(x, 2) for x in plain], "b_all": [r[0] for r in results],
     }  # fmt: skip
+
+
+def floor_seconds(runs: int) -> dict:
+    """Medians of (write) the published run's rows written again and indexed as a run's partition is,
+    and (inputs) the run's `inputs` statement alone; both rolled back, with the run's own settings."""
+    run = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at").first()
+    results = CustomerResult._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [results])
+        indexes = [
+            re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ", r"CREATE \1INDEX ON floor_copy ", row[0])
+            for row in cursor.fetchall()
+        ]
+    statements, params = sql_engine.build_sql(
+        run_id=0, window=Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end),
+        order_handling_cost=run.cost_model.order_handling_cost,
+        complaint_handling_cost=run.cost_model.complaint_handling_cost,
+    )  # fmt: skip
+
+    def timed(work) -> float:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"SET LOCAL work_mem = '{sql_engine.WORK_MEM}'")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            started = time.perf_counter()
+            work(cursor)
+            elapsed = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return elapsed
+
+    def write(cursor) -> None:
+        cursor.execute(f"CREATE TABLE floor_copy (LIKE {results} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(f"INSERT INTO floor_copy SELECT * FROM {results} WHERE run_id = %s", [run.pk])
+        for index in indexes:
+            cursor.execute(index)
+
+    writes = [timed(write) for _ in range(runs)]
+    inputs = [timed(lambda cursor: cursor.execute(statements["inputs"], params)) for _ in range(runs)]
+    return {"write": statistics.median(writes), "inputs": statistics.median(inputs), "indexes": len(indexes),
+            "rows": CustomerResult.objects.filter(run=run).count()}  # fmt: skip
 
 
 def copied_months() -> list:
@@ -135,6 +183,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-double", action="store_true", help="skip the doubled-history measurement")
     parser.add_argument("--double", action="store_true", help="the default; accepted for older instructions")
+    parser.add_argument("--floor", action="store_true", help="also what any run spends here, whatever its scoring")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -150,6 +199,14 @@ def main() -> None:
     print(f"a) plain GROUP BY over all orders: {first['a']:.2f} s (median of {first['a_all']})")
     print(f"b) full analysis run:              {first['b']:.2f} s (median of {first['b_all']})  stages {first['timings']}")
     print(f"b/a = {first['ratio']:.2f}   (bar <= 1.5)   worker peak memory {first['peak_mib']:.0f} MiB (bar < 1024)")
+    if args.floor:
+        floor = floor_seconds(args.runs)
+        left = 1.5 * first["a"] - floor["write"] - floor["inputs"]
+        print(f"floor) writing {floor['rows']:,} result rows again with their {floor['indexes']} indexes: "
+              f"{floor['write']:.2f} s; reading the inputs: {floor['inputs']:.2f} s; together "
+              f"{floor['write'] + floor['inputs']:.2f} s = {(floor['write'] + floor['inputs']) / first['a']:.2f} a; "
+              f"the bar (1.5 a = {1.5 * first['a']:.2f} s) leaves {left:.2f} s for fetching, scoring and the company "
+              "figures")  # fmt: skip
     if args.no_double:
         return
     try:
