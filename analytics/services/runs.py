@@ -117,10 +117,11 @@ def _progress(run: AnalysisRun, progress: int, note: str) -> None:
 class ProgressElsewhere:
     """Progress written from a thread of its own, on that thread's own database connection, so that
     it shows while the SQL engine's transaction is still open (written inside it, it would show only
-    at the end). Best effort: a write that fails or waits more than a second is logged and skipped."""
+    at the end). Best effort: a write that fails or waits more than a second is logged and skipped.
+    Only the database row is written: the caller's run object belongs to the caller's thread."""
 
     def __init__(self, run: AnalysisRun):
-        self.run = run
+        self.run_id = run.pk
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"run-{run.pk}-progress")
 
     def __call__(self, progress: int, note: str) -> None:
@@ -130,9 +131,11 @@ class ProgressElsewhere:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '1s'")
-                _progress(self.run, progress, note)
+                AnalysisRun.objects.filter(pk=self.run_id).update(
+                    progress=progress, progress_note=note, heartbeat_at=timezone.now()
+                )
         except DatabaseError:
-            logger.warning("run %s: progress %s%% not written", self.run.pk, progress, exc_info=True)
+            logger.warning("run %s: progress %s%% not written", self.run_id, progress, exc_info=True)
 
     def close(self) -> None:
         """Waits for the writes still queued, then closes the thread's connection."""

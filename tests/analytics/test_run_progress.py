@@ -74,3 +74,14 @@ def test_a_progress_write_that_would_wait_is_skipped_after_its_lock_timeout(capl
     assert f"run {run.pk}: progress 40% not written" in caplog.text
     run.refresh_from_db()
     assert (run.progress, run.progress_note) == (0, "")
+
+
+def test_progress_written_elsewhere_leaves_the_callers_run_object_alone():
+    run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    progress = ProgressElsewhere(run)
+    progress(55, "writing results")
+    progress.close()
+    # The row has it; the object the engine's thread holds was not touched from the helper thread.
+    assert (run.progress, run.progress_note, run.heartbeat_at) == (0, "", None)
+    assert AnalysisRun.objects.values_list("progress", "progress_note").get(pk=run.pk) == (55, "writing results")
+    assert AnalysisRun.objects.get(pk=run.pk).heartbeat_at is not None
