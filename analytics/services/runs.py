@@ -110,8 +110,14 @@ def _claim(run_id: int) -> AnalysisRun | None:
 
 
 def _progress(run: AnalysisRun, progress: int, note: str) -> None:
-    run.progress, run.progress_note, run.heartbeat_at = progress, note, timezone.now()
-    AnalysisRun.objects.filter(pk=run.pk).update(progress=progress, progress_note=note, heartbeat_at=run.heartbeat_at)
+    run.progress, run.progress_note, run.heartbeat_at = progress, note, _progress_row(run.pk, progress, note)
+
+
+def _progress_row(run_id: int, progress: int, note: str) -> datetime.datetime:
+    """Writes the run's progress and heartbeat to its row only; returns the heartbeat written."""
+    now = timezone.now()
+    AnalysisRun.objects.filter(pk=run_id).update(progress=progress, progress_note=note, heartbeat_at=now)
+    return now
 
 
 class ProgressElsewhere:
@@ -131,9 +137,7 @@ class ProgressElsewhere:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '1s'")
-                AnalysisRun.objects.filter(pk=self.run_id).update(
-                    progress=progress, progress_note=note, heartbeat_at=timezone.now()
-                )
+                _progress_row(self.run_id, progress, note)
         except DatabaseError:
             logger.warning("run %s: progress %s%% not written", self.run_id, progress, exc_info=True)
 
