@@ -43,7 +43,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from analytics.models import AnalysisRun, CustomerResult  # noqa: E402
 from analytics.services import sql_engine  # noqa: E402
-from analytics.services.metrics import Window  # noqa: E402
+from analytics.services.runs import published_run, run_window  # noqa: E402
 from analytics.totals import monthly_totals_rebuild  # noqa: E402
 from crm.models import Customer, Order  # noqa: E402
 
@@ -96,7 +96,7 @@ def measure(runs: int) -> dict:
 def floor_seconds(runs: int) -> dict:
     """Medians of (write) the published run's rows written again and indexed as a run's partition is,
     and (inputs) the run's `inputs` statement alone; both rolled back, with the run's own settings."""
-    run = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at").first()
+    run = published_run()
     results = CustomerResult._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [results])
@@ -105,16 +105,14 @@ def floor_seconds(runs: int) -> dict:
             for row in cursor.fetchall()
         ]
     statements, params = sql_engine.build_sql(
-        run_id=0, window=Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end),
+        run_id=0, window=run_window(run),
         order_handling_cost=run.cost_model.order_handling_cost,
         complaint_handling_cost=run.cost_model.complaint_handling_cost,
     )  # fmt: skip
 
     def timed(work) -> float:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(f"SET LOCAL work_mem = '{sql_engine.WORK_MEM}'")
-            cursor.execute("SET LOCAL enable_hashjoin = off")
+            sql_engine.run_settings(cursor)
             started = time.perf_counter()
             work(cursor)
             elapsed = time.perf_counter() - started

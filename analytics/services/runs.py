@@ -43,6 +43,11 @@ def current_settings() -> dict:
     }
 
 
+def run_window(run: AnalysisRun) -> Window:
+    """The windows the run recorded (as_of, the window, the prior window)."""
+    return Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
+
+
 def published_run(*, with_company: bool = False) -> AnalysisRun | None:
     """The run pages show: the latest one that completed. Its company figures (large) only on request."""
     runs = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")
@@ -240,7 +245,7 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
         clock = now
 
     with _failure_unpublished(run):
-        window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
+        window = run_window(run)
         _progress(run, 5, gettext_noop("reading figures"))
         customers = list(customer_figures(window))
         lap("figures")
@@ -290,7 +295,7 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
     leaves rows under an unpublished run, which a redelivery deletes and computes again (_claim)."""
     timings, clock = {}, time.perf_counter()
     with _failure_unpublished(run):
-        window = Window(run.as_of, run.window_start, run.window_end, run.prior_start, run.prior_end)
+        window = run_window(run)
         _progress(run, 5, gettext_noop("reading figures"))
         previous = published_run()
         progress = ProgressElsewhere(run)

@@ -264,6 +264,14 @@ def column_type(name: str) -> str:
     return CustomerResult._meta.get_field(name).db_type(connection)
 
 
+def run_settings(cursor) -> None:
+    """For the current transaction only: no JIT (compiling these plans costs more than it saves), room
+    for sorts in memory, and merge joins (the inputs come sorted by customer)."""
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+
+
 def partition_table(run_id: int) -> str:
     """The run's own table: written without indexes, then attached as its partition of the results
     (migration 0009), when PostgreSQL builds each index in one sorted pass."""
@@ -320,11 +328,7 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
     )  # fmt: skip
     scratch, partition = scratch_tables(run_id), partition_table(run_id)
     with transaction.atomic(), connection.cursor() as cursor:
-        # For this transaction only: no JIT (compiling these plans costs more than it saves), room for
-        # sorts in memory, and merge joins (the inputs come sorted by customer).
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute("SET LOCAL enable_hashjoin = off")
+        run_settings(cursor)
         for table in (*scratch.values(), partition):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(statements["inputs"], params)
