@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "simple_history",
+    "core",
     "crm",
     "complaints",
     "analytics",
