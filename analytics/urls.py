@@ -5,6 +5,7 @@ from . import views
 app_name = "analytics"
 
 urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
     path("runs/", views.RunListView.as_view(), name="runs"),
     path("runs/start/", views.RunStartView.as_view(), name="run_start"),
     path("runs/<int:pk>/status/", views.RunStatusView.as_view(), name="run_status"),

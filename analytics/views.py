@@ -12,13 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from complaints.selectors import Tab, complaint_queue
 from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
 
 from . import selectors
 from .charts import CHARTS, Scope, portfolio_figure, profit_volume_rows, protected_rows, shown
 from .forms import CostModelForm, ScoringModelForm, TierRulesForm
-from .models import Action, AnalysisRun, CostModel, CustomerResult, Protection, ScoringModel, TierRules
+from .models import Action, AnalysisRun, CostModel, CustomerResult, Protection, ScoringModel, Tier, TierRules
 from .reports import PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, PortfolioOwnerForm, ReportFilterForm
 from .services import runs, settings_versions
 
@@ -106,8 +107,11 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
         if form is None or not form.is_valid():
             return self.render_to_response(self.get_context_data(forms=forms), status=400)
         with transaction.atomic():
-            settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
-        messages.success(request, _("Saved as a new version. The next run uses it."))
+            _version, created = settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
+        if created:
+            messages.success(request, _("Saved as a new version. The next run uses it."))
+        else:
+            messages.info(request, _("Nothing changed: no new version was saved."))
         return redirect("analytics:settings")
 
 
@@ -297,3 +301,58 @@ class PortfolioView(RoleRequiredMixin, RunContextMixin, TemplateView):
         context["neglected_count"], context["neglected"] = selectors.portfolio_neglected(run=run, owner=owner)
         context["declining_count"], context["declining"] = selectors.portfolio_declining(run=run, owner=owner)
         return context
+
+
+# ---------------------------------------------------------------------------------- dashboard
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """Executives' start page: the published run's headline figures and the complaint backlog,
+    each linking to the page behind it. Reads the run's stored company figures (one row) and counts
+    the open complaints in SQL: a handful of queries whatever the size of the company."""
+
+    permission_required = REPORTS_PERMISSION
+    template_name = "analytics/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = runs.published_run(with_company=True)
+        context.update(run=run, active=runs.active_run(), complaints=dashboard_complaints(self.request.user))
+        if run is not None:
+            context["figures"] = dashboard_figures(run.company)
+        return context
+
+
+def dashboard_complaints(user) -> dict:
+    return {
+        "open": complaint_queue(user=user, tab=Tab.OPEN).count(),
+        "breaching": complaint_queue(user=user, tab=Tab.BREACHING).count(),
+        "open_tab": Tab.OPEN,
+        "breaching_tab": Tab.BREACHING,
+    }
+
+
+def dashboard_figures(company: dict) -> dict:
+    """The headline figures out of a run's company figures (money as Decimal, shares as numbers)."""
+    tiers = company.get("tiers") or {}
+    total = sum(tiers.values())
+    quarters = company.get("churn_by_quarter") or []
+    arpu = [month for month in company.get("arpu") or [] if month.get("arpu") is not None]
+    return {
+        "as_of": company.get("as_of"),
+        "revenue": Decimal(company["revenue"]) if company.get("revenue") is not None else None,
+        "profit": Decimal(company["profit"]) if company.get("profit") is not None else None,
+        "customers_with_orders": company.get("customers_with_orders"),
+        "top1_share_pct": company.get("top1_share_pct"),
+        "hhi": company.get("hhi"),
+        "concentration_alert": bool(company.get("concentration_alert")),
+        "top20_profit_share_pct": company.get("top20_profit_share_pct"),
+        "tiers": [
+            {"tier": tier, "label": Tier(tier).label, "customers": n, "pct": (100 * n / total) if total else 0}
+            for tier, n in tiers.items()
+        ],
+        "churned_in_window": company.get("churned_in_window"),
+        "churn_quarter": quarters[-1] if quarters else None,
+        "revenue_lost": Decimal(company["revenue_lost"]) if company.get("revenue_lost") is not None else None,
+        "arpu_month": arpu[-1] if arpu else None,
+    }
