@@ -107,11 +107,8 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
         if form is None or not form.is_valid():
             return self.render_to_response(self.get_context_data(forms=forms), status=400)
         with transaction.atomic():
-            _version, created = settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
-        if created:
-            messages.success(request, _("Saved as a new version. The next run uses it."))
-        else:
-            messages.info(request, _("Nothing changed: no new version was saved."))
+            settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
+        messages.success(request, _("Saved as a new version. The next run uses it."))
         return redirect("analytics:settings")
 
 

@@ -7,6 +7,9 @@ from collections.abc import Iterable, Iterator
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from openpyxl import Workbook
 
+from .models import Customer
+from .roles import money_field_names
+
 # The same columns as the customers import file (DESIGN section 7), so an export re-imports.
 CUSTOMER_EXPORT_HEADERS = [
     "code", "name", "kind", "industry", "region", "owner", "status", "since", "churned_on",
@@ -29,18 +32,31 @@ def neutralise_formula(value):
 FIGURE_EXPORT_HEADERS = ["revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protected"]
 
 
-def customer_export_headers(*, with_figures: bool) -> list[str]:
-    return CUSTOMER_EXPORT_HEADERS + (FIGURE_EXPORT_HEADERS if with_figures else [])
+def _money_free(money: bool) -> list[int]:
+    """The positions of the customer columns a role sees: all of them with money (crm.roles.can_see_money),
+    else all but the customer's money fields (the credit limit)."""
+    hidden = frozenset() if money else money_field_names(Customer)
+    return [i for i, name in enumerate(CUSTOMER_EXPORT_HEADERS) if name not in hidden]
 
 
-def customer_export_rows(queryset, *, with_figures: bool = False) -> Iterator[list]:
-    """One list per customer, in the queryset's order, values as the import file expects them."""
+def customer_export_headers(*, money: bool, with_figures: bool) -> list[str]:
+    """The export's columns: without money, no credit limit and none of the run's figures."""
+    headers = [CUSTOMER_EXPORT_HEADERS[i] for i in _money_free(money)]
+    return headers + (FIGURE_EXPORT_HEADERS if with_figures and money else [])
+
+
+def customer_export_rows(queryset, *, money: bool, with_figures: bool = False) -> Iterator[list]:
+    """One list per customer, in the queryset's order, values as the import file expects them,
+    under the columns customer_export_headers gives for the same arguments."""
+    keep = _money_free(money)
+    with_figures = with_figures and money
     rows = queryset.select_related("owner", "region", "industry", "referred_by").only(
         *[f for f in CUSTOMER_EXPORT_HEADERS if f not in {"owner", "region", "industry", "referred_by"}],
         "owner__username", "region__name", "industry__name", "referred_by__code",
     )
     for customer in rows.iterator(chunk_size=2000):
-        yield _customer_row(customer) + (_figures(customer) if with_figures else [])
+        row = _customer_row(customer)
+        yield [row[i] for i in keep] + (_figures(customer) if with_figures else [])
 
 
 def _figures(customer) -> list:
@@ -66,8 +82,8 @@ def _customer_row(customer) -> list:
         customer.churned_on.isoformat() if customer.churned_on else "",
         customer.churn_reason,
         customer.credit_terms,
-            f"{customer.credit_limit:.2f}",
-            "yes" if customer.strategic else "no",
+        f"{customer.credit_limit:.2f}",
+        "yes" if customer.strategic else "no",
         customer.growth_potential,
         customer.value_orientation,
         customer.referred_by.code if customer.referred_by else "",

@@ -2,6 +2,7 @@
 from enum import StrEnum
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import DecimalField
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,9 +22,22 @@ def user_roles(user) -> set[Role]:
     return {role for role in Role if role.value in names}
 
 
+MONEY_PERMISSION = "crm.view_money"
+
+
 def can_see_money(user) -> bool:
-    """Revenue, profit, margin, invoice amounts: never for service reps."""
-    return user.has_perm("crm.view_money")
+    """The one check for every money figure (revenue, profit, margin, cost, credit limit, invoice
+    amounts, order values, ARPU): never for service reps. Pages read it as `can_see_money` (the
+    context processor), exports and views call it; a page showing money to a role without it leaks."""
+    return user.has_perm(MONEY_PERMISSION)
+
+
+def money_field_names(model) -> frozenset[str]:
+    """The model's money columns (DecimalFields with two places, as crm.models.MONEY makes them):
+    what change histories and exports leave out for users who may not see money."""
+    return frozenset(
+        field.name for field in model._meta.get_fields() if isinstance(field, DecimalField) and field.decimal_places == 2
+    )
 
 
 def can_edit_customer(user, customer) -> bool:

@@ -18,7 +18,7 @@ from analytics.services.runs import published_run
 from .filters import FIGURE_FILTERS, CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
-from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
+from .roles import RoleRequiredMixin, can_edit_customer, can_see_money, money_field_names
 from .tables import CustomerTable, CustomerValueTable, IdsFirstPaginator, OrderMoneyTable, OrderTable
 
 DETAIL_ROWS = 20
@@ -106,11 +106,11 @@ class CustomerExportView(RoleRequiredMixin, PublishedFiguresMixin, View):
         if queryset is None:
             messages.error(request, _("The filters are not valid; nothing was exported."))
             return redirect("crm:customer_list")
-        with_figures = self.published_run_id() is not None
+        money, with_figures = can_see_money(request.user), self.published_run_id() is not None
         return export_response(
             fmt,
-            customer_export_headers(with_figures=with_figures),
-            customer_export_rows(queryset, with_figures=with_figures),
+            customer_export_headers(money=money, with_figures=with_figures),
+            customer_export_rows(queryset, money=money, with_figures=with_figures),
             name="customers",
         )
 
@@ -135,8 +135,7 @@ class CustomerContextMixin:
             "can_edit": may_edit,
             "can_log_interaction": may_edit,
             "interaction_form": interaction_form or _blank_interaction_form(may_edit),
-            "history": _history(customer),
-            "show_money": money,
+            "history": _history(customer, hidden=frozenset() if money else money_field_names(Customer)),
         }
         if user.has_perm("complaints.view_complaint"):
             context["complaints"] = customer.complaints.select_related("assignee")[:DETAIL_ROWS]
@@ -154,8 +153,9 @@ def _blank_interaction_form(may_edit: bool):
     return InteractionForm(initial={"occurred_on": datetime.date.today()}) if may_edit else None
 
 
-def _history(customer: Customer, limit: int = 10) -> list[dict]:
-    """The latest changes: who, when, and which fields went from what to what."""
+def _history(customer: Customer, limit: int = 10, hidden: frozenset[str] = frozenset()) -> list[dict]:
+    """The latest changes: who, when, and which fields went from what to what; the `hidden`
+    fields' values never (a change of them alone still shows who made it and when)."""
     records = list(customer.history.select_related("history_user")[: limit + 1])
     changes = []
     for newer, older in zip(records, records[1:] + [None]):
@@ -163,7 +163,7 @@ def _history(customer: Customer, limit: int = 10) -> list[dict]:
             break
         entry = {"record": newer, "changes": []}
         if older is not None:
-            delta = newer.diff_against(older)
+            delta = newer.diff_against(older, excluded_fields=hidden)
             entry["changes"] = [
                 {"field": Customer._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
                 for c in delta.changes
@@ -185,6 +185,19 @@ class CustomerDetailView(RoleRequiredMixin, CustomerContextMixin, DetailView):
         return context
 
 
+def not_yours(customer: Customer) -> PermissionDenied:
+    """The 403 for someone who may edit customers, but not this one: whose it is and what to do."""
+    if customer.owner is None:
+        return PermissionDenied(_(
+            "This customer has no owner yet, so only an administrator can change it. Ask an administrator "
+            "to make the change, or to make you the customer's owner."
+        ))  # fmt: skip
+    return PermissionDenied(_(
+        "This customer belongs to %(owner)s. Ask %(owner)s to make the change or log the interaction, "
+        "or ask an administrator to make you the customer's owner."
+    ) % {"owner": customer.owner.get_username()})  # fmt: skip
+
+
 class CustomerUpdateView(RoleRequiredMixin, UpdateView):
     permission_required = "crm.change_customer"
     template_name = "crm/customer_form.html"
@@ -196,7 +209,7 @@ class CustomerUpdateView(RoleRequiredMixin, UpdateView):
     def get_object(self, queryset=None):
         customer = super().get_object(queryset)
         if not can_edit_customer(self.request.user, customer):
-            raise PermissionDenied(_("Only the customer's owner can edit it."))
+            raise not_yours(customer)
         return customer
 
     def form_valid(self, form):
@@ -215,7 +228,7 @@ class InteractionCreateView(RoleRequiredMixin, CustomerContextMixin, TemplateVie
     def post(self, request, pk):
         customer = get_object_or_404(Customer.objects.select_related("owner", "region", "industry"), pk=pk)
         if not can_edit_customer(request.user, customer):
-            raise PermissionDenied(_("Only the customer's owner can log interactions."))
+            raise not_yours(customer)
         form = InteractionForm(request.POST)
         if form.is_valid():
             services.interaction_create(customer=customer, by=request.user, data=form.cleaned_data)

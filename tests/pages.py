@@ -51,9 +51,10 @@ MONEY_FIGURES = (CREDIT_LIMIT, ORDER_REVENUE, ORDER_COST, ORDER_SERVICE_COST, IN
 
 # Kinds of response
 HTML, CSV, XLSX, JSON, REDIRECT, ADMIN = "html", "csv", "xlsx", "json", "redirect", "admin"
-# Statuses; OWN: 200 when the user owns the filled customer, else 403.
+# Statuses; OWN: 200 when the user owns the filled customer, else 403; WORKER: 200 when the filled
+# complaint is unassigned or assigned to the user, else 403.
 OK, FORBIDDEN, FOUND, MOVED = 200, 403, 302, 301
-OWN = "own"
+OWN, WORKER = "own", "worker"
 ROLES = ("sales", "service", "executive", "admin")
 PASSWORD = "pw-for-tests-1"
 
@@ -75,7 +76,7 @@ class Dataset:
     customers: list
     orders: list
     invoices: list
-    complaints: dict  # state -> complaint
+    complaints: dict  # state -> complaint; open: new, new_breaching (SLA breached), acknowledged, investigating
     problem: object
     run: object
     import_job: object
@@ -100,6 +101,7 @@ class Fill:
     kwargs: dict = field(default_factory=dict)
     query: str = ""
     owner: object = None  # the customer's owner, for OWN
+    assignee: object = None  # the complaint's assignee, for WORKER
     kind: str | None = None  # overrides the route's kind (an export's format)
 
 
@@ -115,6 +117,8 @@ class Route:
             raise UnknownPage(f"no status for role {role!r}")
         if status == OWN:
             return OK if fill.owner is not None and fill.owner.pk == user.pk else FORBIDDEN
+        if status == WORKER:
+            return OK if fill.assignee is None or fill.assignee.pk == user.pk else FORBIDDEN
         return status
 
 
@@ -136,7 +140,7 @@ def _customers(data):
 
 
 def _complaints(data):
-    return [Fill({"pk": c.pk}) for c in data.complaints.values()]
+    return [Fill({"pk": c.pk}, assignee=c.assignee) for c in data.complaints.values()]
 
 
 def _formats(data):
@@ -186,7 +190,8 @@ ROUTES: dict[str, Route] = {
     "complaints:complaint_create": Route(HTML, _only("service", "admin"), lambda data: [Fill(), Fill(query=f"customer={data.customer.code}")]),
     "complaints:customer_lookup": Route(JSON, _only("service", "admin"), lambda data: [Fill(query="q=华"), Fill(query=f"q={data.customer.code}")]),
     "complaints:complaint_detail": Route(HTML, _only(*COMPLAINT_READERS), _complaints),
-    "complaints:complaint_edit": Route(HTML, _only("service", "admin"), _complaints),
+    "complaints:complaint_edit": Route(HTML, {"sales": FORBIDDEN, "service": WORKER, "executive": FORBIDDEN, "admin": OK},
+                                        _complaints),
     "complaints:problem_list": Route(HTML, _only(*COMPLAINT_READERS)),
     "complaints:problem_create": Route(HTML, _only("service", "admin")),
     "complaints:problem_detail": Route(HTML, _only(*COMPLAINT_READERS), lambda data: [Fill({"pk": data.problem.pk})]),
@@ -303,7 +308,7 @@ def build_dataset() -> Dataset:
     from analytics.models import AnalysisRun
     from analytics.services.runs import run_compute, run_request
     from complaints.models import ComplaintNote, State
-    from complaints.services import complaint_add_note, complaint_update, problem_create
+    from complaints.services import complaint_add_note, complaint_mark_breaches, complaint_update, problem_create
     from complaints.workflow import complaint_transition
     from crm.models import Customer, Interaction
     from crm.services import customer_update
@@ -409,6 +414,7 @@ def build_dataset() -> Dataset:
     closed = complaint_transition(complaint=closed, to=State.RESOLVED, by=service, root_cause="报价单说明不清")
     complaints[State.CLOSED] = complaint_transition(complaint=closed, to=State.CLOSED, by=service)
     complaint_update(complaint=complaints[State.NEW], data={"order": orders[0]}, by=service)
+    complaint_mark_breaches()  # as the beat task does: the 12-day-old complaint breached both targets
 
     SurveyFactory(customer=customer, answered_on=ago(10), score=4, comment="服务及时", complaint=complaints[State.RESOLVED])
     SurveyFactory(customer=other_customer, answered_on=ago(45), score=2, comment="交货太慢")

@@ -87,7 +87,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "crm:customer_list"
+LOGIN_REDIRECT_URL = "home"  # config.views.home sends each role to its start page
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
