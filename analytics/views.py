@@ -1,3 +1,4 @@
+import datetime
 import json
 import re
 from decimal import Decimal
@@ -334,7 +335,10 @@ def dashboard_figures(company: dict) -> dict:
     tiers = company.get("tiers") or {}
     total = sum(tiers.values())
     quarters = company.get("churn_by_quarter") or []
-    arpu = [month for month in company.get("arpu") or [] if month.get("arpu") is not None]
+    # The last whole month's ARPU: the as_of month counts only if as_of is its last day.
+    as_of = datetime.date.fromisoformat(company["as_of"]) if company.get("as_of") else None
+    partial = as_of.strftime("%Y-%m") if as_of and (as_of + datetime.timedelta(days=1)).month == as_of.month else None
+    arpu = [month for month in company.get("arpu") or [] if month.get("arpu") is not None and month["month"] != partial]
     return {
         "as_of": company.get("as_of"),
         "revenue": Decimal(company["revenue"]) if company.get("revenue") is not None else None,
