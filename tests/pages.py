@@ -14,7 +14,10 @@ A URL pattern this module does not know fails loudly (`UnknownPage`): a new page
 """
 from __future__ import annotations
 
+import array
+import base64
 import datetime
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -450,3 +453,25 @@ def money_texts(amount: Decimal) -> set[str]:
 def money_in(text: str, amounts=MONEY_FIGURES) -> list[str]:
     """The money texts of `amounts` found in `text`."""
     return sorted({t for amount in amounts for t in money_texts(amount) if t in text})
+
+
+TYPED_ARRAY = re.compile(r'\{"dtype":\s*"(?P<dtype>[iuf][1248])",\s*"bdata":\s*"(?P<bdata>[A-Za-z0-9+/=]*)"')
+TYPED_CODES = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "f4": "f", "f8": "d"}
+
+
+def money_in_typed_arrays(text: str, amounts=MONEY_FIGURES) -> list[str]:
+    """Money figures hidden from a text search in Plotly's typed arrays ({"dtype", "bdata"}: base64
+    numbers): each value within float32's precision of an amount, in units or in cents, counts."""
+    targets = [float(amount) for amount in amounts] + [float(amount * 100) for amount in amounts]
+    found = []
+    for match in TYPED_ARRAY.finditer(text):
+        values = array.array(TYPED_CODES[match["dtype"]])
+        values.frombytes(base64.b64decode(match["bdata"]))
+        found += [
+            f"{value} ({match['dtype']})"
+            for value in values
+            for target in targets
+            if abs(value - target) <= max(0.005, abs(target) * 1e-7)
+        ]
+    return found
+
