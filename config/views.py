@@ -2,7 +2,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect
 from django.templatetags.static import static
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from crm.roles import Role, user_roles
 
@@ -26,13 +26,13 @@ def home_url_name(user) -> str:
     return next((name for role, name in ROLE_HOME if role in roles), FALLBACK_HOME)
 
 
-@require_GET
+@require_safe
 def home(request):
     return redirect(home_url_name(request.user))
 
 
 @login_not_required
-@require_GET
+@require_safe
 def favicon(request):
     """Browsers ask for /favicon.ico whatever a page links: send them to the SVG the pages link
     (its hashed name in production, so resolved per request, not at import)."""
