@@ -4,6 +4,8 @@ from .roles import ROLE_LABELS, can_see_money, user_roles
 
 
 def roles(request):
+    """The user's role labels and `can_see_money`: the one check every template showing a money
+    figure reads (crm.roles.can_see_money; exports and views call it directly)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
