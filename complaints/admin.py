@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Complaint, ComplaintNote, ComplaintTransition, Problem, SlaTarget
+from .services import complaint_update
 
 
 class NoteInline(admin.TabularInline):
@@ -28,15 +29,22 @@ class ComplaintAdmin(SimpleHistoryAdmin):
     list_display = ("number", "customer", "received_at", "severity", "state", "assignee", "resolution_breached")
     list_filter = ("state", "severity", "category", "resolution_breached")
     search_fields = ("number", "customer__code", "customer__name")
-    raw_id_fields = ("customer", "order", "problem")
+    raw_id_fields = ("order", "problem")
     list_select_related = ("customer", "assignee")
-    readonly_fields = ("state", "first_response_at", "first_response_due_at", "resolution_due_at", "resolved_at",
+    readonly_fields = ("number", "customer", "received_at", "created_by",
+                       "state", "first_response_at", "first_response_due_at", "resolution_due_at", "resolved_at",
                        "closed_at", "reopen_count", "first_response_breached", "resolution_breached")  # fmt: skip
     inlines = [NoteInline, TransitionInline]
     show_full_result_count = False
 
     def has_add_permission(self, request):
         return False  # logged through the service page, which sets the SLA clock
+
+    def save_model(self, request, obj, form, change):
+        # Through the service like every write: the row locked, only the fields changed here written.
+        complaint_update(
+            complaint=obj, data={name: form.cleaned_data[name] for name in form.changed_data}, by=request.user
+        )
 
 
 @admin.register(Problem)

@@ -1,18 +1,13 @@
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import DateInput
+from core.widgets import DateInput, DateTimeInput
 from crm.models import Customer
 
 from .models import Complaint, ComplaintNote, Problem, SlaTarget, State
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+from .workflow import allowed_transitions, required_details
 
 
 class CustomerPickField(forms.CharField):
@@ -71,18 +66,30 @@ class ComplaintCreateForm(forms.ModelForm):
 
 
 class ComplaintEditForm(forms.ModelForm):
+    """The descriptive fields. Each field also posts the value the page showed (show_hidden_initial),
+    so `edits()` holds what this person changed, whatever someone else changed meanwhile."""
+
     class Meta:
         model = Complaint
         fields = ["channel", "category", "severity", "significant", "description", "assignee", "problem"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, assignees=None, **kwargs):
+    def __init__(self, *args, assignees=None, may_assign=True, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.show_hidden_initial = True
         if assignees is not None:
             self.fields["assignee"].queryset = assignees
+        if not may_assign:
+            self.fields["assignee"].disabled = True
+            self.fields["assignee"].help_text = _("Only an admin gives a complaint to someone else.")
 
     def _post_clean(self):
         pass
+
+    def edits(self) -> dict:
+        """The fields this person changed (against what the page showed them), with their new values."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class NoteForm(forms.ModelForm):
@@ -92,8 +99,22 @@ class NoteForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}
 
 
+class CustomerLookupForm(forms.Form):
+    """The text the customer lookup searches for. Like every search box (django-filter's CharFilter
+    is a CharField too), a CharField refuses NUL characters, which PostgreSQL cannot compare."""
+
+    q = forms.CharField(required=False, max_length=200)
+
+
+def now_at_input_precision():
+    """Now, to the second: what core.widgets.DateTimeInput shows (in the user's time zone)."""
+    return timezone.now().replace(microsecond=0)
+
+
 class TransitionForm(forms.Form):
-    """One form for every move; the page shows each move only the fields it needs (FIELDS_FOR)."""
+    """The form of one move: `to` (posted, or in `initial`) decides its fields (FIELDS_FOR, then the
+    note). With the complaint given, the details the move needs (workflow.required_details) are
+    required, with the workflow's own messages. "Customer notified at" starts at now."""
 
     to = forms.ChoiceField(choices=State.choices, widget=forms.HiddenInput)
     expected_state = forms.ChoiceField(choices=State.choices, widget=forms.HiddenInput)
@@ -111,8 +132,23 @@ class TransitionForm(forms.Form):
         State.DUPLICATE: ("duplicate_of",),
     }
 
+    def __init__(self, *args, complaint=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        to = (self.data.get("to") if self.is_bound else self.initial.get("to")) or ""
+        own = [*self.FIELDS_FOR.get(to, ()), "note"]
+        for name in [name for name in self.fields if name not in {"to", "expected_state", *own}]:
+            del self.fields[name]
+        self.order_fields(["to", "expected_state", *own])
+        if complaint is not None and to in allowed_transitions(complaint):
+            for name, message in required_details(complaint, to).items():
+                field = self.fields[name]
+                field.required = True
+                field.error_messages = {**field.error_messages, "required": message}
+        if "customer_notified_at" in self.fields and not self.is_bound:
+            self.initial.setdefault("customer_notified_at", now_at_input_precision())
+
     def clean_duplicate_of(self):
-        number = self.cleaned_data["duplicate_of"].strip()
+        number = (self.cleaned_data.get("duplicate_of") or "").strip()
         if not number:
             return None
         original = Complaint.objects.filter(Q(number=number) | Q(number=number.upper())).first()

@@ -9,7 +9,14 @@ from django.utils import timezone
 from crm.services import record_update
 
 from .models import OPEN_STATES, Complaint, ComplaintNote, Problem, Severity, SlaTarget, State
-from .workflow import complaint_transition, record_first_response
+from .workflow import (
+    check_assignment,
+    check_may_work,
+    complaint_transition,
+    field_values,
+    record_first_response,
+    save_changed_fields,
+)
 
 # Used only when an SLA target row is missing; the data migration writes the same values.
 DEFAULT_SLA_HOURS = {
@@ -59,21 +66,41 @@ def complaint_create(*, customer, by, data: dict) -> Complaint:
     return complaint
 
 
-@transaction.atomic
-def complaint_update(*, complaint: Complaint, data: dict, by) -> Complaint:
-    """Changes the complaint's descriptive fields (never its state); a new severity re-times the SLA."""
+def complaint_update(*, complaint: Complaint, data: dict, by, as_worker: bool = False) -> Complaint:
+    """Changes the complaint's descriptive fields named in `data` (never its state, workflow fields
+    or SLA flags) and returns the complaint as saved; a new severity re-times the SLA.
+
+    The row is locked and `data` applied to it as it is now, not to the instance passed in, and
+    only the fields whose value changes are saved: a stale instance cannot undo anything. When
+    nothing changes nothing is saved and the history gets no entry. A change of assignee must pass
+    the assignment rule (workflow.check_assignment) on the locked row, so of two reps taking the
+    same complaint one wins. `as_worker`: `by` edits it from its page and must be one who may work
+    it (workflow.can_work). Raises AssignmentError (a ValidationError) when refused.
+    """
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable here: {sorted(unknown)}")
-    old_severity = complaint.severity
-    for field, value in data.items():
-        setattr(complaint, field, value)
-    if complaint.severity != old_severity:
-        _set_due_times(complaint)
-    complaint.full_clean()
-    complaint._history_user = by
-    complaint.save()
-    return complaint
+    with transaction.atomic():
+        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        before = field_values(locked)
+        if as_worker:
+            check_may_work(by, locked)
+        if "assignee" in data:
+            check_assignment(by, locked, data["assignee"])
+        for field, value in data.items():
+            setattr(locked, field, value)
+        if locked.severity != before["severity"]:
+            _set_due_times(locked)
+        if field_values(locked) != before:
+            locked.full_clean()
+            save_changed_fields(locked, before, by=by)
+    return locked
+
+
+def complaint_take(*, complaint: Complaint, by) -> Complaint:
+    """`by` takes the complaint: an open one that nobody works (workflow.can_take), judged on the
+    locked row, so of two reps taking it at once one wins. Taking one's own changes nothing."""
+    return complaint_update(complaint=complaint, data={"assignee": by}, by=by)
 
 
 @transaction.atomic
@@ -87,18 +114,19 @@ def complaint_add_note(
     note.save()
     if visibility == ComplaintNote.Visibility.CUSTOMER:
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        if locked.first_response_at is None:
-            record_first_response(locked, at)
-            locked._history_user = by
-            locked.save(
-                update_fields=["first_response_at", "first_response_seconds", "first_response_breached", "updated_at"]
-            )
+        before = field_values(locked)
+        record_first_response(locked, at)
+        if save_changed_fields(locked, before, by=by):
             complaint.refresh_from_db()
     return note
 
 
 def complaint_mark_breaches(*, now: datetime.datetime | None = None) -> dict:
-    """Flags open complaints whose clock ran out. A breach is never un-flagged; paused clocks don't run."""
+    """Flags open complaints whose clock ran out. A breach is never un-flagged; paused clocks don't run.
+
+    Each flag is one conditional UPDATE of that column alone, which waits for any row a move or an
+    edit holds locked and then re-checks its condition: it writes nothing else, and the other
+    writes save only their own fields, so neither undoes the other."""
     now = now or timezone.now()
     running = Complaint.objects.filter(state__in=OPEN_STATES, paused_since__isnull=True)
     first = running.filter(

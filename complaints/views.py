@@ -3,7 +3,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -20,10 +20,27 @@ from crm.tables import IdsFirstPaginator
 
 from . import selectors, services
 from .filters import ComplaintFilter
-from .forms import ComplaintCreateForm, ComplaintEditForm, NoteForm, ProblemForm, SlaTargetFormSet, TransitionForm
+from .forms import (
+    ComplaintCreateForm,
+    ComplaintEditForm,
+    CustomerLookupForm,
+    NoteForm,
+    ProblemForm,
+    SlaTargetFormSet,
+    TransitionForm,
+)
 from .models import Complaint, Problem, SlaTarget, State
 from .tables import COMPLAINT_EXPORT_HEADERS, ComplaintTable, ProblemTable, complaint_export_rows
-from .workflow import TransitionError, action_label, allowed_transitions, complaint_transition
+from .workflow import (
+    CONFIRM_MESSAGES,
+    ComplaintRefused,
+    action_label,
+    allowed_transitions,
+    can_reassign,
+    can_take,
+    can_work,
+    complaint_transition,
+)
 
 TAB_LABELS = {
     selectors.Tab.MINE: gettext_lazy("Mine"),
@@ -38,11 +55,17 @@ def service_reps():
     return get_user_model().objects.filter(groups__name=Role.SERVICE.value, is_active=True).order_by("username")
 
 
-def can_work(user, complaint: Complaint) -> bool:
-    """Service reps work the complaints assigned to them (and take unassigned ones); admins any."""
-    if user.is_superuser:
-        return True
-    return user.has_perm("complaints.work_complaint") and complaint.assignee_id in (None, user.pk)
+def assignee_choices(user, complaint: Complaint):
+    """Whom `user` may make the assignee (workflow.check_assignment): an admin, any active service
+    rep; a rep, themselves while they may take it. The current assignee is always a choice, so an
+    untouched field keeps them."""
+    if can_reassign(user):
+        wanted = Q(groups__name=Role.SERVICE.value, is_active=True)
+    elif can_take(user, complaint):
+        wanted = Q(pk=user.pk)
+    else:
+        wanted = Q(pk__in=[])
+    return get_user_model().objects.filter(wanted | Q(pk=complaint.assignee_id)).distinct().order_by("username")
 
 
 class QueueMixin:
@@ -95,7 +118,10 @@ class CustomerLookupView(RoleRequiredMixin, View):
     permission_required = "complaints.add_complaint"
 
     def get(self, request):
-        text = request.GET.get("q", "").strip()
+        form = CustomerLookupForm(request.GET)
+        if not form.is_valid():
+            return JsonResponse({"results": [], "errors": form.errors.get_json_data()}, status=400)
+        text = form.cleaned_data["q"]
         if len(text) < 1:
             return JsonResponse({"results": []})
         matches = (
@@ -133,14 +159,19 @@ class ComplaintContextMixin:
         moves = []
         if may_work:
             for to in allowed_transitions(complaint):
+                confirm = CONFIRM_MESSAGES.get(to)
                 moves.append(
                     {
                         "to": to,
                         "label": action_label(complaint, to),
-                        "fields": TransitionForm.FIELDS_FOR.get(to, ()),
                         "form": transition_form
                         if transition_form is not None and transition_form.data.get("to") == to
-                        else TransitionForm(initial={"to": to, "expected_state": complaint.state}, auto_id=f"id_{to}_%s"),
+                        else TransitionForm(
+                            initial={"to": to, "expected_state": complaint.state}, complaint=complaint, auto_id=f"id_{to}_%s"
+                        ),
+                        # Moves off the normal path look apart and ask first (static/js/confirm.js).
+                        "danger": confirm is not None,
+                        "confirm": confirm % {"number": complaint.number} if confirm else "",
                     }
                 )
         return {
@@ -151,8 +182,8 @@ class ComplaintContextMixin:
             "duplicates": complaint.duplicates.only("pk", "number", "state"),
             "moves": moves,
             "can_work": may_work,
-            "can_take": user.has_perm("complaints.work_complaint") and complaint.assignee_id is None and complaint.is_open,
-            "can_edit": user.has_perm("complaints.change_complaint"),
+            "can_take": can_take(user, complaint),
+            "can_edit": user.has_perm("complaints.change_complaint") and may_work,
             "note_form": note_form or (NoteForm() if may_work else None),
         }
 
@@ -186,25 +217,28 @@ class ComplaintActionView(RoleRequiredMixin, ComplaintContextMixin, TemplateView
     def render_errors(self, complaint: Complaint, **forms):
         return self.render_to_response(self.complaint_context(complaint, **forms), status=400)
 
+    def fresh(self, pk) -> Complaint:
+        """The complaint as it is now, after a refused write (someone else may have changed it)."""
+        return selectors.complaint_list().select_related("duplicate_of", "created_by", "order").get(pk=pk)
+
 
 class ComplaintTransitionView(ComplaintActionView):
     def post(self, request, pk):
         complaint = self.get_complaint()
-        form = TransitionForm(request.POST)
+        form = TransitionForm(request.POST, complaint=complaint, auto_id=f"id_{request.POST.get('to', '')}_%s")
         if not form.is_valid():
             return self.render_errors(complaint, transition_form=form)
         try:
-            complaint_transition(complaint=complaint, by=request.user, **form.cleaned_data)
-        except TransitionError as refused:
+            # The mover works the complaint: checked on the locked row, and it becomes theirs if nobody worked it.
+            complaint_transition(complaint=complaint, by=request.user, as_worker=True, **form.cleaned_data)
+        except ComplaintRefused as refused:
             if hasattr(refused, "error_dict"):  # a guard: shown beside the fields of that move
                 for field, errors in refused.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:  # an illegal or stale move: the page says so at the top
                 for message in refused.messages:
                     messages.error(request, message)
-            return self.render_errors(Complaint.objects.select_related("customer", "assignee").get(pk=pk), transition_form=form)
-        if complaint.assignee_id is None:
-            services.complaint_update(complaint=Complaint.objects.get(pk=pk), data={"assignee": request.user}, by=request.user)
+            return self.render_errors(self.fresh(pk), transition_form=form)
         messages.success(request, _("Complaint %(number)s is now “%(state)s”.") % {
             "number": complaint.number, "state": State(form.cleaned_data["to"]).label})
         return redirect(complaint)
@@ -224,7 +258,12 @@ class ComplaintNoteView(ComplaintActionView):
 class ComplaintTakeView(ComplaintActionView):
     def post(self, request, pk):
         complaint = self.get_complaint()
-        services.complaint_update(complaint=complaint, data={"assignee": request.user}, by=request.user)
+        try:
+            services.complaint_take(complaint=complaint, by=request.user)
+        except ComplaintRefused as refused:
+            for message in refused.messages:
+                messages.error(request, message)
+            return self.render_errors(self.fresh(pk))
         messages.success(request, _("You now work complaint %(number)s.") % {"number": complaint.number})
         return redirect(complaint)
 
@@ -237,11 +276,26 @@ class ComplaintEditView(RoleRequiredMixin, UpdateView):
     def get_queryset(self):
         return selectors.complaint_list()
 
+    def get_object(self, queryset=None):
+        complaint = super().get_object(queryset)
+        if not can_work(self.request.user, complaint):  # the one who works a complaint edits it
+            raise PermissionDenied(_("Only the assignee works this complaint."))
+        return complaint
+
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "assignees": service_reps()}
+        return {
+            **super().get_form_kwargs(),
+            "assignees": assignee_choices(self.request.user, self.object),
+            "may_assign": can_reassign(self.request.user) or can_take(self.request.user, self.object),
+        }
 
     def form_valid(self, form):
-        services.complaint_update(complaint=self.object, data=form.cleaned_data, by=self.request.user)
+        # Only what this person changed is written, on the row as it is now (services.complaint_update).
+        try:
+            services.complaint_update(complaint=self.object, data=form.edits(), by=self.request.user, as_worker=True)
+        except ComplaintRefused as refused:
+            form.add_error("assignee" if "assignee" in form.changed_data else None, refused.messages)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, _("Complaint %(number)s saved.") % {"number": self.object.number})
         return redirect(self.object)
 

@@ -1,9 +1,18 @@
-"""The complaint state machine of DESIGN section 4.
+"""The complaint state machine of DESIGN section 4, and who may work a complaint.
 
 Every state change goes through `complaint_transition`: it locks the row, checks that nobody
 moved the complaint meanwhile, checks the move is allowed and its guards hold, applies the
 side effects (SLA clock, timestamps) and logs the transition, all in one transaction. Views,
 admin, imports and tasks have no other way to change `Complaint.state`.
+
+Every write to a complaint, here and in complaints.services, changes the row it has locked
+(`select_for_update` in a transaction) and saves only the fields it changed
+(`save_changed_fields`): a write never carries back a value it read earlier, so an edit cannot
+undo a move, and a move cannot undo an edit or an SLA flag.
+
+Who works a complaint is one rule (`can_work`, `can_take`, `check_assignment`) that the pages,
+Edit, Take and the assignment a move makes all obey: the assignee works it; an open complaint
+that nobody works can be taken by a service rep; only an admin gives a complaint to someone else.
 """
 import datetime
 
@@ -39,8 +48,105 @@ ACTION_LABELS = {
 }
 
 
-class TransitionError(ValidationError):
-    """A refused move; its message is meant for the user."""
+# Moves that end the normal path: the page shows them apart and asks before making them.
+CONFIRM_MESSAGES = {
+    State.REJECTED: _("Reject complaint %(number)s? A rejected complaint cannot be reopened."),
+    State.DUPLICATE: _("Mark complaint %(number)s as a duplicate? A duplicate cannot be reopened."),
+    State.CLOSED: _("Close complaint %(number)s? Only a reopening, with its reason, brings it back."),
+}
+
+# "Customer notified at" is entered to the second (core.widgets.DateTimeInput) on a clock that
+# may run a little apart from the server's, often typed to the minute: a time this close to the
+# complaint's arrival or to now is taken as that moment.
+NOTIFIED_TOLERANCE = datetime.timedelta(minutes=1)
+
+
+class ComplaintRefused(ValidationError):
+    """A refused write to a complaint; its message is meant for the user."""
+
+
+class TransitionError(ComplaintRefused):
+    """A refused move."""
+
+
+class AssignmentError(ComplaintRefused):
+    """A refused change of who works the complaint, or work by someone who may not do it."""
+
+
+def can_work(user, complaint: Complaint) -> bool:
+    """The assignee works a complaint; one that nobody works, any service rep (who takes it by
+    working it); admins work any."""
+    if user is None:
+        return False
+    if user.is_superuser:
+        return True
+    return user.has_perm("complaints.work_complaint") and complaint.assignee_id in (None, user.pk)
+
+
+def can_take(user, complaint: Complaint) -> bool:
+    """An open complaint that nobody works goes to the service rep (or admin) who takes it."""
+    return (
+        user is not None
+        and complaint.is_open
+        and complaint.assignee_id is None
+        and user.has_perm("complaints.work_complaint")
+    )
+
+
+def can_reassign(user) -> bool:
+    """Only an admin gives a complaint to someone else, takes it from its assignee or leaves it with nobody."""
+    return user is not None and user.is_superuser
+
+
+def check_assignment(user, complaint: Complaint, assignee) -> None:
+    """Raises AssignmentError unless `user` may make `assignee` (a user, an id or None) the one who
+    works `complaint` as it is now: keeping it as it is, taking it (can_take) or, for an admin, any change."""
+    new_id = getattr(assignee, "pk", assignee)
+    if new_id == complaint.assignee_id or can_reassign(user):
+        return
+    if user is not None and new_id == user.pk and can_take(user, complaint):
+        return
+    if complaint.assignee_id not in (None, getattr(user, "pk", None)):
+        raise AssignmentError(
+            _("%(assignee)s works this complaint now: only an admin can give it to someone else."),
+            params={"assignee": complaint.assignee},
+        )
+    if user is not None and new_id == user.pk:  # taking it
+        if not user.has_perm("complaints.work_complaint"):
+            raise AssignmentError(_("Only service reps take complaints."))
+        raise AssignmentError(_("Only an open complaint can be taken."))
+    raise AssignmentError(_("Only an admin can give a complaint to someone else or leave it with nobody."))
+
+
+def check_may_work(user, complaint: Complaint) -> None:
+    """Raises AssignmentError unless `user` may work `complaint` as it is now (can_work)."""
+    if can_work(user, complaint):
+        return
+    if complaint.assignee_id is not None:
+        raise AssignmentError(
+            _("%(assignee)s works this complaint now. Only the assignee (or an admin) works it."),
+            params={"assignee": complaint.assignee},
+        )
+    raise AssignmentError(_("Only service reps work complaints."))
+
+
+def field_values(complaint: Complaint) -> dict:
+    """The complaint's stored fields as the instance holds them (foreign keys as ids)."""
+    return {field.attname: getattr(complaint, field.attname) for field in complaint._meta.concrete_fields}
+
+
+def save_changed_fields(complaint: Complaint, before: dict, *, by) -> list[str]:
+    """Saves the fields of a locked `complaint` that differ from `before` (field_values taken after
+    locking), with a history entry naming `by`; returns their names. Nothing changed: no save, no entry."""
+    changed = [
+        field.name
+        for field in complaint._meta.concrete_fields
+        if getattr(complaint, field.attname) != before[field.attname]
+    ]
+    if changed:
+        complaint._history_user = by
+        complaint.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 def allowed_transitions(complaint: Complaint) -> tuple[str, ...]:
@@ -82,38 +188,69 @@ def record_first_response(complaint: Complaint, at: datetime.datetime) -> None:
         complaint.first_response_breached = True
 
 
-def _check_guards(complaint: Complaint, to: str, details: dict, note: str, now) -> None:
-    errors = {}
+def required_details(complaint: Complaint, to: str) -> dict:
+    """The details the move to `to` needs that the complaint does not hold yet, each with the
+    message that asks for it. The transition forms mark these fields required with the same messages."""
+    needs = {}
     if to == State.ACTION_COMMUNICATED:
-        if not (details.get("action_plan") or "").strip():
-            errors["action_plan"] = _("Write the action plan the customer was told before moving on.")
-        notified = details.get("customer_notified_at")
-        if notified is None:
-            errors["customer_notified_at"] = _("Record when the customer was notified of the action plan.")
-        elif notified > now:
-            errors["customer_notified_at"] = _("The customer cannot have been notified in the future.")
-        elif notified < complaint.received_at:
-            errors["customer_notified_at"] = _("The customer cannot have been notified before the complaint arrived.")
+        needs["action_plan"] = _("Write the action plan the customer was told before moving on.")
+        needs["customer_notified_at"] = _("Record when the customer was notified of the action plan.")
     elif to == State.RESOLVED:
-        if not (details.get("root_cause") or complaint.root_cause or "").strip():
-            errors["root_cause"] = _("Record the root cause before resolving, so the mistake is not repeated.")
-        review = (details.get("internal_review_notes") or complaint.internal_review_notes or "").strip()
-        if complaint.significant and not review:
-            errors["internal_review_notes"] = _(
+        if not (complaint.root_cause or "").strip():
+            needs["root_cause"] = _("Record the root cause before resolving, so the mistake is not repeated.")
+        if complaint.significant and not (complaint.internal_review_notes or "").strip():
+            needs["internal_review_notes"] = _(
                 "A significant complaint needs internal review notes before it can be resolved."
             )
     elif to == State.DUPLICATE:
-        original = details.get("duplicate_of")
-        if original is None:
-            errors["duplicate_of"] = _("Name the original complaint this one duplicates.")
-        elif original.pk == complaint.pk:
+        needs["duplicate_of"] = _("Name the original complaint this one duplicates.")
+    elif to == State.REJECTED:
+        needs["note"] = _("Give the reason for rejecting the complaint.")
+    elif complaint.state == State.CLOSED and to == State.INVESTIGATING:
+        needs["note"] = _("Give the reason for reopening the complaint.")
+    return needs
+
+
+def _at_input_precision(moment: datetime.datetime) -> datetime.datetime:
+    return moment.replace(microsecond=0)
+
+
+def _local_text(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _notified_error(complaint: Complaint, notified: datetime.datetime, now: datetime.datetime):
+    """Why `notified` cannot be when the customer heard the action plan, or None. Compared at the
+    input's precision (the second) with NOTIFIED_TOLERANCE either side."""
+    if notified > _at_input_precision(now) + NOTIFIED_TOLERANCE:
+        return _(
+            "The customer cannot have been notified in the future: %(notified)s is later than now (%(now)s)."
+        ) % {"notified": _local_text(notified), "now": _local_text(now)}
+    if notified < _at_input_precision(complaint.received_at) - NOTIFIED_TOLERANCE:
+        return _(
+            "The customer cannot have been notified before the complaint arrived: %(notified)s is earlier "
+            "than its arrival (%(received)s)."
+        ) % {"notified": _local_text(notified), "received": _local_text(complaint.received_at)}
+    return None
+
+
+def _check_guards(complaint: Complaint, to: str, details: dict, note: str, now) -> None:
+    errors = {}
+    given = {**details, "note": note}
+    for name, message in required_details(complaint, to).items():
+        value = given.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            errors[name] = message
+    notified = details.get("customer_notified_at")
+    if to == State.ACTION_COMMUNICATED and notified is not None:
+        if problem := _notified_error(complaint, notified, now):
+            errors["customer_notified_at"] = problem
+    original = details.get("duplicate_of")
+    if to == State.DUPLICATE and original is not None:
+        if original.pk == complaint.pk:
             errors["duplicate_of"] = _("A complaint cannot duplicate itself.")
         elif original.state == State.DUPLICATE:
             errors["duplicate_of"] = _("Point to the original complaint, not to another duplicate.")
-    elif to == State.REJECTED and not note.strip():
-        errors["note"] = _("Give the reason for rejecting the complaint.")
-    elif complaint.state == State.CLOSED and to == State.INVESTIGATING and not note.strip():
-        errors["note"] = _("Give the reason for reopening the complaint.")
     if errors:
         raise TransitionError(errors)
 
@@ -125,7 +262,8 @@ def _apply(complaint: Complaint, to: str, details: dict, now) -> None:
         complaint.paused_since = now
     elif to == State.ACTION_COMMUNICATED:
         complaint.action_plan = details["action_plan"].strip()
-        complaint.customer_notified_at = details["customer_notified_at"]
+        # Within the tolerance of the arrival or of now, the time is that moment.
+        complaint.customer_notified_at = min(max(details["customer_notified_at"], complaint.received_at), now)
         record_first_response(complaint, complaint.customer_notified_at)
     elif to == State.RESOLVED:
         if details.get("root_cause"):
@@ -162,12 +300,17 @@ def complaint_transition(
     internal_review_notes: str = "",
     problem: Problem | None = None,
     duplicate_of: Complaint | None = None,
+    as_worker: bool = False,
 ) -> Complaint:
     """Moves the complaint to state `to`, or raises TransitionError and changes nothing.
 
     `expected_state` is the state the user saw (default: the state of the object passed in).
     If someone else moved the complaint since, the move is refused: two reps acting at once
-    cannot both succeed.
+    cannot both succeed. Only the fields the move changes are written.
+
+    `as_worker`: `by` works the complaint (a rep on its page, not a task or an import). The move
+    is refused with AssignmentError unless `by` may work it as it is now (can_work, on the locked
+    row), and a complaint that nobody works becomes theirs when they may take it (can_take).
     """
     now = now or timezone.now()
     expected = expected_state or complaint.state
@@ -181,6 +324,9 @@ def complaint_transition(
     }
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        before = field_values(locked)
+        if as_worker:
+            check_may_work(by, locked)
         if locked.state != expected:
             raise TransitionError(
                 _("Someone else has just moved this complaint to “%(state)s”. Reload the page and try again."),
@@ -193,9 +339,11 @@ def complaint_transition(
             )
         _check_guards(locked, to, details, note, now)
         from_state = locked.state
+        takes = as_worker and can_take(by, locked)  # judged on the open complaint the mover found
         _apply(locked, to, details, now)
         locked.state = to
-        locked._history_user = by
-        locked.save()
+        if as_worker and locked.assignee_id is None and (takes or can_take(by, locked)):
+            locked.assignee = by
+        save_changed_fields(locked, before, by=by)
         ComplaintTransition.objects.create(complaint=locked, from_state=from_state, to_state=to, by=by, at=now, note=note.strip())
     return locked

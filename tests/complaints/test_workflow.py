@@ -127,9 +127,10 @@ GUARDS = [
     (State.INVESTIGATING, State.ACTION_COMMUNICATED, {"customer_notified_at": None}, "customer_notified_at",
      "Record when the customer was notified of the action plan."),
     (State.INVESTIGATING, State.ACTION_COMMUNICATED, {"customer_notified_at": at(100)}, "customer_notified_at",
-     "The customer cannot have been notified in the future."),
+     "The customer cannot have been notified in the future: 2026-03-06 21:00:00 is later than now (2026-03-02 20:00:00)."),
     (State.INVESTIGATING, State.ACTION_COMMUNICATED, {"customer_notified_at": at(-1)}, "customer_notified_at",
-     "The customer cannot have been notified before the complaint arrived."),
+     "The customer cannot have been notified before the complaint arrived: 2026-03-02 16:00:00 is earlier than its "
+     "arrival (2026-03-02 17:00:00)."),
     (State.ACTION_COMMUNICATED, State.RESOLVED, {"root_cause": ""}, "root_cause",
      "Record the root cause before resolving, so the mistake is not repeated."),
     (State.NEW, State.DUPLICATE, {"duplicate_of": None}, "duplicate_of",
