@@ -6,10 +6,14 @@ shapes) and its `CustomerResult` rows, never the orders. `analytics.selectors.re
 each chart once per run, language and filter and stores it as a `RunChart`; pages only read.
 
 The profit-vs-volume chart is the heavy one (a point per customer): its points are stored once per
-run and filter, language-neutral and compact (`profit_volume_points`: float32 revenue and profit,
-customer ids as small deltas, base64 in Plotly's typed-array form), and its translated frame
+run and filter, language-neutral and compact (`profit_volume_points`: revenue and profit in whole
+cents, customer ids as small deltas, base64 in Plotly's typed-array form), and its translated frame
 (`profit_volume`: traces without points, guide lines, axis buttons, the reading) separately, so the
 page stays small and the points come from their own JSON endpoint after it.
+
+Chart text follows core.charts: whatever comes from data goes through `chart_text` (plotly.js renders
+HTML in chart text), and money a person reads is formatted from the Decimal (`chart_money`), never
+from a float; coordinates are float64 (Python floats, or the exact cents divided in the browser).
 """
 import array
 import base64
@@ -28,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from plotly.subplots import make_subplots
 
+from core.charts import chart_money, chart_separators, chart_text, chart_texts
 from crm.models import Customer, Survey
 
 from .models import Action, AnalysisRun, CustomerResult, Protection, Quadrant, Tier
@@ -91,11 +96,8 @@ def tier_label(tier: str) -> str:
     return str(Tier(tier).label) if tier in Tier.values else tier
 
 
-def shown(value) -> str:
-    """Money as people read it: half-up to the cent, grouped (the same in both languages)."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value).quantize(TWO, rounding=ROUND_HALF_UP):,.2f}"
+# Money as people read it in a reading, a list card or a chart: half-up to the cent, grouped as the pages are.
+shown = chart_money
 
 
 def cents(value) -> str:
@@ -131,7 +133,7 @@ def layout(**overrides) -> dict:
         "xaxis": {"gridcolor": "#eef1f5", "zerolinecolor": "#c5ced8", "automargin": True},
         "yaxis": {"gridcolor": "#eef1f5", "zerolinecolor": "#c5ced8", "automargin": True},
         "legend": {"orientation": "h", "y": -0.18},
-        "separators": ".,",
+        "separators": chart_separators(),
         "hoverlabel": {"namelength": -1},
     }
     for key, value in overrides.items():
@@ -152,8 +154,21 @@ def typed(values, typecode: str) -> dict:
     packed = array.array(typecode, values)
     if sys.byteorder != "little":
         packed.byteswap()
-    dtype = {"f": "f4", "B": "u1", "H": "u2", "I": "u4"}[typecode]
+    dtype = {"B": "u1", "H": "u2", "I": "u4", "i": "i4", "d": "f8"}[typecode]
+    assert packed.itemsize == int(dtype[1]), dtype
     return {"dtype": dtype, "bdata": base64.b64encode(packed.tobytes()).decode("ascii")}
+
+
+INT32 = range(-(2**31), 2**31)
+
+
+def money_cents(values: list[Decimal]) -> dict:
+    """Money figures as whole cents, exactly: int32 while every figure fits (below 21,474,836.48 either
+    way: as small as the float32 this replaced, which lost single units above 16,777,216), else float64,
+    which holds whole numbers exactly up to 2**53 cents. The browser divides by 100 for coordinates and
+    writes the hover figures from the cents themselves, so no float rounds what a person reads."""
+    cents = [int(value.quantize(TWO, rounding=ROUND_HALF_UP).scaleb(2)) for value in values]
+    return typed(cents, "i" if all(c in INT32 for c in cents) else "d")
 
 
 def id_deltas(ids: list[int]) -> dict:
@@ -180,8 +195,9 @@ def listed_customers(run: AnalysisRun, ids, figure: str) -> dict[int, tuple[str,
 
 
 def profit_volume_points(run: AnalysisRun, scope: Scope) -> dict:
-    """Every customer with orders in the window, grouped by tier: revenue (x) and profit (y) as
-    float32, customer ids (ascending within a tier) as deltas; names inline for small books."""
+    """Every customer with orders in the window, grouped by tier: revenue (x) and profit (y) in whole
+    cents (`money_cents`), customer ids (ascending within a tier) as deltas; names inline (as chart
+    text) for small books."""
     results = scope.results(run.pk).filter(tier__in=VALUED_TIERS).order_by("tier", "customer_id")
     fields = ["customer_id", "tier", "revenue", "profit"]
     count = results.count()
@@ -190,19 +206,19 @@ def profit_volume_points(run: AnalysisRun, scope: Scope) -> dict:
         fields += ["customer__code", "customer__name"]
     by_tier: dict[str, dict[str, list]] = {}
     for row in results.values_list(*fields).iterator(chunk_size=20000):
-        points = by_tier.setdefault(row[1], {"ids": [], "x": [], "y": [], "labels": []})
+        points = by_tier.setdefault(row[1], {"ids": [], "revenue": [], "profit": [], "labels": []})
         points["ids"].append(row[0])
-        points["x"].append(float(row[2]))
-        points["y"].append(float(row[3]))
+        points["revenue"].append(row[2])
+        points["profit"].append(row[3])
         if with_labels:
-            points["labels"].append(f"{row[4]} {row[5]}")
+            points["labels"].append(chart_text(f"{row[4]} {row[5]}"))
     traces = []
     for tier in VALUED_TIERS:
         points = by_tier.get(tier)
         if not points:
             continue
         trace = {"tier": tier, "count": len(points["ids"]), "ids": id_deltas(points["ids"]),
-                 "x": typed(points["x"], "f"), "y": typed(points["y"], "f")}  # fmt: skip
+                 "revenue_cents": money_cents(points["revenue"]), "profit_cents": money_cents(points["profit"])}  # fmt: skip
         if with_labels:
             trace["labels"] = points["labels"]
         traces.append(trace)
@@ -240,12 +256,13 @@ def profit_volume(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         if not count_by_tier.get(tier):
             continue
         figure.add_trace(go.Scattergl(
-            x=[], y=[], mode="markers", name=f"{tier_label(tier)} ({count_by_tier[tier]:,})",
+            x=[], y=[], mode="markers", name=chart_text(f"{tier_label(tier)} ({count_by_tier[tier]:,})"),
             marker={"color": TIER_COLOURS[tier], "size": 6, "opacity": 0.75, "line": {"width": 0}},
             meta={"tier": tier, "role": "points"},
+            # customdata: the point's revenue and profit as text, written in the browser from the exact cents
             hovertemplate=(
-                "%{text}<br>" + _("Revenue") + ": %{x:,.2f} " + money + "<br>" + _("Profit") + ": %{y:,.2f} " + money
-                + "<extra>" + tier_label(tier) + "</extra>"
+                "%{text}<br>" + _("Revenue") + ": %{customdata[0]} " + money + "<br>" + _("Profit") + ": %{customdata[1]} "
+                + money + "<extra>" + chart_text(tier_label(tier)) + "</extra>"
             ),
         ))  # fmt: skip
     x_low = float(positive or 1)
@@ -451,7 +468,7 @@ def concentration(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     top = list(scope.results(run.pk).filter(tier__in=VALUED_TIERS).order_by("-revenue", "customer__code").values_list(
         "customer_id", "customer__code", "customer__name", "revenue")[:10])  # fmt: skip
     shares = [pct_of(revenue, total) for _pk, _code, _name, revenue in top]
-    labels = [f"{code} {name}" for _pk, code, name, _revenue in top]
+    labels = [chart_text(f"{code} {name}") for _pk, code, name, _revenue in top]
     figure = go.Figure(go.Bar(
         x=[float(s) for s in shares], y=labels, orientation="h", marker_color="#2f6db5",
         customdata=[pk for pk, *_rest in top], texttemplate="%{x:.1f}%",
@@ -491,14 +508,15 @@ def tiers(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     if not total:
         return empty_chart(_("No customers in this selection."))
     order = [t for t in Tier.values if t in rows_by_tier]
-    labels = [tier_label(t) for t in order]
+    labels = chart_texts(tier_label(t) for t in order)
     colours = [TIER_COLOURS[t] for t in order]
     figure = make_subplots(rows=1, cols=2, subplot_titles=[_("Customers"), _("Profit (%(currency)s)") % {
         "currency": currency()}], horizontal_spacing=0.12)  # fmt: skip
     figure.add_trace(go.Bar(x=labels, y=[rows_by_tier[t][0] for t in order], marker_color=colours, texttemplate="%{y:,}",
                             hovertemplate="%{x}: %{y:,}<extra></extra>", showlegend=False), row=1, col=1)
     figure.add_trace(go.Bar(x=labels, y=[float(rows_by_tier[t][2] or 0) for t in order], marker_color=colours,
-                            hovertemplate="%{x}: %{y:,.2f}<extra></extra>", showlegend=False), row=1, col=2)
+                            hovertext=[shown(rows_by_tier[t][2] or 0) for t in order],
+                            hovertemplate="%{x}: %{hovertext}<extra></extra>", showlegend=False), row=1, col=2)
     figure.update_layout(**layout(height=340, margin={"t": 40}))
     figure.update_yaxes(gridcolor="#eef1f5", separatethousands=True)
     figure.update_yaxes(tickformat=",d", rangemode="tozero", row=1, col=1)  # whole customers
@@ -538,10 +556,12 @@ def quadrants(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     for quadrant, (col, row) in QUADRANT_CELLS.items():
         n, profit = found.get(quadrant, (0, Decimal(0)))
         z[row][col] = n
-        text[row][col] = (f"<b>{quadrant.label}</b><br>{n:,}<br>" + _("profit %(amount)s") % {"amount": shown(profit)}
-                          + "<br>" + _("action: %(action)s") % {"action": QUADRANT_ACTIONS[quadrant].label})  # fmt: skip
+        text[row][col] = (f"<b>{chart_text(quadrant.label)}</b><br>{n:,}<br>"
+                          + chart_text(_("profit %(amount)s") % {"amount": shown(profit)}) + "<br>"
+                          + chart_text(_("action: %(action)s") % {"action": QUADRANT_ACTIONS[quadrant].label}))  # fmt: skip
     figure = go.Figure(go.Heatmap(
-        z=z, x=[_("Low current profit"), _("High current profit")], y=[_("Low future profit"), _("High future profit")],
+        z=z, x=chart_texts([_("Low current profit"), _("High current profit")]),
+        y=chart_texts([_("Low future profit"), _("High future profit")]),
         text=text, texttemplate="%{text}", hoverinfo="skip", colorscale=[[0, "#f5f7fa"], [1, "#9cc3e6"]], showscale=False,
         xgap=4, ygap=4,
     ))  # fmt: skip
@@ -578,7 +598,7 @@ def migration(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
 
     figure = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": [n for n, _c in nodes], "color": [c for _n, c in nodes], "pad": 14, "thickness": 16},
+        node={"label": chart_texts(n for n, _c in nodes), "color": [c for _n, c in nodes], "pad": 14, "thickness": 16},
         link={"source": [sources.index(s) for s, _t, _n in pairs], "target": [len(sources) + targets.index(t) for _s, t, _n in pairs],
               "value": [n for _s, _t, n in pairs], "color": [link_colour[direction(s, t)] for s, t, _n in pairs]},
     ))  # fmt: skip
@@ -614,9 +634,10 @@ def protected(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     reason_labels = dict(Protection.choices)
     top = listed[:15]
     figure = go.Figure(go.Bar(
-        x=[float(-profit) for *_r, profit, _p in top], y=[f"{code} {name}" for _pk, code, name, *_r in top], orientation="h",
-        marker_color=TIER_COLOURS["D"], customdata=[pk for pk, *_r in top],
-        hovertemplate="%{y}<br>" + _("loss %{x:,.2f}") + "<extra></extra>",
+        x=[float(-profit) for *_r, profit, _p in top], y=[chart_text(f"{code} {name}") for _pk, code, name, *_r in top],
+        orientation="h", marker_color=TIER_COLOURS["D"], customdata=[pk for pk, *_r in top],
+        hovertext=[chart_text(_("loss %(amount)s") % {"amount": shown(-profit)}) for *_r, profit, _p in top],
+        hovertemplate="%{y}<br>%{hovertext}<extra></extra>",
     ))  # fmt: skip
     figure.update_layout(**layout(height=max(220, 26 * len(top) + 60), yaxis={"autorange": "reversed"}, meta={"click": "customer"},
                                   xaxis={"title": {"text": _("Loss (%(currency)s)") % {"currency": currency()}}},
@@ -645,7 +666,7 @@ def top20_trend(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     groups = [("growing", _("Growing (over +5%)"), GOOD), ("flat", _("Flat (±5%)"), NEUTRAL),
               ("declining", _("Declining (over −5%)"), BAD), ("new", _("New (no prior revenue)"), NEW)]  # fmt: skip
     figure = go.Figure(go.Bar(
-        x=[label for _k, label, _c in groups], y=[counts.get(k, 0) for k, _l, _c in groups],
+        x=chart_texts(label for _k, label, _c in groups), y=[counts.get(k, 0) for k, _l, _c in groups],
         marker_color=[c for _k, _l, c in groups], texttemplate="%{y:,}", hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
     figure.update_layout(**layout(height=300, yaxis={"title": {"text": _("Customers")}, "tickformat": ",d", "rangemode": "tozero"}))
@@ -707,7 +728,7 @@ def churn_reasons(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     labels = dict(Customer.ChurnReason.choices)
     ordered = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     figure = go.Figure(go.Bar(
-        x=[n for _r, n in ordered], y=[str(labels.get(r, r)) for r, _n in ordered], orientation="h", marker_color=BAD,
+        x=[n for _r, n in ordered], y=chart_texts(labels.get(r, r) for r, _n in ordered), orientation="h", marker_color=BAD,
         texttemplate="%{x:,}", hovertemplate="%{y}: %{x:,}<extra></extra>",
     ))  # fmt: skip
     figure.update_layout(**layout(height=max(200, 34 * len(ordered) + 60), yaxis={"autorange": "reversed"},
@@ -748,8 +769,9 @@ def arpu(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     ), secondary_y=False)  # fmt: skip
     figure.add_trace(go.Scatter(
         x=[m["month"] for m in months], y=[float(m["arpu"]) if m["arpu"] else None for m in months],
+        hovertext=[shown(m["arpu"]) if m["arpu"] else "" for m in months],
         name=_("ARPU (%(currency)s)") % {"currency": currency()}, mode="lines+markers", line={"color": "#2f6db5", "width": 2.5},
-        hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
+        hovertemplate="%{x}: %{hovertext}<extra></extra>",
     ), secondary_y=True)  # fmt: skip
     figure.update_layout(**layout(height=320))
     figure.update_xaxes(type="category")
@@ -788,7 +810,7 @@ def service(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     backlog = kpis["backlog_by_age"]
     buckets = [("d0_1", _("0–1 days")), ("d1_3", _("1–3 days")), ("d3_7", _("3–7 days")), ("d7_plus", _("7+ days"))]
     figure = go.Figure(go.Bar(
-        x=[label for _k, label in buckets], y=[backlog[k] for k, _l in buckets],
+        x=chart_texts(label for _k, label in buckets), y=[backlog[k] for k, _l in buckets],
         marker_color=["#8a94a6", "#c9a227", "#e67e22", "#c0392b"], texttemplate="%{y:,}",
         hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))  # fmt: skip
@@ -837,7 +859,7 @@ def satisfaction(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
     figure = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.1,
                            subplot_titles=[_("Answers by level"), _("Mean score by month (1–5)")])  # fmt: skip
     figure.add_trace(go.Bar(
-        x=[str(level.label) for level in levels], y=[distribution.get(level.value, 0) for level in levels],
+        x=chart_texts(level.label for level in levels), y=[distribution.get(level.value, 0) for level in levels],
         marker_color=[SATISFACTION_COLOURS[level.value] for level in levels], texttemplate="%{y:,}",
         hovertemplate="%{x}: %{y:,}<extra></extra>", showlegend=False,
     ), row=1, col=1)  # fmt: skip
@@ -867,7 +889,7 @@ def satisfaction(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
 def portfolio_figure(summary: dict) -> dict:
     """A sales rep's customers and profit per tier (built per request: five bars each)."""
     order = [tier for tier, entry in summary.items() if entry["customers"]]
-    labels = [tier_label(t) for t in order]
+    labels = chart_texts(tier_label(t) for t in order)
     colours = [TIER_COLOURS[t] for t in order]
     figure = make_subplots(rows=1, cols=2, subplot_titles=[_("Customers"), _("Profit (%(currency)s)") % {
         "currency": currency()}], horizontal_spacing=0.12)  # fmt: skip
@@ -875,7 +897,8 @@ def portfolio_figure(summary: dict) -> dict:
                             texttemplate="%{y:,}", hovertemplate="%{x}: %{y:,}<extra></extra>", showlegend=False),
                      row=1, col=1)  # fmt: skip
     figure.add_trace(go.Bar(x=labels, y=[float(summary[t]["profit"]) for t in order], marker_color=colours,
-                            hovertemplate="%{x}: %{y:,.2f}<extra></extra>", showlegend=False), row=1, col=2)  # fmt: skip
+                            hovertext=[shown(summary[t]["profit"]) for t in order],
+                            hovertemplate="%{x}: %{hovertext}<extra></extra>", showlegend=False), row=1, col=2)  # fmt: skip
     figure.update_layout(**layout(height=280, margin={"t": 40}))
     figure.update_yaxes(gridcolor="#eef1f5", separatethousands=True)
     figure.update_yaxes(tickformat=",d", rangemode="tozero", row=1, col=1)  # whole customers

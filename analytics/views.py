@@ -3,6 +3,7 @@ import json
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
@@ -139,9 +140,14 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
             raise Http404
         self.form = ReportFilterForm(request.GET or None)
         if self.section.filtered and request.GET and not self.form.is_valid():
-            return self.render_to_response(self.get_context_data(scope=Scope()), status=400)
-        scope = self.form.scope() if self.section.filtered else Scope()
-        return self.render_to_response(self.get_context_data(scope=scope))
+            response = self.render_to_response(self.get_context_data(scope=Scope()), status=400)
+        else:
+            scope = self.form.scope() if self.section.filtered else Scope()
+            response = self.render_to_response(self.get_context_data(scope=scope))
+        if "profit_volume" in self.section.charts:
+            # Its WebGL points need script-src 'unsafe-eval' (settings.CSP_WEBGL_CHARTS), on this page only.
+            response._csp_update = settings.CSP_WEBGL_CHARTS  # what django-csp's @csp_update sets
+        return response
 
     def get_context_data(self, *, scope: Scope, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -5,17 +5,21 @@ from decimal import Decimal
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from core.charts import chart_money, chart_separators, chart_texts
+
 
 def monthly_revenue_figure(monthly: list[tuple[str, Decimal]], *, currency: str) -> dict:
-    """A bar per month; returns the figure as a plain dict for `json_script`."""
-    months = [month for month, _amount in monthly]
+    """A bar per month; returns the figure as a plain dict for `json_script`. The hover figure is the
+    Decimal as text (core.charts), so no float rounds it; the bar heights are float64."""
+    months = chart_texts(month for month, _amount in monthly)
     amounts = [float(amount) for _month, amount in monthly]
     figure = go.Figure(
         go.Bar(
             x=months,
             y=amounts,
+            hovertext=[chart_money(amount) for _month, amount in monthly],
             marker_color="#2f6db5",
-            hovertemplate="%{x}<br>%{y:,.2f} " + currency + "<extra></extra>",
+            hovertemplate="%{x}<br>%{hovertext} " + currency + "<extra></extra>",
         )
     )
     figure.update_layout(
@@ -25,5 +29,6 @@ def monthly_revenue_figure(monthly: list[tuple[str, Decimal]], *, currency: str)
         xaxis={"type": "category"},
         yaxis={"rangemode": "tozero", "separatethousands": True},
         template="plotly_white",
+        separators=chart_separators(),
     )
     return json.loads(figure.to_json())

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +80,33 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, so an injected
+# <script> or on* handler does not run. Pages carry no inline script and no on* handler (data for
+# the scripts travels in json_script blocks, which are JSON, not code; tests/test_csp.py checks
+# every page of every role). plotly.js, served from our own static files, still needs two things:
+# - style-src 'unsafe-inline': it injects its stylesheet at run time (the mode bar, hover labels,
+#   its bundled map library's rules) as <style> elements and sets style attributes on the SVG it
+#   draws; without it the charts draw unstyled and every page logs violations. Styles cannot run
+#   code, and chart text from data is escaped (core.charts), so this keeps scripts strict.
+# - script-src 'unsafe-eval', on the one page that draws WebGL (CSP_WEBGL_CHARTS below).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Added to the policy of the report page with the profit-vs-volume chart (analytics.views.ReportView),
+# and of no other: its point per customer is drawn by plotly.js's WebGL layer (regl), which compiles
+# its drawing code with `new Function`. Without 'unsafe-eval' the chart shows "WebGL is not
+# supported" (and the console says nothing); drawing 100,000 points as SVG instead is too slow.
+CSP_WEBGL_CHARTS = {"script-src": ["'unsafe-eval'"]}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

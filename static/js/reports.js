@@ -6,6 +6,7 @@
   var config = {responsive: true, displaylogo: false, locale: zh ? "zh-CN" : "en",
                 modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines", "sendChartToCloud"]};  // our data stays here
   var TYPES = {u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
+  var separators = {decimal: ".", thousands: ","};  // the page's language's, from the figure (layout.separators)
 
   function typed(spec) {
     var text = atob(spec.bdata), bytes = new Uint8Array(text.length);
@@ -41,8 +42,26 @@
     });
   }
 
-  function money(value) {
-    return Number(value).toLocaleString(zh ? "zh-CN" : "en", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  // Money as text, from its digits: a decimal as the server writes it ("-27130141.25") becomes
+  // "-27,130,141.25" with the page's separators. No float on the way, so every cent stays.
+  function money(text) {
+    text = String(text);
+    var negative = text.charAt(0) === "-", parts = text.replace(/^[-+]/, "").split(".");
+    var whole = parts[0].replace(/^0+(?=\d)/, "") || "0", fraction = ((parts[1] || "") + "00").slice(0, 2), grouped = "";
+    while (whole.length > 3) { grouped = separators.thousands + whole.slice(-3) + grouped; whole = whole.slice(0, -3); }
+    return (negative ? "-" : "") + whole + grouped + separators.decimal + fraction;
+  }
+
+  // Whole cents (an integer below 2**53, as the points travel) as money text.
+  function cents(value) {
+    var digits = String(Math.abs(value));
+    while (digits.length < 3) { digits = "0" + digits; }
+    return money((value < 0 ? "-" : "") + digits.slice(0, -2) + "." + digits.slice(-2));
+  }
+
+  function useSeparators(layout) {
+    var marks = layout && layout.separators;
+    if (marks && marks.length >= 1) { separators = {decimal: marks.charAt(0), thousands: marks.charAt(1)}; }
   }
 
   function detailsPanel(element) {
@@ -82,14 +101,25 @@
       .then(function (payload) {
         mark("reports:points-loaded");
         var figure = payload.frame.figure, byTier = {}, idsByTrace = [], total = 0;
+        useSeparators(figure.layout);
         payload.points.traces.forEach(function (points) { byTier[points.tier] = points; });
         figure.data.forEach(function (trace, index) {
           var meta = trace.meta || {}, points = byTier[meta.tier];
           idsByTrace.push(null);
           if (meta.role !== "points") { return; }
           if (!points) { trace.x = []; trace.y = []; return; }
-          trace.x = points.x;
-          trace.y = points.y;
+          // Revenue and profit travel as exact whole cents: float64 coordinates for the drawing, and
+          // the hover figures written from the cents themselves (customdata, read by the hovertemplate).
+          var revenue = typed(points.revenue_cents), profit = typed(points.profit_cents), n = points.count;
+          var x = new Float64Array(n), y = new Float64Array(n), figures = new Array(n);
+          for (var i = 0; i < n; i++) {
+            x[i] = revenue[i] / 100;
+            y[i] = profit[i] / 100;
+            figures[i] = [cents(revenue[i]), cents(profit[i])];
+          }
+          trace.x = x;
+          trace.y = y;
+          trace.customdata = figures;
           idsByTrace[index] = customerIds(points.ids, points.count);
           total += points.count;
           if (points.labels) { trace.text = points.labels; } else { trace.hovertemplate = trace.hovertemplate.replace("%{text}<br>", ""); }

@@ -74,14 +74,10 @@ def run(book):
 
 
 def decode(spec: dict) -> list:
-    codes = {"f4": "f", "u1": "B", "u2": "H", "u4": "I"}
+    codes = {"u1": "B", "u2": "H", "u4": "I", "i4": "i", "f8": "d"}
     values = array.array(codes[spec["dtype"]])
     values.frombytes(base64.b64decode(spec["bdata"]))
     return values.tolist()
-
-
-def f32(value) -> float:
-    return array.array("f", [float(value)])[0]
 
 
 def points_payload(client, **params) -> dict:
@@ -116,17 +112,17 @@ def test_profit_vs_volume_has_one_point_per_customer_with_orders_by_tier(client,
     for trace in payload["points"]["traces"]:
         ids = ids_of(trace)
         assert ids == sorted(ids)
-        xs, ys = decode(trace["x"]), decode(trace["y"])
+        xs, ys = decode(trace["revenue_cents"]), decode(trace["profit_cents"])
         assert len(xs) == len(ys) == len(ids) == trace["count"]
         for pk, x, y, label in zip(ids, xs, ys, trace["labels"]):
             result = results[pk]
             assert result.tier == trace["tier"]
-            assert (x, y) == (f32(result.revenue), f32(result.profit))
+            assert (x, y) == (result.revenue * 100, result.profit * 100)  # whole cents, exactly
             assert label == f"{result.customer.code} {result.customer.name}"
             seen[pk] = (x, y)
     assert seen == {
-        book["K1"].pk: (100000.0, 5000.0), book["K2"].pk: (60000.0, 30000.0), book["K3"].pk: (40000.0, 2000.0),
-        book["K4"].pk: (30000.0, 20000.0), book["K5"].pk: (20000.0, -4000.0),
+        book["K1"].pk: (10000000, 500000), book["K2"].pk: (6000000, 3000000), book["K3"].pk: (4000000, 200000),
+        book["K4"].pk: (3000000, 2000000), book["K5"].pk: (2000000, -400000),
     }  # fmt: skip
     assert [t["tier"] for t in payload["points"]["traces"]] == sorted({r.tier for r in results.values() if r.tier != "P"})
     assert results[book["K5"].pk].tier == "D"

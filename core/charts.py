@@ -1,0 +1,40 @@
+"""What every Plotly chart shows as text: data as plain text, and money to the cent.
+
+plotly.js renders a subset of HTML in every piece of chart text (labels, tick labels, legend and
+trace names, hover labels, annotations, node labels): `<a href>` becomes a live link, `<b>`,
+`<br>` and `<span style>` change the look. It also decodes the entities `&amp;`, `&lt;`, `&gt;`
+(and a few others, and numeric ones), so escaping `&`, `<` and `>` shows any text literally. Every
+string that comes from data (a customer's code or name, a label) goes through `chart_text`; only
+our own templates (hovertemplate, texttemplate) carry markup.
+
+Money reaches a chart's text from the Decimal, never through a float: `chart_money` formats it the
+way the pages do (the active language's separators, grouped in thousands). Coordinates may be
+floats (float64: exact to the cent below 2**45), but what a person reads is this text.
+"""
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.formats import get_format, number_format
+
+CENT = Decimal("0.01")
+
+
+def chart_text(value) -> str:
+    """A piece of data as plotly.js must show it: plain text, no markup (see the module docstring)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chart_texts(values) -> list[str]:
+    return [chart_text(value) for value in values]
+
+
+def chart_money(value) -> str:
+    """A money figure as text, half-up to the cent and grouped as the pages group it ("—" for none)."""
+    if value is None or value == "":
+        return "—"
+    return number_format(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2, use_l10n=True, force_grouping=True)
+
+
+def chart_separators() -> str:
+    """Plotly's `separators` (the decimal mark, then the thousands separator) of the active language,
+    so that what plotly.js and our JS format (axis ticks, hover figures) matches the pages."""
+    return get_format("DECIMAL_SEPARATOR") + get_format("THOUSAND_SEPARATOR")
