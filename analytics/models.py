@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.display import label
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
@@ -141,7 +143,7 @@ class ScoringModel(VersionedSetting):
         verbose_name_plural = _("scoring models")
 
     def __str__(self):
-        return ", ".join(f"{factor} {weight}" for factor, weight in self.factors)
+        return ", ".join(f"{label(factor, Factor)} {weight}" for factor, weight in self.factors)
 
     def clean(self):
         validate_factors(self.factors)

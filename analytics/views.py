@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
 from complaints.selectors import Tab, complaint_queue
+from core import jobs
 from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
 
@@ -59,7 +60,9 @@ class RunStartView(RoleRequiredMixin, View):
 
     def post(self, request):
         run, created = runs.run_request(trigger=AnalysisRun.Trigger.MANUAL, by=request.user)
-        if created:
+        if run.error == jobs.NOT_SENT:  # the broker did not take it: the run is failed, not waiting
+            messages.error(request, _(jobs.NOT_SENT))
+        elif created:
             messages.success(request, _("Recompute started. The figures switch over when it is done."))
         else:
             messages.info(request, _("A run is already under way; it will publish when done."))
@@ -109,8 +112,11 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
         if form is None or not form.is_valid():
             return self.render_to_response(self.get_context_data(forms=forms), status=400)
         with transaction.atomic():
-            settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
-        messages.success(request, _("Saved as a new version. The next run uses it."))
+            _version, created = settings_versions.save_version(which=which, data=form.cleaned_data, by=request.user)
+        if created:
+            messages.success(request, _("Saved as a new version. The next run uses it."))
+        else:
+            messages.info(request, _("Nothing changed: no new version was saved."))
         return redirect("analytics:settings")
 
 

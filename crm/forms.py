@@ -1,11 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import DateInput
+
 from .models import Customer, Interaction
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class CustomerForm(forms.ModelForm):
@@ -38,9 +36,10 @@ class CustomerForm(forms.ModelForm):
         return referrer
 
     def changed_values(self) -> dict:
-        """Field -> new value, for customer_update."""
-        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        values["referred_by"] = self.cleaned_data["referred_by_code"]
+        """Field -> new value of the fields the user changed, for customer_update (which saves only those)."""
+        values = {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}
+        if "referred_by_code" in self.changed_data:
+            values["referred_by"] = self.cleaned_data["referred_by_code"]
         return values
 
 

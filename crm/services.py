@@ -1,22 +1,20 @@
 """Write-side operations on customer records. Views, forms and commands call these."""
 from django.db import transaction
 
+from core.records import record_update
+
 from .models import Customer, Interaction
 
-
-def record_update(instance, *, data: dict, by):
-    """Apply `data` (field -> value), validate, save, and let the change history record who did it."""
-    for field, value in data.items():
-        setattr(instance, field, value)
-    instance.full_clean()
-    instance._history_user = by
-    instance.save()
-    return instance
+__all__ = ["customer_update", "interaction_create", "record_update"]
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, data: dict, by) -> Customer:
-    """Apply `data` (field -> value) to the customer, validate, save and record who changed it."""
+def customer_update(*, customer: Customer, data: dict, by) -> list[str]:
+    """Applies `data` (field -> value) to the customer and returns the fields that changed.
+
+    Only changed fields are saved, with a history entry naming `by`; a save that changes nothing
+    writes nothing, not even a history entry (core.records.record_update).
+    """
     return record_update(customer, data=data, by=by)
 
 

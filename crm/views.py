@@ -14,6 +14,7 @@ from . import charts, selectors, services
 from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
 from analytics.models import CustomerResult
 from analytics.services.runs import published_run
+from core.display import field_value
 
 from .filters import FIGURE_FILTERS, CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
@@ -165,8 +166,9 @@ def _history(customer: Customer, limit: int = 10, hidden: frozenset[str] = froze
         if older is not None:
             delta = newer.diff_against(older, excluded_fields=hidden)
             entry["changes"] = [
-                {"field": Customer._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                {"field": field.verbose_name, "old": field_value(field, c.old), "new": field_value(field, c.new)}
                 for c in delta.changes
+                for field in [Customer._meta.get_field(c.field)]
             ]
         changes.append(entry)
     return changes
@@ -213,8 +215,10 @@ class CustomerUpdateView(RoleRequiredMixin, UpdateView):
         return customer
 
     def form_valid(self, form):
-        services.customer_update(customer=self.object, data=form.changed_values(), by=self.request.user)
-        messages.success(self.request, _("Customer %(code)s saved.") % {"code": self.object.code})
+        if services.customer_update(customer=self.object, data=form.changed_values(), by=self.request.user):
+            messages.success(self.request, _("Customer %(code)s saved.") % {"code": self.object.code})
+        else:
+            messages.info(self.request, _("Nothing changed in %(code)s.") % {"code": self.object.code})
         return redirect(self.object)
 
 

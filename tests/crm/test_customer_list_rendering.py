@@ -135,11 +135,13 @@ class TestCells:
     def test_cells_in_chinese(self, client, sales_user, service_user, published):
         page = get(client, sales_user, "zh-hans", sort="code").content.decode()
         big, loss = self.row_of(page, "BIG"), self.row_of(page, "LOSS")
-        assert big[4:7] == ["活跃", "1234567.89", '<span class="">234567.89</span>']  # zh-hans: no grouping
+        assert big[4:7] == ["活跃", "1,234,567.89", '<span class="">234,567.89</span>']  # grouped in Chinese too
         assert loss[6] == '<span class="neg">-200.00</span>' and loss[11] == "减少投入"  # Reduce
         service_page = get(client, service_user, "zh-hans", sort="code").content.decode()
         assert self.row_of(service_page, "BIG")[7] == "2021年3月9日"  # customer since, zh-hans date
-        assert self.row_of(service_page, "NEW")[9] == '<span class="true">✔</span>'  # strategic
+        assert self.row_of(service_page, "NEW")[9] == (  # strategic: a mark named for screen readers
+            '<span class="flag strategic" title="战略客户">★<span class="visually-hidden">战略客户</span></span>')
+        assert self.row_of(service_page, "BIG")[9] == ""  # not strategic: no mark at all
 
 
 class TestPages:
