@@ -154,7 +154,7 @@ def typed(values, typecode: str) -> dict:
     packed = array.array(typecode, values)
     if sys.byteorder != "little":
         packed.byteswap()
-    dtype = {"B": "u1", "H": "u2", "I": "u4", "i": "i4", "d": "f8"}[typecode]
+    dtype = {"B": "u1", "H": "u2", "I": "u4", "i": "i4"}[typecode]
     assert packed.itemsize == int(dtype[1]), dtype
     return {"dtype": dtype, "bdata": base64.b64encode(packed.tobytes()).decode("ascii")}
 
@@ -163,12 +163,14 @@ INT32 = range(-(2**31), 2**31)
 
 
 def money_cents(values: list[Decimal]) -> dict:
-    """Money figures as whole cents, exactly: int32 while every figure fits (below 21,474,836.48 either
-    way: as small as the float32 this replaced, which lost single units above 16,777,216), else float64,
-    which holds whole numbers exactly up to 2**53 cents. The browser divides by 100 for coordinates and
-    writes the hover figures from the cents themselves, so no float rounds what a person reads."""
+    """Money figures as whole cents, exactly: an int32 typed array (as small as the float32 this
+    replaced, which lost single units above 16,777,216), and for the rare figure beyond int32
+    (21,474,836.47 either way) its index and cents in `wide` (a JSON number: exact up to 2**53 cents),
+    with 0 in the array. The browser divides by 100 for float64 coordinates and writes the hover
+    figures from the cents themselves, so no float rounds what a person reads."""
     cents = [int(value.quantize(TWO, rounding=ROUND_HALF_UP).scaleb(2)) for value in values]
-    return typed(cents, "i" if all(c in INT32 for c in cents) else "d")
+    wide = [[index, c] for index, c in enumerate(cents) if c not in INT32]
+    return typed([c if c in INT32 else 0 for c in cents], "i") | {"wide": wide}
 
 
 def id_deltas(ids: list[int]) -> dict:

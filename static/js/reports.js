@@ -52,11 +52,18 @@
     return (negative ? "-" : "") + whole + grouped + separators.decimal + fraction;
   }
 
-  // Whole cents (an integer below 2**53, as the points travel) as money text.
+  // Whole cents (an integer below 2**53) as money text.
   function cents(value) {
     var digits = String(Math.abs(value));
     while (digits.length < 3) { digits = "0" + digits; }
     return money((value < 0 ? "-" : "") + digits.slice(0, -2) + "." + digits.slice(-2));
+  }
+
+  // Whole cents as analytics.charts.money_cents sends them: int32, and the rare wider figure apart.
+  function exactCents(spec) {
+    var values = Float64Array.from(typed(spec));
+    (spec.wide || []).forEach(function (entry) { values[entry[0]] = entry[1]; });
+    return values;
   }
 
   function useSeparators(layout) {
@@ -110,7 +117,7 @@
           if (!points) { trace.x = []; trace.y = []; return; }
           // Revenue and profit travel as exact whole cents: float64 coordinates for the drawing, and
           // the hover figures written from the cents themselves (customdata, read by the hovertemplate).
-          var revenue = typed(points.revenue_cents), profit = typed(points.profit_cents), n = points.count;
+          var revenue = exactCents(points.revenue_cents), profit = exactCents(points.profit_cents), n = points.count;
           var x = new Float64Array(n), y = new Float64Array(n), figures = new Array(n);
           for (var i = 0; i < n; i++) {
             x[i] = revenue[i] / 100;

@@ -74,10 +74,13 @@ def run(book):
 
 
 def decode(spec: dict) -> list:
-    codes = {"u1": "B", "u2": "H", "u4": "I", "i4": "i", "f8": "d"}
+    codes = {"u1": "B", "u2": "H", "u4": "I", "i4": "i"}
     values = array.array(codes[spec["dtype"]])
     values.frombytes(base64.b64decode(spec["bdata"]))
-    return values.tolist()
+    values = values.tolist()
+    for index, wide in spec.get("wide", []):  # money beyond int32 cents (analytics.charts.money_cents)
+        values[index] = wide
+    return values
 
 
 def points_payload(client, **params) -> dict:
