@@ -7,15 +7,13 @@ trace names, hover labels, annotations, node labels): `<a href>` becomes a live 
 string that comes from data (a customer's code or name, a label) goes through `chart_text`; only
 our own templates (hovertemplate, texttemplate) carry markup.
 
-Money reaches a chart's text from the Decimal, never through a float: `chart_money` formats it the
-way the pages do (the active language's separators, grouped in thousands). Coordinates may be
-floats (float64: exact to the cent below 2**45), but what a person reads is this text.
+Money reaches a chart's text from the Decimal, never through a float: `chart_money` is the pages'
+money text (core.display.money: the active language's separators, grouped in thousands).
+Coordinates may be floats (float64: exact to the cent below 2**45), but what a person reads is text.
 """
-from decimal import ROUND_HALF_UP, Decimal
+from django.utils.formats import get_format
 
-from django.utils.formats import get_format, number_format
-
-CENT = Decimal("0.01")
+from .display import money
 
 
 def chart_text(value) -> str:
@@ -27,11 +25,8 @@ def chart_texts(values) -> list[str]:
     return [chart_text(value) for value in values]
 
 
-def chart_money(value) -> str:
-    """A money figure as text, half-up to the cent and grouped as the pages group it ("—" for none)."""
-    if value is None or value == "":
-        return "—"
-    return number_format(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), 2, use_l10n=True, force_grouping=True)
+# A money figure as a chart shows it: the pages' money text (half-up to the cent, grouped), from the Decimal.
+chart_money = money
 
 
 def chart_separators() -> str:
