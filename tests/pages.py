@@ -456,12 +456,15 @@ def money_in(text: str, amounts=MONEY_FIGURES) -> list[str]:
 
 
 TYPED_ARRAY = re.compile(r'\{"dtype":\s*"(?P<dtype>[iuf][1248])",\s*"bdata":\s*"(?P<bdata>[A-Za-z0-9+/=]*)"')
+# analytics.charts.money_cents: the cents beyond int32 travel beside the array as [[index, cents], ...]
+WIDE_CENTS = re.compile(r'"wide":\s*\[(?P<pairs>[-0-9,\s\[\]]*)\]')
 TYPED_CODES = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "f4": "f", "f8": "d"}
 
 
 def money_in_typed_arrays(text: str, amounts=MONEY_FIGURES) -> list[str]:
     """Money figures hidden from a text search in Plotly's typed arrays ({"dtype", "bdata"}: base64
-    numbers): each value within float32's precision of an amount, in units or in cents, counts."""
+    numbers) and in the wide cents beside them: each value within float32's precision of an amount,
+    in units or in cents, counts."""
     targets = [float(amount) for amount in amounts] + [float(amount * 100) for amount in amounts]
     found = []
     for match in TYPED_ARRAY.finditer(text):
@@ -473,5 +476,8 @@ def money_in_typed_arrays(text: str, amounts=MONEY_FIGURES) -> list[str]:
             for target in targets
             if abs(value - target) <= max(0.005, abs(target) * 1e-7)
         ]
+    for match in WIDE_CENTS.finditer(text):
+        wide = [int(n) for n in re.findall(r"-?\d+", match["pairs"])][1::2]  # [[index, cents], ...]: the cents
+        found += [f"{value} (wide cents)" for value in wide for target in targets if abs(value - target) <= 0.5]
     return found
 

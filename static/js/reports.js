@@ -132,6 +132,9 @@
           if (points.labels) { trace.text = points.labels; } else { trace.hovertemplate = trace.hovertemplate.replace("%{text}<br>", ""); }
         });
         element.textContent = "";
+        if (element.clientWidth < 640) {  // a phone: the axis buttons become one menu instead of a row wider than the chart
+          (figure.layout.updatemenus || []).forEach(function (menu) { menu.type = "dropdown"; menu.direction = "down"; });
+        }
         var details = detailsPanel(element);
         return window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function (plot) {
           function customerOf(event) {
