@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from complaints.models import Category, Channel, Severity
 from crm.models import Customer, Order, Survey
 
+from .lookups import match_key
 from .readers import text_of
 from .report import CellError
 
@@ -143,23 +144,27 @@ def parse_boolean(cell) -> bool:
 
 
 def parse_choice(choices) -> Callable:
-    """Accepts the stored code, or the label in English or Chinese (case does not matter)."""
+    """Accepts the stored code, or the label in English or Chinese, ignoring case and spacing
+    (lookups.match_key): "Product quality", "product  QUALITY", "quality" and "产品质量" are one."""
     lookup: dict[str, str] = {}
     built = False
 
     def build():
         for value, label in choices.choices:
-            lookup[str(value).lower()] = value
+            lookup[match_key(value)] = value
             for language in ("en", "zh-hans"):
                 with translation.override(language):
-                    lookup.setdefault(str(label).strip().lower(), value)
+                    lookup.setdefault(match_key(label), value)
 
     def parse(cell):
         nonlocal built
         if not built:
             build()
             built = True
-        value = lookup.get((cell if type(cell) is str else text_of(cell)).lower())
+        text = cell if type(cell) is str else text_of(cell)
+        value = lookup.get(text)  # already in its key form, as codes usually are
+        if value is None:
+            value = lookup.get(match_key(text))
         if value is None:
             raise CellError("unknown_choice", choices=", ".join(str(v) for v in choices.values))
         return value

@@ -88,9 +88,10 @@ def _set_checks(cursor, report: ImportReport) -> None:
 CHANGED = "exchange_stage_order_changes"
 
 
-def _changes(cursor, present: set[str]) -> int:
+def _changes(cursor, present: set[str]) -> tuple[int, int]:
     """The rows that change something: new numbers, and existing ones where a column in the file
-    differs. Re-importing an unchanged export writes nothing. Returns how many are new."""
+    differs. Re-importing an unchanged export writes nothing. Returns how many are new and how
+    many change an existing order; the other rows are unchanged."""
     order, customer = Order._meta.db_table, Customer._meta.db_table
     compared = [
         ("o.customer_id", "c.id") if name == "customer_code" else (f"o.{name}", _staged_value(name))
@@ -107,8 +108,8 @@ def _changes(cursor, present: set[str]) -> int:
         f"IS DISTINCT FROM ({', '.join(b for _a, b in compared)})"
     )
     cursor.execute(f"ANALYZE {CHANGED}")
-    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL) FROM {CHANGED}")
-    return cursor.fetchone()[0]
+    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL), COUNT(*) FILTER (WHERE order_id IS NOT NULL) FROM {CHANGED}")
+    return cursor.fetchone()
 
 
 def _staged_value(name: str, table: str = "s") -> str:
@@ -116,9 +117,11 @@ def _staged_value(name: str, table: str = "s") -> str:
     return f"COALESCE({table}.{name}, {default})" if default else f"{table}.{name}"
 
 
-def _write(cursor, present: set[str]) -> None:
+def _write(cursor, present: set[str]) -> tuple[int, int]:
     """Existing orders: one UPDATE joined on the primary key. New ones: one INSERT ... ON CONFLICT
-    (number) DO UPDATE (the conflict branch only matters if someone adds the same number meanwhile)."""
+    (number) DO UPDATE (the conflict branch only matters if someone adds the same number meanwhile,
+    and writes only when a value differs). Returns (inserted, updated) as the database counted
+    them: RETURNING (xmax = 0) is true for an inserted row, false for one the conflict updated."""
     order = Order._meta.db_table
     targets = ["customer_id" if name == "customer_code" else name for name in STAGED]
     changing = [
@@ -130,12 +133,20 @@ def _write(cursor, present: set[str]) -> None:
         f"UPDATE {order} o SET {', '.join(f'{t} = {v}' for t, v in changing)} FROM {CHANGED} ch "
         f"WHERE o.id = ch.order_id"
     )
+    updated = cursor.rowcount
     values = ["ch.customer_id" if name == "customer_code" else _staged_value(name, "ch") for name in STAGED]
     cursor.execute(
-        f"INSERT INTO {order} ({', '.join(targets)}) SELECT {', '.join(values)} FROM {CHANGED} ch "
-        f"WHERE ch.order_id IS NULL "
-        f"ON CONFLICT (number) DO UPDATE SET {', '.join(f'{t} = EXCLUDED.{t}' for t, _v in changing)}"
+        f"WITH written AS ("
+        f"  INSERT INTO {order} AS o ({', '.join(targets)}) SELECT {', '.join(values)} FROM {CHANGED} ch "
+        f"  WHERE ch.order_id IS NULL "
+        f"  ON CONFLICT (number) DO UPDATE SET {', '.join(f'{t} = EXCLUDED.{t}' for t, _v in changing)} "
+        f"  WHERE ({', '.join(f'o.{t}' for t, _v in changing)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{t}' for t, _v in changing)}) "
+        f"  RETURNING (xmax = 0) AS inserted"
+        f") SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written"
     )
+    inserted, conflicted = cursor.fetchone()
+    return inserted, updated + conflicted
 
 
 def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, progress, by=None) -> None:
@@ -153,12 +164,13 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
             _set_checks(cursor, report)
             if not report.ok:
                 return
-            new = _changes(cursor, present)
-            report.created, report.updated = new, report.rows - new
+            report.created, report.updated = _changes(cursor, present)
+            report.unchanged = report.rows - report.created - report.updated
             if report.dry_run:
                 return
             progress(75, gettext_noop("writing"))
-            _write(cursor, present)
+            report.created, report.updated = _write(cursor, present)
+            report.unchanged = report.rows - report.created - report.updated
             progress(92, gettext_noop("monthly totals"))
             # The customer-months the changed orders counted in before the write (CHANGED keeps
             # their old customer and day) and the ones they count in now.

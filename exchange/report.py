@@ -40,6 +40,7 @@ REASONS = {
     "complaint_state_conflict": _(
         "This complaint is already “%(state)s”; an import cannot move it to “%(to)s”. Use the complaint workflow."
     ),
+    "ambiguous_value": _("Matches more than one existing value (%(candidates)s): write the one you mean in full."),
 }
 
 FILE_PROBLEMS = {
@@ -54,6 +55,24 @@ FILE_PROBLEMS = {
     "unknown_columns": _("Wrong header: unknown columns: %(columns)s. The columns are: %(allowed)s."),
     "repeated_columns": _("Wrong header: columns given twice: %(columns)s."),
     "not_found": _("No file at “%(name)s”."),
+    "nul_bytes": _("The file holds a NUL byte (line %(line)s), so it is not plain text: save it again as CSV or XLSX."),
+    "field_too_long": _(
+        "Line %(line)s holds a value longer than %(limit)s characters: is a quotation mark left open?"
+    ),
+    "bad_csv": _("Line %(line)s could not be read as CSV."),
+    "too_many_rows": _("The file has more than %(limit)s rows: split it into smaller files."),
+    "too_many_columns": _("Line %(line)s has more than %(limit)s columns."),
+    "xlsx_too_big_unpacked": _("The workbook unpacks to %(size)s bytes; the limit is %(limit)s bytes."),
+    "xlsx_too_compressed": _(
+        "The workbook unpacks to %(ratio)s times its size, more than a real workbook does (at most %(limit)s times); "
+        "it was not opened."
+    ),
+    "new_values": _(
+        "The file names %(count)s new values, listed below, that were not confirmed: nothing was written. Confirm "
+        "them to have them created, or correct the file."
+    ),
+    "too_many_new_values": _("The file names more than %(limit)s new values for %(column)s: is it the right column?"),
+    "file_expired": _("The uploaded file was deleted after %(days)s days, as every upload is: upload it again."),
 }
 
 NOTES = {
@@ -66,6 +85,7 @@ NOTES = {
     "customer_history": _("Every created or changed customer has an entry in its change history."),
     "monthly_totals": _("Monthly order totals were recomputed for %(pairs)s customer-months."),
     "errors_cut": _("Only the first %(shown)s of %(total)s problems are listed."),
+    "new_value": _("New %(column)s “%(value)s”: %(rows)s rows, lines %(lines)s."),
 }
 
 
@@ -125,8 +145,39 @@ class ImportFileError(Exception):
         return describe(FILE_PROBLEMS, self.code, self.params)
 
 
+LINES_LISTED = 20  # lines listed for each new value
+
+
+@dataclass
+class NewValue:
+    """A value of a lookup column that matches nothing in the database: created only when confirmed."""
+
+    column: str
+    value: str  # as first written in the file
+    key: str  # lookups.match_key of it: every spelling of it in the file is this one value
+    rows: int = 0
+    lines: list[int] = field(default_factory=list)
+
+    def add(self, line: int) -> None:
+        self.rows += 1
+        if len(self.lines) < LINES_LISTED:
+            self.lines.append(line)
+
+    def as_dict(self) -> dict:
+        return {"column": self.column, "value": self.value, "key": self.key, "rows": self.rows, "lines": self.lines}
+
+
+def new_value_message(kept: dict) -> str:
+    """One new value (kept as NewValue.as_dict) in words: column, value, how many rows, which lines."""
+    lines = ", ".join(str(line) for line in kept["lines"]) + (" …" if kept["rows"] > len(kept["lines"]) else "")
+    return describe(NOTES, "new_value", {"column": kept["column"], "value": kept["value"], "rows": kept["rows"], "lines": lines})
+
+
 @dataclass
 class ImportReport:
+    """`created`, `updated` and `unchanged` count rows: new keys, existing keys with a value that
+    differs (written), existing keys whose every value in the file is already stored (not written)."""
+
     kind: str
     dry_run: bool
     file_format: str = ""
@@ -134,9 +185,11 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     problem_count: int = 0
     file_error: ImportFileError | None = None
+    new_values: list[NewValue] = field(default_factory=list)
     notes: list[tuple[str, dict]] = field(default_factory=list)
     seconds: float = 0.0
     max_listed: int = 1000
@@ -170,10 +223,12 @@ class ImportReport:
             "rows": self.rows,
             "created": self.created,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "ok": self.ok,
             "problem_count": self.problem_count,
             "problems": [p.as_dict() for p in self.sorted_problems()],
             "file_error": None if self.file_error is None else {"code": self.file_error.code, "params": self.file_error.params},
+            "new_values": [value.as_dict() for value in self.new_values],
             "notes": [{"code": code, "params": params} for code, params in self.notes],
             "seconds": round(self.seconds, 2),
         }
@@ -182,7 +237,7 @@ class ImportReport:
         """The report as text lines, for the command line."""
         out = []
         if self.file_error is not None:
-            return [self.file_error.message()]
+            out.append(self.file_error.message())
         for problem in self.sorted_problems():
             out.append(
                 str(_("line %(line)s, column %(column)s, value “%(value)s”: %(reason)s"))
@@ -190,6 +245,7 @@ class ImportReport:
             )
         if self.problem_count > len(self.problems):
             out.append(describe(NOTES, "errors_cut", {"shown": len(self.problems), "total": self.problem_count}))
+        out.extend(new_value_message(value.as_dict()) for value in self.new_values)
         for code, params in self.notes:
             out.append(describe(NOTES, code, params))
         return out
@@ -203,6 +259,7 @@ def report_messages(kept: dict) -> dict:
         "problems": [
             {**p, "message": describe(REASONS, p["reason"], p["params"])} for p in kept.get("problems", [])
         ],
+        "new_values": [{**value, "message": new_value_message(value)} for value in kept.get("new_values", [])],
         "notes": [describe(NOTES, n["code"], n["params"]) for n in kept.get("notes", [])],
         "cut": kept.get("problem_count", 0) > len(kept.get("problems", [])),
     }

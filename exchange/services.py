@@ -7,15 +7,18 @@ one transaction together with the monthly totals, so a failure halfway leaves th
 it was. Orders on PostgreSQL take a faster road (orders_pg.py): COPY into a staging table and
 set-based SQL.
 """
+import datetime
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
+
+from core import jobs
 
 from .columns import KINDS, KindSpec
 from .importers import IMPORTERS, Importer
@@ -81,9 +84,14 @@ def _key_text(columns: tuple[str, ...], key: tuple) -> str:
     return ", ".join(f"{c} “{v.isoformat() if hasattr(v, 'isoformat') else v}”" for c, v in zip(columns, key, strict=True))
 
 
-def _check(source: RowSource, columns: list, importer: Importer, report: ImportReport, progress: Progress) -> dict:
+def _check(
+    source: RowSource, columns: list, importer: Importer, report: ImportReport, progress: Progress, count: bool
+) -> dict:
+    """Reads every row once: cells, cross-cell rules, duplicate keys. With `count` (a dry run), the
+    rows are also sorted out in batches into created, updated and unchanged while all is well."""
     keys: dict[tuple, int] = {}
     rows = 0
+    batch, batch_size = [], settings.IMPORT_BATCH_SIZE
     for line, cells in source.rows():
         rows += 1
         row = parse_row(line, cells, columns, report)
@@ -98,12 +106,19 @@ def _check(source: RowSource, columns: list, importer: Importer, report: ImportR
                         "duplicate_key", {"key": _key_text(importer.key_columns, key), "line": first},
                     )
                 )  # fmt: skip
+        if count and report.problem_count == 0:
+            batch.append((line, row))
+            if len(batch) >= batch_size:
+                importer.count_batch(batch)
+                batch = []
         if rows % 5000 == 0:
             progress(int(45 * source.fraction_read()), gettext_noop("checking"))
     report.rows = rows
     if rows == 0:
         raise ImportFileError("no_rows")
     importer.finish_checks(keys)
+    if count and report.problem_count == 0 and batch:
+        importer.count_batch(batch)
     return keys
 
 
@@ -123,18 +138,36 @@ def _write(source: RowSource, columns: list, importer: Importer, report: ImportR
     importer.finish_write()
 
 
+NewValuesAllowed = bool | dict[str, Collection[str]]
+
+
+def _new_values_confirmed(report: ImportReport, allowed: NewValuesAllowed) -> bool:
+    """Whether every new value the file names was confirmed: all of them (True), none (False), or
+    those listed by column and match key (the ones a person saw and confirmed in the check)."""
+    if isinstance(allowed, bool):
+        return allowed or not report.new_values
+    return all(value.key in allowed.get(value.column, ()) for value in report.new_values)
+
+
 def import_file(
-    *, kind: str, path: str, name: str | None = None, dry_run: bool = False, by=None, progress: Progress | None = None
+    *, kind: str, path: str, name: str | None = None, dry_run: bool = False, by=None, progress: Progress | None = None,
+    create_new_values: NewValuesAllowed = False,
 ) -> ImportReport:
     """Checks the file and, unless `dry_run` or a problem was found, writes all of it.
 
-    Never raises for a bad file: the report says what is wrong (`report.ok`). Re-importing a key
-    updates its record. An exception while writing rolls the whole file back and propagates.
-    """
+    Never raises for a bad file: the report says what is wrong (`report.ok`), within the limits
+    of readers.py. A value of a lookup column that matches nothing existing (a new industry or
+    region) is listed in `report.new_values`; the file is written only if `create_new_values`
+    confirms every one of them (True, or {column: [match keys]} as a check listed them), and
+    otherwise refused whole. Re-importing a key updates its record; `report.unchanged` counts the
+    rows whose record already held every value, which are not written. An exception while
+    writing rolls the whole file back and propagates.
+    """  # fmt: skip
     progress = progress or _no_progress
     started = time.monotonic()
     report = ImportReport(kind=kind, dry_run=dry_run, max_listed=settings.IMPORT_REPORT_MAX_PROBLEMS)
     name = name or os.path.basename(path)
+    source = None
     try:
         spec = KINDS.get(kind)
         if spec is None:
@@ -151,16 +184,19 @@ def import_file(
         else:
             importer = IMPORTERS[kind](report=report, present=set(source.header), by=by, source_name=name)
             importer.prepare()
-            keys = _check(source, columns, importer, report, progress)
-            if report.ok:
-                if dry_run:
-                    existing = len(importer.existing_keys(list(keys)))
-                    report.created, report.updated = len(keys) - existing, existing
-                else:
-                    with transaction.atomic():
-                        _write(source, columns, importer, report, progress)
+            _check(source, columns, importer, report, progress, count=dry_run)
+            if report.ok and not dry_run:
+                if not _new_values_confirmed(report, create_new_values):
+                    raise ImportFileError("new_values", count=len(report.new_values))
+                with transaction.atomic():
+                    _write(source, columns, importer, report, progress)
     except ImportFileError as error:
         report.file_error = error
+    finally:
+        if source is not None:
+            source.close()
+    if not report.ok:
+        report.created = report.updated = report.unchanged = 0
     report.seconds = time.monotonic() - started
     return report
 
@@ -203,13 +239,12 @@ def _job_progress(job_id: int) -> Progress:
 
 
 def import_job_create(*, kind: str, upload, by) -> ImportJob:
-    """Keeps the uploaded file under MEDIA_ROOT and queues its check (a dry run) after commit."""
+    """Keeps the uploaded file under MEDIA_ROOT and queues its check (a dry run) after commit; if the
+    broker does not take it, the job is failed then (jobs.NOT_SENT), as `job.status` shows."""
     job = ImportJob(kind=kind, created_by=by, original_name=os.path.basename(upload.name)[:200], size=upload.size)
     job.file.save(os.path.basename(upload.name), upload, save=False)
     job.save()
-    from .tasks import check_import
-
-    transaction.on_commit(lambda: check_import.delay(job.pk))
+    JOB_KIND.enqueue(job)
     return job
 
 
@@ -218,8 +253,7 @@ def _claim(job_id: int, expected: str, to: str) -> ImportJob | None:
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None:
             return None
-        stale = job.heartbeat_at and (timezone.now() - job.heartbeat_at).total_seconds() > settings.IMPORT_STALE_SECONDS
-        if job.status != expected and not (job.status == to and stale):
+        if job.status != expected and not (job.status == to and jobs.is_stale(job)):
             return None
         job.status, job.progress, job.progress_note, job.heartbeat_at = to, 0, "", timezone.now()
         job.started_at = job.started_at or timezone.now()
@@ -227,15 +261,30 @@ def _claim(job_id: int, expected: str, to: str) -> ImportJob | None:
     return job
 
 
+def _job_failed(job: ImportJob, error: Exception) -> ImportJob:
+    """Ends a job that an unexpected exception stopped (its transaction rolled back: nothing of the
+    file was written) as failed, with the error kept for the page and the log."""
+    logger.exception("import %s failed", job.pk, exc_info=error)
+    job.status, job.error = ImportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job
+
+
 def import_job_check(*, job_id: int) -> ImportJob | None:
-    """The dry run: fills the job's preview; the job becomes ready or invalid."""
+    """The dry run: fills the job's preview; the job becomes ready or invalid (a file refused by
+    the check, its report saying why), or failed when something unexpected stopped the check."""
     job = _claim(job_id, ImportJob.Status.UPLOADED, ImportJob.Status.CHECKING)
     if job is None:
         return None
-    report = import_file(
-        kind=job.kind, path=job.file.path, name=job.original_name, dry_run=True, by=job.created_by,
-        progress=_job_progress(job.pk),
-    )  # fmt: skip
+    try:
+        with JOB_KIND.heartbeat(job):
+            report = import_file(
+                kind=job.kind, path=job.file.path, name=job.original_name, dry_run=True, by=job.created_by,
+                progress=_job_progress(job.pk),
+            )  # fmt: skip
+    except Exception as error:
+        return _job_failed(job, error)
     job.preview = report.as_dict()
     job.status = ImportJob.Status.READY if report.ok else ImportJob.Status.INVALID
     job.progress, job.progress_note, job.heartbeat_at = 100, "", timezone.now()
@@ -243,16 +292,19 @@ def import_job_check(*, job_id: int) -> ImportJob | None:
     return job
 
 
-def import_job_confirm(*, job: ImportJob, by) -> bool:
-    """Queues the real import of a checked file; False when it is not (or no longer) ready."""
+def import_job_confirm(*, job: ImportJob, by, create_new_values: bool = False) -> bool:
+    """Queues the real import of a checked file; False when it is not (or no longer) ready, or
+    when its check listed new values and `create_new_values` does not confirm them. If the broker
+    does not take the task, the job is failed after the commit (jobs.NOT_SENT): see `job.status`."""
+    if (job.preview or {}).get("new_values") and not create_new_values:
+        return False
     with transaction.atomic():
         updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
             status=ImportJob.Status.QUEUED, confirmed_by=by, progress=0
         )
         if updated:
-            from .tasks import run_import
-
-            transaction.on_commit(lambda: run_import.delay(job.pk))
+            job.status = ImportJob.Status.QUEUED
+            JOB_KIND.enqueue(job)
     return bool(updated)
 
 
@@ -264,17 +316,18 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     job = _claim(job_id, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
     if job is None:
         return None
+    # Confirming the job confirmed the new values its check listed, and only those.
+    confirmed: dict[str, list[str]] = {}
+    for value in (job.preview or {}).get("new_values", []):
+        confirmed.setdefault(value["column"], []).append(value["key"])
     try:
-        report = import_file(
-            kind=job.kind, path=job.file.path, name=job.original_name, by=job.confirmed_by or job.created_by,
-            progress=_job_progress(job.pk),
-        )  # fmt: skip
+        with JOB_KIND.heartbeat(job):
+            report = import_file(
+                kind=job.kind, path=job.file.path, name=job.original_name, by=job.confirmed_by or job.created_by,
+                progress=_job_progress(job.pk), create_new_values=confirmed,
+            )  # fmt: skip
     except Exception as error:  # the transaction rolled back: nothing of the file was written
-        logger.exception("import %s failed", job.pk)
-        job.status, job.error = ImportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        return job
+        return _job_failed(job, error)
     job.report = report.as_dict()
     job.status = ImportJob.Status.SUCCEEDED if report.written else ImportJob.Status.FAILED
     job.progress, job.progress_note, job.finished_at = 100, "", timezone.now()
@@ -284,3 +337,45 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             job.analysis_run = run
         job.save(update_fields=["report", "status", "progress", "progress_note", "finished_at", "analysis_run"])
     return job
+
+
+def import_job_fail(job: ImportJob, error: str) -> bool:
+    """Marks a job still under way failed with `error` (on `job` too); False when it had finished."""
+    now = timezone.now()
+    failed = ImportJob.objects.filter(pk=job.pk, status__in=ImportJob.IN_PROGRESS).update(
+        status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
+    )
+    if failed:
+        job.status, job.error, job.finished_at = ImportJob.Status.FAILED, error[:2000], now
+    return bool(failed)
+
+
+# Imports as jobs (core/jobs.py): registered for the sweep by ExchangeConfig.ready().
+JOB_KIND = jobs.JobKind(
+    model=ImportJob,
+    running=(ImportJob.Status.CHECKING, ImportJob.Status.RUNNING),
+    waiting={ImportJob.Status.UPLOADED: "exchange.tasks.check_import", ImportJob.Status.QUEUED: "exchange.tasks.run_import"},
+    fail=import_job_fail,
+)
+
+
+def import_files_purge(*, now: datetime.datetime | None = None) -> int:
+    """Deletes the uploaded files of jobs older than IMPORT_FILE_RETENTION_DAYS that are not under
+    way (their reports stay); returns how many. A checked file still waiting for confirmation
+    can no longer be imported: its job ends failed, saying why."""
+    days = settings.IMPORT_FILE_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    expired = ImportJob.objects.filter(created_at__lt=cutoff).exclude(file="").exclude(status__in=ImportJob.IN_PROGRESS)
+    purged = 0
+    for job in expired.iterator():
+        if job.status == ImportJob.Status.READY:
+            report = ImportReport(kind=job.kind, dry_run=False, file_error=ImportFileError("file_expired", days=days))
+            ended = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+                status=ImportJob.Status.FAILED, report=report.as_dict(), finished_at=timezone.now()
+            )
+            if not ended:  # confirmed meanwhile: its file is kept until a later purge
+                continue
+        job.file.delete(save=False)  # a file already missing on disk is no error
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+        purged += 1
+    return purged

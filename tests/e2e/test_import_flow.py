@@ -50,7 +50,7 @@ def test_upload_preview_confirm_progress_report(browser, log_in, live_server, ex
 
     # the check (dry run) shows what would happen; nothing is written yet
     preview = wait_until(browser, lambda d: d.find_element(By.ID, "import-preview"))
-    assert "3 rows are fine: 3 new, 0 updated." in preview.text
+    assert "3 rows are fine: 3 new, 0 updated, 0 unchanged." in preview.text
     assert Order.objects.count() == 0
 
     # confirm: queued, the progress bar polls
@@ -64,7 +64,7 @@ def test_upload_preview_confirm_progress_report(browser, log_in, live_server, ex
     # the worker runs it; the page notices, reloads and shows the kept report
     import_job_run(job_id=job.pk)
     report = wait_until(browser, lambda d: d.find_element(By.ID, "import-report"))
-    assert "3 rows imported: 3 new, 0 updated." in report.text
+    assert "3 rows imported: 3 new, 0 updated, 0 unchanged." in report.text
     assert "Monthly order totals were recomputed for 3 customer-months." in report.text
     assert browser.find_element(By.ID, "job-status").text == "Imported"
     assert list(Order.objects.order_by("number").values_list("number", "revenue", "ordered_on")) == [

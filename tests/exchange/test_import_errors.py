@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import translation
 
 from analytics.models import CustomerMonth
-from crm.models import Customer, Order
+from crm.models import Customer, Order, Region
 from exchange import importers, orders_pg
 from exchange.services import import_file
 from tests.factories import CustomerFactory, UserFactory
@@ -278,9 +278,10 @@ def test_customer_import_killed_halfway_keeps_no_customer_nor_history(csv_file, 
 
     monkeypatch.setattr(importers.CustomerImporter, "write_batch", dying_write)
     with pytest.raises(RuntimeError):
-        import_file(kind="customers", path=csv_file("code,name,region", "K1,甲,华东", "K2,乙,华北"))
+        import_file(kind="customers", path=csv_file("code,name,region", "K1,甲,华东", "K2,乙,华北"), create_new_values=True)
 
-    assert Customer.objects.count() == 0 and Customer.history.count() == 0
+    assert calls == [1, 1]  # the first batch created both new regions and a customer, then all rolled back
+    assert Customer.objects.count() == 0 and Customer.history.count() == 0 and Region.objects.count() == 0
 
 
 # the command -----------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def test_command_imports_and_prints_a_summary(csv_file, capsys):
     call_command("import_data", "orders", path, "--no-analysis")
 
     out = capsys.readouterr().out
-    assert "2 rows of orders (csv, utf-8): created 2, updated 0" in out
+    assert "2 rows of orders (csv, utf-8): created 2, updated 0, unchanged 0" in out
     assert Order.objects.count() == 2
 
 

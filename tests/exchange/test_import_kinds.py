@@ -44,9 +44,10 @@ def test_customers_good_file_imports_exactly(csv_file, make_user):
         "K002,王小明,individual,,,,churned,2020-01-01,2025-06-30,price,,,no,,,,,",
     )
 
-    report = import_file(kind="customers", path=path, by=owner)
+    report = import_file(kind="customers", path=path, by=owner, create_new_values=True)
 
     assert report.ok and (report.rows, report.created, report.updated) == (2, 2, 0)
+    assert [(v.column, v.value, v.lines) for v in report.new_values] == [("industry", "Retail", [2]), ("region", "华东 East China", [2])]
     first, second = Customer.objects.get(code="K001"), Customer.objects.get(code="K002")
     assert (first.name, first.kind, first.industry.name, first.region.name, first.owner) == (
         "上海华东贸易有限公司", "company", "Retail", "华东 East China", owner,
@@ -95,7 +96,7 @@ def test_customers_one_bad_row_imports_nothing(csv_file):
 def test_customers_chinese_names_survive_every_encoding(csv_file, encoding, bom):
     path = csv_file("code,name,region", "K001,深圳市龙华区电子有限公司,华南", encoding=encoding, bom=bom)
 
-    report = import_file(kind="customers", path=path)
+    report = import_file(kind="customers", path=path, create_new_values=True)
 
     assert report.ok, report.lines()
     assert report.encoding == {"gbk": "gb18030", "gb18030": "gb18030"}.get(encoding, "utf-8-sig" if bom else "utf-8")

@@ -65,7 +65,7 @@ def test_reimporting_an_unchanged_file_writes_no_row(csv_file):
     before = versions()
     report = import_file(kind="orders", path=path)
 
-    assert report.ok and (report.created, report.updated) == (0, 2)
+    assert report.ok and (report.created, report.updated, report.unchanged) == (0, 0, 2)
     assert versions() == before
     assert report.notes == [("monthly_totals", {"pairs": 0})]
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from analytics.models import AnalysisRun
-from crm.models import Customer, Order
+from crm.models import Customer, Industry, Order, Region
 from crm.roles import Role
 from exchange.models import ImportJob
 from exchange.services import import_file
@@ -118,7 +118,7 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
     assert (job.preview["ok"], job.preview["rows"], job.preview["created"], job.preview["updated"]) == (True, 2, 2, 0)
     assert Order.objects.count() == 0
     page = client.get(job.get_absolute_url()).content.decode()
-    assert "2 rows are fine: 2 new, 0 updated." in page and 'id="confirm-import"' in page
+    assert "2 rows are fine: 2 new, 0 updated, 0 unchanged." in page and 'id="confirm-import"' in page
 
     # confirm: the import runs, then an analysis run is requested
     response = confirm(job)
@@ -135,7 +135,7 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
 
     # the kept report, later
     page = client.get(job.get_absolute_url()).content.decode()
-    assert "2 rows imported: 2 new, 0 updated." in page
+    assert "2 rows imported: 2 new, 0 updated, 0 unchanged." in page
     assert "Monthly order totals were recomputed for 2 customer-months." in page
     assert client.get(reverse("exchange:import_status", args=[job.pk])).json() == {
         "id": job.pk, "status": "succeeded", "status_label": "Imported", "progress": 100, "note": "", "finished": True,
@@ -244,7 +244,9 @@ def test_template_links_on_the_import_page_in_both_languages(client, executive_u
 
 
 def test_templates_are_header_plus_one_row_and_import_cleanly(client, executive_user, tmp_path):
-    """Each downloaded template is a valid file: customers first, then the kinds that refer to them."""
+    """Each downloaded template is a valid file: customers first, then the kinds that refer to them.
+    Its example industry "Retail" and region are the label of ones that exist: nothing new is made."""
+    retail, east = Industry.objects.create(name="零售 Retail"), Region.objects.create(name="华东 East China")
     client.force_login(executive_user)
     for kind in ("customers", "orders", "invoices", "surveys", "complaints"):
         csv_bytes = client.get(reverse("exchange:template", args=[kind, "csv"])).content
@@ -260,8 +262,10 @@ def test_templates_are_header_plus_one_row_and_import_cleanly(client, executive_
         xlsx_path = tmp_path / f"{kind}.xlsx"
         xlsx_path.write_bytes(xlsx.content)
         report = import_file(kind=kind, path=str(xlsx_path))
-        assert report.ok and report.updated == 1, (kind, report.lines())
-    assert Customer.objects.get(code="C900001").name == "上海华东贸易有限公司"
+        assert report.ok and (report.updated, report.unchanged) == (0, 1), (kind, report.lines())
+    customer = Customer.objects.get(code="C900001")
+    assert (customer.name, customer.industry, customer.region) == ("上海华东贸易有限公司", retail, east)
+    assert Industry.objects.count() == 1 and Region.objects.count() == 1
 
 
 def _csv(data: bytes):
