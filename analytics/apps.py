@@ -7,4 +7,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
+        from core import jobs
+
         from . import signals  # noqa: F401
+        from .services import runs
+
+        jobs.register(runs.JOB_KIND)

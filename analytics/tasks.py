@@ -1,11 +1,12 @@
-"""Celery tasks for analysis runs: thin, idempotent, safe to redeliver."""
+"""Celery tasks for analysis runs: thin, idempotent, safe to redeliver. Nothing reads their results
+(ignore_result), so sending one touches the broker only, never the result backend."""
 from celery import shared_task
 
 from .models import AnalysisRun
 from .services import runs
 
 
-@shared_task(name="analytics.compute_run", acks_late=True)
+@shared_task(name="analytics.compute_run", acks_late=True, ignore_result=True)
 def compute_run(run_id: int) -> str:
     """Computes and publishes the run; a redelivered or duplicate message finds it done and stops."""
     run = runs.run_compute(run_id=run_id)
@@ -26,7 +27,7 @@ def warm_report_charts(run_id: int) -> int:
     return report_charts_warm(run=run) if run is not None else 0
 
 
-@shared_task(name="analytics.nightly_run")
+@shared_task(name="analytics.nightly_run", ignore_result=True)
 def nightly_run() -> int:
     run, _created = runs.run_request(trigger=AnalysisRun.Trigger.NIGHTLY)
     return run.pk

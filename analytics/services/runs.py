@@ -7,6 +7,9 @@
   stays published. Publication is one UPDATE of the run row.
 - Safe to redeliver: computing a finished run does nothing; a run whose worker stopped beating
   (killed) is taken over, its partial rows deleted and computed again.
+- A run is a job (core/jobs.py): a run the broker did not take is failed at once; a running one
+  beats every few seconds, and beat's sweep fails one silent for JOB_STALE_SECONDS, which lets the
+  next request (button, nightly, import) start a new one.
 """
 import datetime
 import json
@@ -23,6 +26,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from core import jobs
 from crm.models import Customer
 
 from ..models import AnalysisRun, CostModel, CustomerResult, RunChart, ScoringModel, Tier, TierRules
@@ -58,22 +62,18 @@ def active_run() -> AnalysisRun | None:
     return AnalysisRun.objects.filter(active=True).first()
 
 
-def _is_stale(run: AnalysisRun, now: datetime.datetime) -> bool:
-    beat = run.heartbeat_at or run.created_at
-    return now - beat > datetime.timedelta(seconds=settings.ANALYSIS_RUN_STALE_SECONDS)
-
-
 def run_request(*, trigger: str, by=None, as_of: datetime.date | None = None, enqueue: bool = True) -> tuple[AnalysisRun, bool]:
     """Queues a run, or returns the one already queued or running (created = False).
 
     The task is sent after the transaction commits, so a worker never looks for a row that is
-    not there yet.
+    not there yet. If the broker does not take it, the run is failed (jobs.NOT_SENT) right then:
+    after the commit, the returned run's status says so.
     """
     as_of = as_of or timezone.localdate()
     window = Window.ending(as_of)
     current = active_run()
-    if current is not None and current.status == AnalysisRun.Status.RUNNING and _is_stale(current, timezone.now()):
-        run_fail(run=current, error="The worker stopped reporting progress; the run was abandoned.")
+    if current is not None and current.status == AnalysisRun.Status.RUNNING and jobs.is_stale(current):
+        run_fail(run=current, error=jobs.WORKER_STOPPED)  # what the sweep would do, sooner
         current = None
     if current is not None:
         return current, False
@@ -86,9 +86,7 @@ def run_request(*, trigger: str, by=None, as_of: datetime.date | None = None, en
     except IntegrityError:  # someone else queued one a moment ago
         return active_run(), False
     if enqueue:
-        from ..tasks import compute_run
-
-        transaction.on_commit(lambda: compute_run.delay(run.pk))
+        JOB_KIND.enqueue(run)
     return run, True
 
 
@@ -99,7 +97,7 @@ def _claim(run_id: int) -> AnalysisRun | None:
         run = AnalysisRun.objects.select_for_update().get(pk=run_id)
         if run.status in (AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED):
             return None
-        if run.status == AnalysisRun.Status.RUNNING and not _is_stale(run, now):
+        if run.status == AnalysisRun.Status.RUNNING and not jobs.is_stale(run, now):
             return None
         run.status = AnalysisRun.Status.RUNNING
         run.started_at = now
@@ -227,6 +225,7 @@ def _failure_unpublished(run: AnalysisRun):
 
 def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str | None = None) -> AnalysisRun | None:
     """Computes and publishes the run. Returns None when there was nothing to do (done, or taken).
+    Its heartbeat is written all along (jobs.Heartbeat).
 
     `fail_after_rows` (tests) stands for the worker dying once that many result rows are written.
     """
@@ -234,8 +233,14 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None, engine: str 
     run = _claim(run_id)
     if run is None:
         return None
-    if engine == "sql":
-        return _compute_in_database(run, fail_after_rows=fail_after_rows)
+    with JOB_KIND.heartbeat(run):
+        if engine == "sql":
+            return _compute_in_database(run, fail_after_rows=fail_after_rows)
+        return _compute_in_python(run, fail_after_rows=fail_after_rows)
+
+
+def _compute_in_python(run: AnalysisRun, *, fail_after_rows: int | None) -> AnalysisRun:
+    """The run on any database (metrics.py, scoring.py): figures read, scored in Python, written in batches."""
     timings, clock = {}, time.perf_counter()
 
     def lap(name):
@@ -357,16 +362,20 @@ def _customers_without_row(run: AnalysisRun, customer_ids=None) -> list[int]:
 
 @transaction.atomic
 def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
-    """The switch: from this UPDATE on, pages read this run. Older runs beyond the kept number go."""
+    """The switch: from this UPDATE on, pages read this run. Older runs beyond the kept number go.
+    Only a run still running is published: one given up for dead meanwhile (the sweep) may have
+    been followed by another, so JobAbandoned rolls this back."""
     clock = time.perf_counter()
     run_add_prospects(run=run)
     timings["publish"] = round(time.perf_counter() - clock, 3)
     timings["total"] = round(sum(v for v in timings.values() if isinstance(v, int | float)), 3)
     now = timezone.now()
-    AnalysisRun.objects.filter(pk=run.pk).update(
+    published = AnalysisRun.objects.filter(pk=run.pk, status=AnalysisRun.Status.RUNNING).update(
         status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note=gettext_noop("published"),
         company=company, timings=timings, finished_at=now, published_at=now, heartbeat_at=now,
     )  # fmt: skip
+    if not published:
+        raise jobs.JobAbandoned(f"analysis run {run.pk} was given up for dead before it could be published")
     keep = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")
     old = list(keep.values_list("pk", flat=True)[settings.ANALYSIS_RUNS_KEPT :])
     if old:
@@ -389,12 +398,30 @@ def _after_publication(run_id: int, old: list[int]) -> None:
         cursor.execute(f"ANALYZE {sql_engine.partition_table(run_id) if own else CustomerResult._meta.db_table}")
 
 
-def run_fail(*, run: AnalysisRun, error: str) -> None:
-    """Marks the run failed and removes its partial rows; the published run stays as it was."""
-    AnalysisRun.objects.filter(pk=run.pk).update(
-        status=AnalysisRun.Status.FAILED, active=False, error=error[:5000], finished_at=timezone.now()
-    )
+def run_fail(*, run: AnalysisRun, error: str) -> bool:
+    """Marks the run failed (on `run` too) and removes its partial rows; the published run stays as
+    it was. A run already failed keeps its first error; a published one is left alone. Returns
+    whether this marked it failed."""
+    now = timezone.now()
+    with transaction.atomic():
+        failed = AnalysisRun.objects.filter(pk=run.pk, status__in=AnalysisRun.ACTIVE).update(
+            status=AnalysisRun.Status.FAILED, active=False, error=error[:5000], finished_at=now
+        )
+        if failed:
+            run.status, run.active, run.error, run.finished_at = AnalysisRun.Status.FAILED, False, error[:5000], now
+        elif AnalysisRun.objects.filter(pk=run.pk, status=AnalysisRun.Status.SUCCEEDED).exists():
+            return False
     CustomerResult.objects.filter(run=run)._raw_delete(CustomerResult.objects.db)
     if connection.vendor == "postgresql":  # a failure after the SQL engine attached the run's partition
         sql_engine.drop_result_partitions([run.pk])
     RunChart.objects.filter(run=run).delete()
+    return bool(failed)
+
+
+# Runs as jobs (core/jobs.py): registered for the sweep by AnalyticsConfig.ready().
+JOB_KIND = jobs.JobKind(
+    model=AnalysisRun,
+    running=(AnalysisRun.Status.RUNNING,),
+    waiting={AnalysisRun.Status.QUEUED: "analytics.tasks.compute_run"},
+    fail=lambda run, error: run_fail(run=run, error=error),
+)

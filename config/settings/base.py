@@ -1,4 +1,5 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
+import datetime
 from pathlib import Path
 
 import environ
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "simple_history",
+    "axes",
     "core",
     "crm",
     "complaints",
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a refused login into the lockout page (see "Login throttling" below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +118,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out login before ModelBackend spends a password hash on it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes), on the login page and the admin's: the failed login after
+# LOGIN_FAILURES_ALLOWED wrong passwords in a row (the 6th by default) locks that username from
+# that client address for LOGIN_LOCKOUT_MINUTES; each further try while locked starts the wait
+# again, and a successful login clears the count. The key is username and address together, so a
+# guesser cannot lock everybody else out of their accounts (README, "Login lockout"). Behind a
+# proxy, LOGIN_PROXY_COUNT says how many of ours append to X-Forwarded-For (config/client_ip.py).
+# Unlock: the admin's "Access attempts" page, or `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_ALLOWED", default=5) + 1
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_VERBOSE = False  # no banner on every start; each failure and lockout is still logged
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # config.views.home sends each role to its start page
 LOGOUT_REDIRECT_URL = "login"
@@ -125,6 +150,8 @@ TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
+# One date, month and number format per language, ISO input first (core/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["core.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 STATIC_URL = "static/"
@@ -142,11 +169,29 @@ STORAGES = {
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
 # Imports (exchange): the largest file accepted, rows written per batch, problems listed per
-# report, and how long a running import may stay silent before a redelivered task takes it over.
+# report. (A silent import is given up after JOB_STALE_SECONDS, as every job: see Celery below.)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_BATCH_SIZE = 2000
 IMPORT_REPORT_MAX_PROBLEMS = 1000
-IMPORT_STALE_SECONDS = 900
+# What one file may hold (exchange/readers.py): rows, columns, characters in one value; an XLSX
+# may unpack to this many bytes, and no large part of it be packed more than this many times.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=2_000_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+IMPORT_MAX_FIELD_CHARS = env.int("IMPORT_MAX_FIELD_CHARS", default=32_768)
+IMPORT_MAX_XLSX_UNPACKED_BYTES = env.int("IMPORT_MAX_XLSX_UNPACKED_BYTES", default=512 * 1024 * 1024)
+IMPORT_MAX_XLSX_RATIO = 100
+# Uploaded import files are deleted this many days after upload (beat: exchange.purge_import_files).
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
+# A request body over the import limit is refused before it is read, on every URL
+# (exchange.uploads); files over 2.5 MiB are streamed to a temporary file, never held in memory.
+FILE_UPLOAD_HANDLERS = [
+    "exchange.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # The one currency all money is held in (Decimal, two places).
 CURRENCY = env("CURRENCY", default="CNY")
@@ -164,17 +209,39 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Sending a task waits for the broker at most BROKER_TIMEOUT_SECONDS (to connect, then for each
+# command) and is not retried, so a request that starts a job answers at once when Redis is down
+# or hung, and the job is marked failed (core/jobs.py). Without socket_timeout a hung Redis holds
+# a send forever; redis-py itself reconnects a pooled connection that Redis closed. The
+# broker_connection_* settings are left as they are: they say how a worker (re)connects, and a
+# worker should keep trying. Job tasks ignore their results: sending one never waits on the
+# result backend either.
+BROKER_TIMEOUT_SECONDS = env.float("BROKER_TIMEOUT_SECONDS", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# Background jobs (analysis runs, imports; core/jobs.py): a worker writes its job's heartbeat
+# every JOB_HEARTBEAT_SECONDS; beat's sweep, every JOB_SWEEP_SECONDS, gives up a job silent for
+# JOB_STALE_SECONDS (its worker died), so a killed worker holds "Recompute" for about a minute.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=5.0)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=45)
+JOB_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE = {
+    "core-sweep-jobs": {
+        "task": "core.sweep_jobs", "schedule": JOB_SWEEP_SECONDS, "options": {"expires": JOB_SWEEP_SECONDS},
+    },  # fmt: skip
     "analytics-nightly-run": {"task": "analytics.nightly_run", "schedule": crontab(hour=2, minute=30)},
     "complaints-mark-sla-breaches": {"task": "complaints.mark_sla_breaches", "schedule": 300.0},
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
+    "exchange-purge-import-files": {"task": "exchange.purge_import_files", "schedule": crontab(hour=3, minute=40)},
 }
 
 # A resolved complaint the customer does not reopen within this many days is closed.
 COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)
-# Analysis runs: a running run silent for this long is taken as dead; results are written in
-# batches of this size; this many published runs are kept (tier history, migration).
-ANALYSIS_RUN_STALE_SECONDS = env.int("ANALYSIS_RUN_STALE_SECONDS", default=600)
+# Analysis runs: results are written in batches of this size; this many published runs are kept
+# (tier history, migration).
 ANALYSIS_RESULT_BATCH = 5000
 ANALYSIS_RUNS_KEPT = env.int("ANALYSIS_RUNS_KEPT", default=12)
 # seed_demo logs about one complaint per five ordering customers, at most this many.

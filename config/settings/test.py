@@ -11,3 +11,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 LANGUAGE_CODE = "en"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Login throttling needs the request in authenticate(), which Client.login() does not pass: off in
+# the suite, on in tests/test_login_throttling.py (force_login never goes through it).
+AXES_ENABLED = False

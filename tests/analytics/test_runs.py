@@ -1,5 +1,6 @@
 """Runs: one at a time, atomic publication, a killed run never shows, reruns succeed, totals follow orders."""
 import datetime
+import time
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.models import AnalysisRun, CustomerMonth, CustomerResult
-from analytics.services.runs import WorkerKilled, published_run, run_compute, run_request
+from analytics.services.runs import WorkerKilled, published_run, run_compute, run_fail, run_request
+from core import jobs
 from analytics.totals import monthly_totals_rebuild
 from crm.models import Order
 from tests.conftest import ON_POSTGRES
@@ -154,7 +156,63 @@ def test_stale_active_run_is_abandoned_on_the_next_request(book):
     fresh, created = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     assert created and fresh != stuck
     stuck.refresh_from_db()
-    assert stuck.status == AnalysisRun.Status.FAILED
+    assert (stuck.status, stuck.error) == (AnalysisRun.Status.FAILED, jobs.WORKER_STOPPED)
+
+
+def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monkeypatch, engine, settings):
+    before = compute()
+    from analytics.services import runs
+
+    module = runs.sql_engine if engine == "sql" else runs
+    company_figures = module.company_figures
+
+    def long_silent_then_on(*args, **kwargs):
+        # The worker was silent too long (stuck, say): the sweep gives its run up meanwhile.
+        later = timezone.now() + datetime.timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+        assert jobs.sweep(now=later) == {"failed": 1, "sent_again": 0}
+        return company_figures(*args, **kwargs)
+
+    monkeypatch.setattr(module, "company_figures", long_silent_then_on)
+    abandoned, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
+    with pytest.raises(jobs.JobAbandoned):
+        run_compute(run_id=abandoned.pk)
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.active, abandoned.error) == (AnalysisRun.Status.FAILED, False, jobs.WORKER_STOPPED)
+    assert not CustomerResult.objects.filter(run=abandoned).exists()
+    assert published_run() == before
+    if engine == "sql":
+        assert partitions() == {"analytics_customerresult_default", f"analytics_customerresult_r{before.pk}"}
+
+
+def test_failing_a_published_run_changes_nothing(book):
+    run = compute()
+    assert run_fail(run=run, error="too late") is False
+    run.refresh_from_db()
+    assert (run.status, run.error, run.results.count()) == (AnalysisRun.Status.SUCCEEDED, "", 4)
+    assert published_run() == run
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_beats_while_a_long_step_runs(book, monkeypatch, engine, settings):
+    settings.JOB_HEARTBEAT_SECONDS = 0.05
+    from analytics.services import runs
+
+    module, name = (runs.sql_engine, "results_and_company") if engine == "sql" else (runs, "customer_figures")
+    step = getattr(module, name)
+    seen = {}
+
+    def long_step(*args, **kwargs):
+        run = AnalysisRun.objects.get(status=AnalysisRun.Status.RUNNING)
+        time.sleep(0.6)  # this thread writes nothing meanwhile
+        seen["started"], seen["beat"] = run.started_at, AnalysisRun.objects.get(pk=run.pk).heartbeat_at
+        seen["swept"] = jobs.sweep(now=seen["beat"] + datetime.timedelta(seconds=settings.JOB_STALE_SECONDS))
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, long_step)
+    run = compute()
+    assert seen["beat"] - seen["started"] > datetime.timedelta(seconds=0.3)
+    assert seen["swept"] == {"failed": 0, "sent_again": 0}  # beating: alive
+    assert run.status == AnalysisRun.Status.SUCCEEDED
 
 
 def test_monthly_totals_follow_single_order_changes(book):
