@@ -174,6 +174,14 @@ class SlaTargetForm(forms.ModelForm):
         model = SlaTarget
         fields = ["first_response_hours", "resolution_hours"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page shows the severity in the row and the field in the column header, with no label
+        # beside the input: a screen reader is told both.
+        severity = self.instance.get_severity_display() if self.instance.pk else ""
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = f"{severity} · {field.label}" if severity else str(field.label)
+
     def clean(self):
         cleaned = super().clean()
         first, resolution = cleaned.get("first_response_hours"), cleaned.get("resolution_hours")

@@ -70,7 +70,9 @@ class SlaTarget(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_severity_display()}: {self.first_response_hours} h / {self.resolution_hours} h"
+        return _("%(severity)s: first response %(first)s h, resolution %(resolution)s h") % {
+            "severity": self.get_severity_display(), "first": self.first_response_hours, "resolution": self.resolution_hours,
+        }
 
 
 class Problem(models.Model):

@@ -1,12 +1,16 @@
 // Draws every Plotly figure the server embedded with json_script, in our own static file (CSP-friendly).
 (function () {
   "use strict";
+  // plotly.js's own words (mode bar) in the page's language: zh-CN comes from chart_locale_zh_cn.js.
+  var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+  var config = {responsive: true, displaylogo: false, locale: zh ? "zh-CN" : "en",
+                modeBarButtonsToRemove: ["select2d", "lasso2d", "sendChartToCloud"]};
   function draw() {
     document.querySelectorAll("[data-plotly-figure]").forEach(function (element) {
       var source = document.getElementById(element.getAttribute("data-plotly-figure"));
       if (!source || !window.Plotly) { return; }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(element, figure.data, figure.layout, {responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendChartToCloud"]});
+      window.Plotly.newPlot(element, figure.data, figure.layout, config);
     });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); } else { draw(); }
