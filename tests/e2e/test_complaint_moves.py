@@ -10,9 +10,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 
 def wait_until(browser, condition, seconds=30):
+    """Polls `condition` (a database read) while the live server writes: on SQLite's shared in-memory
+    test database a read can meet the writer's table lock ("database table is locked"), so that
+    error only means "not yet"."""
+    from django.db import OperationalError
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, seconds, poll_frequency=0.2).until(condition)
+    return WebDriverWait(browser, seconds, poll_frequency=0.2, ignored_exceptions=(OperationalError,)).until(condition)
 
 
 def test_reject_asks_first_and_does_nothing_when_cancelled(browser, log_in, live_server, service_user):
