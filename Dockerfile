@@ -15,4 +15,5 @@ RUN pip install -e . \
  && useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers and threads sized from the container's cores (config/gunicorn.conf.py; WEB_CONCURRENCY overrides).
+CMD ["gunicorn", "--config", "config/gunicorn.conf.py", "config.wsgi:application"]

@@ -5,6 +5,7 @@ import json
 import logging
 import time
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, TextField, Window
 from django.db.models.functions import Cast, RowNumber
@@ -149,15 +150,31 @@ def portfolio_neglected(*, run: AnalysisRun, owner, limit: int = 20) -> tuple[in
     return count, listed
 
 
+def top20_last_place(*, run: AnalysisRun) -> tuple | None:
+    """(revenue, customer code) of the last customer in the run's top 20% by revenue (None when
+    the run values nobody). The same for every portfolio and it reads the whole run (0.2-0.8 s at
+    100,000 customers), so it is kept in the cache: a published run's results never change."""
+    key = f"analytics:top20-last-place:{run.pk}:{run.published_at.isoformat() if run.published_at else ''}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None
+    valued = CustomerResult.objects.filter(run=run, tier__in=VALUED_TIERS)
+    n = valued.count()
+    last = ()
+    if n:
+        top = top_share_count(n, 20)  # as DESIGN counts the top 20%
+        last = tuple(valued.order_by("-revenue", "customer__code").values_list("revenue", "customer__code")[top - 1])
+    if run.status == AnalysisRun.Status.SUCCEEDED:
+        cache.set(key, last, timeout=24 * 3600)
+    return last or None
+
+
 def portfolio_declining(*, run: AnalysisRun, owner, limit: int = 20) -> tuple[int, list[CustomerResult]]:
     """The owner's customers in the company's top 20% by revenue whose revenue fell more than 5%
     against the year before (the top-20% trend's declining ones), steepest fall first."""
-    valued = CustomerResult.objects.filter(run=run, tier__in=VALUED_TIERS)
-    n = valued.count()
-    if not n:
+    last = top20_last_place(run=run)
+    if last is None:
         return 0, []
-    top = top_share_count(n, 20)  # as DESIGN counts the top 20%
-    last = valued.order_by("-revenue", "customer__code").values_list("revenue", "customer__code")[top - 1]
     in_top = Q(revenue__gt=last[0]) | Q(revenue=last[0], customer__code__lte=last[1])
     declining = portfolio_results(run=run, owner=owner).filter(tier__in=VALUED_TIERS).filter(in_top, growth_pct__lt=-5)
     count = declining.count()

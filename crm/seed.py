@@ -14,9 +14,13 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+
+from core.records import history_first_entries
 
 from .models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
 from .roles import Role
@@ -41,6 +45,11 @@ SUMMARIES = ["季度拜访，讨论下季度订单。", "电话跟进报价。",
              "Meeting on annual contract renewal.", "客户反馈包装问题，已记录。", "Demo of the new product line."]  # fmt: skip
 SURVEY_COMMENTS = ["", "", "交货及时，服务好。", "Good service overall.", "价格偏高。", "希望加快发货速度。", "Very satisfied."]
 STRATEGIC_NOTES = ["行业标杆客户，有示范效应", "Entry point into the healthcare sector", "新区域的第一个客户"]
+
+# The demo staff (one password for all) and their roles; `admin`, the superuser, has its own.
+DEMO_STAFF = [("sales", Role.SALES)] + [(f"sales{i}", Role.SALES) for i in range(2, 6)] + [
+    ("service", Role.SERVICE), ("service2", Role.SERVICE), ("executive", Role.EXECUTIVE)]  # fmt: skip
+DEMO_USERNAMES = [username for username, _role in DEMO_STAFF]
 
 ORDERS_PER_CUSTOMER = 60  # per customer with a full 24-month history; about 50 on average overall
 HISTORY_MONTHS = 24
@@ -104,20 +113,19 @@ class DemoSeeder:
         self.log(f"[{elapsed:6.1f} s] {text}")
 
     # -- users ------------------------------------------------------------------------------
-    def users(self, password: str) -> list[tuple[str, str]]:
+    def users(self, password: str, admin_password: str) -> list[tuple[str, str, str]]:
+        """The demo staff share `password`; the superuser has its own. Returns (username, role, password)."""
         User = get_user_model()
-        hashed = make_password(password)  # one hash for all: hashing is slow on purpose
-        roles = [("sales", Role.SALES)] + [(f"sales{i}", Role.SALES) for i in range(2, 6)] + [
-            ("service", Role.SERVICE), ("service2", Role.SERVICE), ("executive", Role.EXECUTIVE), ("admin", None)]  # fmt: skip
+        hashed = make_password(password)  # one hash for all staff: hashing is slow on purpose
         logins = []
-        for username, role in roles:
+        for username, role in DEMO_STAFF + [("admin", None)]:
             user, _created = User.objects.get_or_create(username=username)
-            user.password = hashed
+            user.password = hashed if role is not None else make_password(admin_password)
             user.is_staff = user.is_superuser = role is None
             user.save()
             if role is not None:
                 user.groups.set([Group.objects.get(name=role.value)])
-            logins.append((username, role.value if role else "Admin"))
+            logins.append((username, role.value if role else "Admin", password if role is not None else admin_password))
         self.sales = list(User.objects.filter(username__startswith="sales").order_by("username"))
         self.service = list(User.objects.filter(username__startswith="service").order_by("username"))
         return logins
@@ -180,6 +188,9 @@ class DemoSeeder:
         referred = [(pk, self.ids[rng.randrange(0, i)]) for i, pk in enumerate(self.ids) if i > 10 and rng.random() < 0.05]
         for pk, referrer in referred:
             Customer.objects.filter(pk=pk).update(referred_by_id=referrer)
+        # Each customer's first history entry ("Created", as it is now), as a save would have made:
+        # without it, the first edit showed "Changed" with nothing to compare against.
+        history_first_entries(Customer)
         self.say(f"{self.size:,} customers")
 
     def _save_customers(self, batch):
@@ -314,11 +325,11 @@ class DemoSeeder:
                                log=self.say)  # fmt: skip
         self.say(f"{made:,} complaints")
 
-    def run(self, password: str) -> list[tuple[str, str]]:
+    def run(self, password: str, admin_password: str) -> list[tuple[str, str, str]]:
         from analytics.totals import monthly_totals_rebuild
 
         with transaction.atomic():
-            logins = self.users(password)
+            logins = self.users(password, admin_password)
             self.customers()
             self.contacts()
             self.orders_and_invoices()
@@ -329,5 +340,27 @@ class DemoSeeder:
         return logins
 
 
-def new_password() -> str:
-    return secrets.token_urlsafe(9)
+def password_problems(password: str, *, usernames: Iterable[str]) -> list[str]:
+    """Why AUTH_PASSWORD_VALIDATORS refuse `password` for these users (empty when they accept it),
+    each reason once, naming the users when it holds for some of them only."""
+    User = get_user_model()
+    usernames = list(usernames)
+    users_by_reason: dict[str, list[str]] = {}
+    for username in usernames:
+        try:
+            validate_password(password, user=User(username=username))
+        except ValidationError as refused:
+            for reason in refused.messages:
+                users_by_reason.setdefault(reason, []).append(username)
+    return [
+        reason if len(users) == len(usernames) else f"{reason} ({', '.join(users)})"
+        for reason, users in users_by_reason.items()
+    ]
+
+
+def new_password(*, other_than: str = "") -> str:
+    """A random password that the validators accept for every demo user, `admin` included."""
+    while True:
+        password = secrets.token_urlsafe(9)
+        if password != other_than and not password_problems(password, usernames=DEMO_USERNAMES + ["admin"]):
+            return password

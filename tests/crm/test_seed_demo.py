@@ -80,10 +80,13 @@ def test_users_roles_and_password(seeded, logins_in_tmp):
     for username, group in expected.items():
         user = authenticate(username=username, password="demo-pw-123")
         assert user is not None and list(user.groups.values_list("name", flat=True)) == [group]
-    admin = authenticate(username="admin", password="demo-pw-123")
-    assert admin.is_superuser and admin.is_staff
     logins = logins_in_tmp.read_text(encoding="utf-8")
     assert "executive" in logins and "demo-pw-123" in logins
+    # the superuser has a generated password of its own, printed and saved with the others
+    assert authenticate(username="admin", password="demo-pw-123") is None
+    admin_password = re.search(r"^\s+admin\s+(\S+)\s+\(Admin\)$", logins, re.M)[1]
+    admin = authenticate(username="admin", password=admin_password)
+    assert admin.is_superuser and admin.is_staff
     assert stat.S_IMODE(logins_in_tmp.stat().st_mode) == 0o600
     # `sales` owns a realistic share; the other reps own most of the rest
     owners = dict(Customer.objects.values_list("owner__username").annotate(n=Count("id")))
