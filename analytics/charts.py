@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from plotly.subplots import make_subplots
 
 from core.charts import chart_money, chart_separators, chart_text, chart_texts
+from core.display import month as month_label
 from crm.models import Customer, Survey
 
 from .models import Action, AnalysisRun, CustomerResult, Protection, Quadrant, Tier
@@ -866,7 +867,7 @@ def satisfaction(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
         hovertemplate="%{x}: %{y:,}<extra></extra>", showlegend=False,
     ), row=1, col=1)  # fmt: skip
     figure.add_trace(go.Scatter(
-        x=[m.strftime("%Y-%m") for m, _mean, _n in monthly], y=[round(float(mean), 2) for _m, mean, _n in monthly],
+        x=[month_label(m) for m, _mean, _n in monthly], y=[round(float(mean), 2) for _m, mean, _n in monthly],
         customdata=[n for _m, _mean, n in monthly], mode="lines+markers", line={"color": "#1b7f5a", "width": 2.5},
         hovertemplate="%{x}: %{y:.2f}<br>" + _("%{customdata:,} answers") + "<extra></extra>", showlegend=False,
     ), row=1, col=2)  # fmt: skip
@@ -880,8 +881,8 @@ def satisfaction(run: AnalysisRun, company: dict, scope: Scope) -> Chart:
                                      "unhappy": number(pct_of(unhappy, total))}]  # fmt: skip
     if len(monthly) > 1:
         reading.append(_("The mean score went from %(first)s in %(first_month)s to %(last)s in %(last_month)s.") % {
-            "first": f"{monthly[0][1]:.2f}", "first_month": monthly[0][0].strftime("%Y-%m"),
-            "last": f"{monthly[-1][1]:.2f}", "last_month": monthly[-1][0].strftime("%Y-%m")})  # fmt: skip
+            "first": f"{monthly[0][1]:.2f}", "first_month": month_label(monthly[0][0]),
+            "last": f"{monthly[-1][1]:.2f}", "last_month": month_label(monthly[-1][0])})  # fmt: skip
     rows = [[level.value, str(level.label), distribution.get(level.value, 0)] for level in levels]
     rows += [[m.strftime("%Y-%m"), _("mean %(score)s") % {"score": f"{mean:.2f}"}, n] for m, mean, n in monthly]
     return Chart(figure=figure_json(figure), reading=reading, columns=[_("Level or month"), _("Name"), _("Answers")],

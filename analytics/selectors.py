@@ -22,7 +22,7 @@ POINTS = "profit_volume_points"  # the stored points of the profit-vs-volume cha
 
 
 # Raise when what a builder stores changes shape: charts stored by the previous code are then rebuilt.
-CHARTS_VERSION = 6
+CHARTS_VERSION = 7
 
 
 def chart_key(name: str, *, scope: Scope, language: str | None) -> str:

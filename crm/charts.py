@@ -6,12 +6,13 @@ import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from core.charts import chart_money, chart_separators, chart_texts
+from core.display import month as month_label
 
 
 def monthly_revenue_figure(monthly: list[tuple[str, Decimal]], *, currency: str) -> dict:
     """A bar per month; returns the figure as a plain dict for `json_script`. The hover figure is the
     Decimal as text (core.charts), so no float rounds it; the bar heights are float64."""
-    months = chart_texts(month for month, _amount in monthly)
+    months = chart_texts(month_label(month) for month, _amount in monthly)  # "Dec 2024", "2024年12月"
     amounts = [float(amount) for _month, amount in monthly]
     figure = go.Figure(
         go.Bar(

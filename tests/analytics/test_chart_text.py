@@ -182,6 +182,13 @@ def test_every_money_hover_text_is_the_stored_figure_to_the_cent(client, executi
         assert "%{hovertext}" in revenue["data"][0]["hovertemplate"] and revenue["layout"]["separators"] == ".,"
 
 
+@pytest.mark.parametrize(("language", "shown"), [("en", ["Mar 2026", "Dec 2026"]), ("zh-hans", ["2026年3月", "2026年12月"])])
+def test_a_customers_months_are_shown_in_the_one_month_format(language, shown):
+    with translation.override(language):
+        revenue = monthly_revenue_figure([("2026-03", D("1.00")), ("2026-12", D("2.00"))], currency="CNY")
+    assert revenue["data"][0]["x"] == shown  # never "2026-03"
+
+
 def test_the_customer_hover_panel_gets_the_figures_as_decimal_text(client, executive_user, big_run, big_book):
     client.force_login(executive_user)
     customer = client.get(reverse("analytics:report_customer", args=[big_book["H1"].pk])).json()

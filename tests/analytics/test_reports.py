@@ -330,7 +330,7 @@ def test_satisfaction_distribution_and_trend(client, executive_user, book):
     # 2025-05-01 is before the window; 4 answers: one 2, one 4, two 5
     assert satisfaction["extra"]["distribution"] == {"2": 1, "4": 1, "5": 2}
     assert satisfaction["figure"]["data"][0]["y"] == [0, 1, 0, 1, 2]
-    assert satisfaction["figure"]["data"][1]["x"] == ["2026-01", "2026-02"]
+    assert satisfaction["figure"]["data"][1]["x"] == ["Jan 2026", "Feb 2026"]  # the one month format (core.display)
     assert satisfaction["figure"]["data"][1]["y"] == [4.5, 3.5]
     assert satisfaction["reading"][0] == "Of 4 answers, 75.0% were satisfied or highly satisfied and 25.0% dissatisfied."
     service = charts["service"]
