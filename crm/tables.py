@@ -381,7 +381,7 @@ class CustomerValueTable(CustomerTable):
 
 class OrderTable(LeanRowsMixin, tables.Table):
     """Lean rows: its three date columns are template columns, which django-tables2 would compile
-    again for every cell (customer detail: a third of the page's CPU)."""
+    again for every cell (the customer orders page: half its CPU)."""
 
     entry_error = FlagColumn(mark="✘", css_class="flag bad")
 
