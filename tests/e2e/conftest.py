@@ -52,11 +52,26 @@ def log_in(browser, client, live_server):
 # One browser, one data set, one live server per module -----------------------------------------
 
 
+def _put_back(connection, contents):
+    """Empties the database and loads `contents` again. flush restarts every sequence at 1 and the
+    rows come back with their own ids, so on PostgreSQL the sequences are set past them again: else
+    the next row a later test writes (a cost model, say) would take id 1 a second time."""
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+
+    call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0, database=connection.alias)
+    connection.creation.deserialize_db_from_string(contents)
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
 def _as_migrated(connection):
     """Puts the database back as the migrations left it (the groups and permissions of the data
     migrations included) and returns that state, serialized, to put back again later."""
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
 
     name = str(connection.settings_dict["NAME"])
     assert connection.is_in_memory_db() if connection.vendor == "sqlite" else name.startswith("test"), (
@@ -64,8 +79,7 @@ def _as_migrated(connection):
     )
     contents = getattr(connection, "_test_serialized_contents", None)  # kept by pytest-django for serialized_rollback
     if contents is not None:
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0, database=connection.alias)
-        connection.creation.deserialize_db_from_string(contents)
+        _put_back(connection, contents)
     else:
         contents = connection.creation.serialize_db_to_string()
     assert Group.objects.exists(), "the database has lost the data migrations' groups: run with the other e2e tests"
@@ -82,7 +96,6 @@ def site(django_db_setup, django_db_blocker):
     is committed before the first test; the tests themselves use `django_db` (each in a transaction
     rolled back after it, which also makes pytest-django create the test database). Afterwards the
     database is put back as the migrations left it."""
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from pytest_django.live_server_helper import LiveServer
@@ -107,8 +120,7 @@ def site(django_db_setup, django_db_blocker):
             if server is not None:
                 server._live_server_modified_settings.disable()
                 server.stop()
-            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-            connection.creation.deserialize_db_from_string(migrated)
+            _put_back(connection, migrated)
 
 
 @pytest.fixture(scope="module")
