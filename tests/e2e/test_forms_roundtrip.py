@@ -52,14 +52,33 @@ def open_page(browser, live_server, path: str):
     wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def replaced(page):
+    """A wait condition: `page` (the old <html>) has left the document. Chromium says so either as a
+    stale element or, when it asks just as the new page arrives, as "Node with given id does not
+    belong to the document", which selenium's staleness_of does not take for an answer."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def gone(_driver):
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return gone
+
+
 def submit(browser, form):
     """Clicks the form's submit button as a person would and waits for the next page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
 
     page = browser.find_element(By.TAG_NAME, "html")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait(browser, EC.staleness_of(page))
+    wait(browser, replaced(page))
     wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
     errors = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".error") if e.text]
     assert not errors, errors
