@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup migrate messages messages-extract worker bench clean
+.PHONY: run test lint format setup migrate messages messages-extract worker bench clean
 
 run: setup migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -13,6 +13,15 @@ run: setup migrate
 
 test: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Fails on any finding or any file the formatter would change; `make format` fixes what it can.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 setup: $(STAMP) messages
 

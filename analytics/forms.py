@@ -23,7 +23,11 @@ class ScoringModelForm(forms.Form):
         super().__init__(*args, **kwargs)
         for factor in Factor:
             self.fields[factor.value] = forms.IntegerField(
-                label=factor.label, required=False, min_value=1, max_value=100, initial=(current or {}).get(factor.value)
+                label=factor.label,
+                required=False,
+                min_value=1,
+                max_value=100,
+                initial=(current or {}).get(factor.value),
             )
 
     def clean(self):
@@ -35,4 +39,3 @@ class ScoringModelForm(forms.Form):
             raise ValidationError(error.message_dict["factors"]) from error
         cleaned["factors"] = factors
         return cleaned
-

@@ -3,6 +3,7 @@
 Also the per-customer monthly order totals that runs read instead of the order history, and
 the versioned settings (cost model, scoring model, tier rules) each run records.
 """
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +46,9 @@ class CustomerMonth(models.Model):
         # migration 0006 makes them per database and the model declares the plain unique key.
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="customer_month_unique")]
 
+    def __str__(self):
+        return f"customer {self.customer_id}, {self.month:%Y-%m}"
+
 
 class CustomerRunningTotal(models.Model):
     """One customer's counted orders from the first one through the end of `month`: running sums.
@@ -76,6 +80,9 @@ class CustomerRunningTotal(models.Model):
         constraints = [models.UniqueConstraint(fields=["month", "customer"], name="running_total_month_customer")]
         indexes = [models.Index(fields=["customer", "month"], name="running_total_customer_month")]
 
+    def __str__(self):
+        return f"customer {self.customer_id}, through {self.month:%Y-%m}"
+
 
 class CompanyMonth(models.Model):
     """Revenue of all counted orders in a calendar month (the sum of that month's CustomerMonth rows),
@@ -84,15 +91,22 @@ class CompanyMonth(models.Model):
     month = models.DateField(unique=True)
     revenue = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
 
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
+
 
 class VersionedSetting(models.Model):
     """Never edited in place: a change saves a new version, so each run keeps what it used."""
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         abstract = True
@@ -174,12 +188,15 @@ def validate_factors(factors) -> None:
 
 class TierRules(VersionedSetting):
     core_pct = models.PositiveSmallIntegerField(
-        _("core (A): top share of non-drain customers, in percent"), default=20, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("core (A): top share of non-drain customers, in percent"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     key_pct = models.PositiveSmallIntegerField(
-        _("core + key (A+B): top share of non-drain customers, in percent"), default=50,
+        _("core + key (A+B): top share of non-drain customers, in percent"),
+        default=50,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-    )  # fmt: skip
+    )
 
     class Meta(VersionedSetting.Meta):
         verbose_name = _("tier rules")
@@ -244,9 +261,13 @@ class AnalysisRun(models.Model):
     active = models.BooleanField(default=True, editable=False)
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     cost_model = models.ForeignKey(CostModel, on_delete=models.PROTECT, related_name="runs")
     scoring_model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="runs")
     tier_rules = models.ForeignKey(TierRules, on_delete=models.PROTECT, related_name="runs")
@@ -340,6 +361,9 @@ class CustomerResult(models.Model):
             models.Index(fields=["customer", "run"], name="result_customer_run_idx"),
         ]
 
+    def __str__(self):
+        return f"run {self.run_id}, customer {self.customer_id}"
+
     @property
     def protection_reasons(self) -> list[str]:
         return [reason for reason in self.protection.split(";") if reason]
@@ -354,3 +378,6 @@ class RunChart(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name"], name="one_chart_per_name_and_run")]
+
+    def __str__(self):
+        return f"run {self.run_id}, {self.name}"

@@ -1,4 +1,5 @@
 """The executive report pages: which charts each section shows, and the filters they take."""
+
 from dataclasses import dataclass
 
 from django import forms
@@ -27,7 +28,12 @@ class Section:
 SECTIONS = {
     section.slug: section
     for section in (
-        Section("value", pgettext_lazy("report section", "Value"), ("profit_volume", "whale", "pareto", "concentration"), True),
+        Section(
+            "value",
+            pgettext_lazy("report section", "Value"),
+            ("profit_volume", "whale", "pareto", "concentration"),
+            True,
+        ),
         Section("tiers", _("Tiers"), ("tiers", "quadrants", "migration", "protected"), True),
         Section("trends", _("Trends and churn"), ("top20_trend", "churn", "churn_reasons", "dormant", "arpu"), False),
         Section("service", _("Service and satisfaction"), ("service", "satisfaction"), False),
@@ -36,10 +42,12 @@ SECTIONS = {
 
 
 class ReportFilterForm(forms.Form):
-    region = forms.ModelChoiceField(queryset=Region.objects.order_by("name"), required=False, label=_("Region"),
-                                    empty_label=_("All regions"))  # fmt: skip
-    industry = forms.ModelChoiceField(queryset=Industry.objects.order_by("name"), required=False, label=_("Industry"),
-                                      empty_label=_("All industries"))  # fmt: skip
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.order_by("name"), required=False, label=_("Region"), empty_label=_("All regions")
+    )
+    industry = forms.ModelChoiceField(
+        queryset=Industry.objects.order_by("name"), required=False, label=_("Industry"), empty_label=_("All industries")
+    )
     owner = forms.ModelChoiceField(queryset=sales_reps(), required=False, label=_("Owner"), empty_label=_("All owners"))
 
     def scope(self) -> Scope:
@@ -53,5 +61,6 @@ class ReportFilterForm(forms.Form):
 class PortfolioOwnerForm(forms.Form):
     """Executives and admins pick whose portfolio to read; sales reps always read their own."""
 
-    owner = forms.ModelChoiceField(queryset=sales_reps(), required=False, label=_("Sales rep"),
-                                   empty_label=_("Pick a sales rep"))  # fmt: skip
+    owner = forms.ModelChoiceField(
+        queryset=sales_reps(), required=False, label=_("Sales rep"), empty_label=_("Pick a sales rep")
+    )

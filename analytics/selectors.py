@@ -1,5 +1,6 @@
 """Read side of the reports: stored report charts (built once per run, language and filter) and the
 sales portfolio, all from the published run's results, never from the orders."""
+
 import datetime
 import json
 import logging
@@ -57,7 +58,9 @@ def report_charts(*, run: AnalysisRun, names: list[str], scope: Scope) -> dict[s
     company-wide whatever the filter.
     """
     language = translation.get_language() or "en"
-    keys = {name: chart_key(name, scope=scope if CHARTS[name].filtered else Scope(), language=language) for name in names}
+    keys = {
+        name: chart_key(name, scope=scope if CHARTS[name].filtered else Scope(), language=language) for name in names
+    }
     stored = dict(RunChart.objects.filter(run=run, name__in=keys.values()).values_list("name", "figure"))
     company = None
     for name, key in keys.items():
@@ -104,12 +107,16 @@ def portfolio_results(*, run: AnalysisRun, owner) -> QuerySet[CustomerResult]:
 
 def portfolio_tiers(*, run: AnalysisRun, owner) -> dict:
     """Per tier: customers, revenue, profit, and customers per recommended action (one query)."""
-    summary = {tier: {"tier": tier, "label": Tier(tier).label, "customers": 0, "revenue": 0, "profit": 0, "actions": {}}
-               for tier in Tier.values}  # fmt: skip
+    summary = {
+        tier: {"tier": tier, "label": Tier(tier).label, "customers": 0, "revenue": 0, "profit": 0, "actions": {}}
+        for tier in Tier.values
+    }
     rows = (
-        portfolio_results(run=run, owner=owner).order_by().values_list("tier", "action")
+        portfolio_results(run=run, owner=owner)
+        .order_by()
+        .values_list("tier", "action")
         .annotate(n=Count("id"), sum_revenue=Sum("revenue"), sum_profit=Sum("profit"))
-    )  # fmt: skip
+    )
     for tier, action, n, revenue, profit in rows.values_list("tier", "action", "n", "sum_revenue", "sum_profit"):
         entry = summary[tier]
         entry["customers"] += n
@@ -125,10 +132,14 @@ def portfolio_top_by_tier(*, run: AnalysisRun, owner, per_tier: int = 10) -> dic
     ranked = (
         portfolio_results(run=run, owner=owner)
         .select_related("customer")
-        .annotate(place=Window(RowNumber(), partition_by=[F("tier")], order_by=[F("revenue").desc(), F("customer__code").asc()]))
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("tier")], order_by=[F("revenue").desc(), F("customer__code").asc()]
+            )
+        )
         .filter(place__lte=per_tier)
         .order_by("tier", "place")
-    )  # fmt: skip
+    )
     listed: dict[str, list] = {}
     for result in ranked:
         listed.setdefault(result.tier, []).append(result)
@@ -178,22 +189,27 @@ def portfolio_declining(*, run: AnalysisRun, owner, limit: int = 20) -> tuple[in
     in_top = Q(revenue__gt=last[0]) | Q(revenue=last[0], customer__code__lte=last[1])
     declining = portfolio_results(run=run, owner=owner).filter(tier__in=VALUED_TIERS).filter(in_top, growth_pct__lt=-5)
     count = declining.count()
-    listed = list(declining.select_related("customer").order_by("growth_pct", "customer__code")[:limit]) if count else []
+    listed = (
+        list(declining.select_related("customer").order_by("growth_pct", "customer__code")[:limit]) if count else []
+    )
     return count, listed
 
 
-def portfolio_follow_ups(*, owner, today: datetime.date | None = None, limit: int = 50) -> tuple[int, list[Interaction]]:
+def portfolio_follow_ups(
+    *, owner, today: datetime.date | None = None, limit: int = 50
+) -> tuple[int, list[Interaction]]:
     """Follow-ups on the owner's customers due by the end of this week (overdue ones included) that
     no later interaction with the customer has answered yet; earliest first."""
     today = today or timezone.localdate()
     _monday, sunday = week_bounds(today)
     answered = Interaction.objects.filter(customer_id=OuterRef("customer_id"), occurred_on__gt=OuterRef("occurred_on"))
-    due = (
-        Interaction.objects.filter(customer__owner=owner, next_follow_up__isnull=False, next_follow_up__lte=sunday)
-        .exclude(Exists(answered))
-    )
+    due = Interaction.objects.filter(
+        customer__owner=owner, next_follow_up__isnull=False, next_follow_up__lte=sunday
+    ).exclude(Exists(answered))
     count = due.count()
-    listed = list(due.select_related("customer", "by").order_by("next_follow_up", "customer__code")[:limit]) if count else []
+    listed = (
+        list(due.select_related("customer", "by").order_by("next_follow_up", "customer__code")[:limit]) if count else []
+    )
     return count, listed
 
 

@@ -1,4 +1,5 @@
 """Keep monthly totals in step with single order changes (admin edits, forms, re-imports of one row)."""
+
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 

@@ -1,5 +1,6 @@
 """Celery tasks for analysis runs: thin, idempotent, safe to redeliver. Nothing reads their results
 (ignore_result), so sending one touches the broker only, never the result backend."""
+
 from celery import shared_task
 
 from .models import AnalysisRun

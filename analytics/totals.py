@@ -8,6 +8,7 @@ On PostgreSQL every rebuild also refreshes what the SQL engine reads: the custom
 (CustomerRunningTotal, from the first month that changed) and the company's monthly revenue
 (CompanyMonth, for the months that changed).
 """
+
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
@@ -22,9 +23,18 @@ from crm.models import Customer, Order
 from .models import ZERO, CompanyMonth, CustomerMonth, CustomerRunningTotal
 
 COLUMNS = (
-    "customer_id", "month", "revenue", "cost", "service_cost", "orders", "error_orders",
-    "dated_deliveries", "on_time_deliveries", "first_order_on", "last_order_on",
-)  # fmt: skip
+    "customer_id",
+    "month",
+    "revenue",
+    "cost",
+    "service_cost",
+    "orders",
+    "error_orders",
+    "dated_deliveries",
+    "on_time_deliveries",
+    "first_order_on",
+    "last_order_on",
+)
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -165,7 +175,7 @@ def _rebuild_pairs_postgres(select_sql: str, params: list) -> int:
             )
         cursor.execute(
             f"""
-            INSERT INTO {table} ({', '.join(COLUMNS)})
+            INSERT INTO {table} ({", ".join(COLUMNS)})
             SELECT o.customer_id, p.month, SUM(o.revenue), SUM(o.cost), SUM(o.service_cost), COUNT(*),
                    COUNT(*) FILTER (WHERE o.entry_error),
                    COUNT(*) FILTER (WHERE o.promised_on IS NOT NULL AND o.delivered_on IS NOT NULL),
@@ -192,7 +202,10 @@ def _rebuild_pairs_postgres(select_sql: str, params: list) -> int:
 
 RUNNING_TABLE = CustomerRunningTotal._meta.db_table
 RUNNING_SCOPE = "analytics_running_scope"
-RUNNING_UNIQUE, RUNNING_INDEX = "running_total_month_customer", "running_total_customer_month"  # as the model names them
+RUNNING_UNIQUE, RUNNING_INDEX = (
+    "running_total_month_customer",
+    "running_total_customer_month",
+)  # as the model names them
 RUNNING_WHOLE_FROM = 20000  # customers in a refresh from which the whole table is rebuilt instead
 RUNNING_SUMS = ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
 
@@ -335,4 +348,7 @@ def company_months_refresh(months: Iterable[datetime.date] | None = None) -> Non
         where, params = "WHERE month = ANY(%s)", [sorted({month_start(m) for m in months})]
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} {where}", params)
-        cursor.execute(f"INSERT INTO {table} (month, revenue) SELECT month, sum(revenue) FROM {source} {where} GROUP BY month", params)
+        cursor.execute(
+            f"INSERT INTO {table} (month, revenue) SELECT month, sum(revenue) FROM {source} {where} GROUP BY month",
+            params,
+        )

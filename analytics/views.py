@@ -51,7 +51,9 @@ class RunListView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["published"] = runs.published_run()
         context["active"] = runs.active_run()
-        context["runs"] = AnalysisRun.objects.select_related("requested_by", "scoring_model", "cost_model", "tier_rules")[:20]
+        context["runs"] = AnalysisRun.objects.select_related(
+            "requested_by", "scoring_model", "cost_model", "tier_rules"
+        )[:20]
         return context
 
 
@@ -67,7 +69,9 @@ class RunStartView(RoleRequiredMixin, View):
         else:
             messages.info(request, _("A run is already under way; it will publish when done."))
         back = request.POST.get("next", "")
-        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             return redirect(back)  # the report page the button was on, which then shows the progress
         return redirect("analytics:runs")
 
@@ -158,22 +162,37 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
     def get_context_data(self, *, scope: Scope, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(self.run_context())
-        context.update(section=self.section, sections=SECTIONS.values(), form=self.form, scope=scope,
-                       query=self.request.GET.urlencode())  # fmt: skip
+        context.update(
+            section=self.section,
+            sections=SECTIONS.values(),
+            form=self.form,
+            scope=scope,
+            query=self.request.GET.urlencode(),
+        )
         run = context["run"]
         if run is not None:
             stored = selectors.report_charts(run=run, names=list(self.section.charts), scope=scope)
             context["charts"] = [
-                {"name": name, "spec": CHARTS[name], **stored[name], "dom_id": f"figure-{name}",
-                 "table": self.table(name, stored[name])}
+                {
+                    "name": name,
+                    "spec": CHARTS[name],
+                    **stored[name],
+                    "dom_id": f"figure-{name}",
+                    "table": self.table(name, stored[name]),
+                }
                 for name in self.section.charts
-            ]  # fmt: skip
+            ]
             if "profit_volume" in self.section.charts and not stored["profit_volume"]["empty"]:
                 # The run and language in the address: the browser may keep the points until either changes.
                 params = {"run": run.pk, "lang": translation.get_language(), **scope_params(scope)}
                 context["points_url"] = reverse("analytics:report_profit_volume") + "?" + urlencode(params)
-            context["point_labels"] = {"revenue": _("Revenue"), "profit": _("Profit"), "action": _("Action"),
-                                       "owner": _("Owner"), "open": _("Open the customer")}  # fmt: skip
+            context["point_labels"] = {
+                "revenue": _("Revenue"),
+                "profit": _("Profit"),
+                "action": _("Action"),
+                "owner": _("Owner"),
+                "open": _("Open the customer"),
+            }
         return context
 
     # Which cells of a list card's rows are money, shown grouped to the cent.
@@ -184,7 +203,7 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
         ids = (chart.get("extra") or {}).get("ids") or []
         protection = dict(Protection.choices)
         table = []
-        for pk, row in zip(ids, chart["rows"]):
+        for pk, row in zip(ids, chart["rows"], strict=False):
             cells = list(row)
             for index in self.MONEY_CELLS.get(name, ()):
                 cells[index] = shown(cells[index]) if cells[index] not in ("", None) else "—"
@@ -212,9 +231,10 @@ class ProfitVolumePointsView(RoleRequiredMixin, View):
             return JsonResponse({"errors": {"run": [_("No analysis run has been published yet.")]}}, status=404)
         frame = selectors.report_charts(run=run, names=["profit_volume"], scope=scope)["profit_volume"]
         points = selectors.profit_volume_points_text(run=run, scope=scope)
-        body = '{"run":%d,"customer_url":%s,"frame":%s,"points":%s}' % (
-            run.pk, json.dumps(reverse("crm:customer_detail", args=[0])), json.dumps(frame, separators=(",", ":")), points,
-        )  # fmt: skip
+        # The points arrive as JSON text already; they are put in whole rather than parsed and dumped again.
+        customer_url = json.dumps(reverse("crm:customer_detail", args=[0]))
+        frame_json = json.dumps(frame, separators=(",", ":"))
+        body = f'{{"run":{run.pk:d},"customer_url":{customer_url},"frame":{frame_json},"points":{points}}}'
         response = HttpResponse(body, content_type="application/json")
         response["Cache-Control"] = "private, max-age=3600"  # the page asks with its run and language in the address
         return response
@@ -229,16 +249,26 @@ class ReportCustomerView(RoleRequiredMixin, View):
         run = runs.published_run()
         if run is None:
             raise Http404
-        result = get_object_or_404(CustomerResult.objects.select_related("customer", "customer__owner"), run=run, customer_id=pk)
+        result = get_object_or_404(
+            CustomerResult.objects.select_related("customer", "customer__owner"), run=run, customer_id=pk
+        )
         customer = result.customer
-        return JsonResponse({
-            "id": customer.pk, "code": customer.code, "name": customer.name, "tier": result.tier,
-            "tier_label": str(result.get_tier_display()), "revenue": str(result.revenue), "profit": str(result.profit),
-            "quadrant": str(result.get_quadrant_display()) if result.quadrant else "",
-            "action": str(result.get_action_display()) if result.action else "",
-            "protection": result.protection_reasons, "owner": customer.owner.get_username() if customer.owner else "",
-            "url": customer.get_absolute_url(),
-        })  # fmt: skip
+        return JsonResponse(
+            {
+                "id": customer.pk,
+                "code": customer.code,
+                "name": customer.name,
+                "tier": result.tier,
+                "tier_label": str(result.get_tier_display()),
+                "revenue": str(result.revenue),
+                "profit": str(result.profit),
+                "quadrant": str(result.get_quadrant_display()) if result.quadrant else "",
+                "action": str(result.get_action_display()) if result.action else "",
+                "protection": result.protection_reasons,
+                "owner": customer.owner.get_username() if customer.owner else "",
+                "url": customer.get_absolute_url(),
+            }
+        )
 
 
 class ReportCSVView(RoleRequiredMixin, View):
@@ -257,7 +287,10 @@ class ReportCSVView(RoleRequiredMixin, View):
         if run is None:
             raise Http404(_("No analysis run has been published yet."))
         chart = selectors.report_charts(run=run, names=[name], scope=scope)[name]
-        streamed = {"profit_volume": profit_volume_rows, "protected": protected_rows}  # per customer, not stored in full
+        streamed = {
+            "profit_volume": profit_volume_rows,
+            "protected": protected_rows,
+        }  # per customer, not stored in full
         rows = streamed[name](run, scope) if name in streamed else chart["rows"]
         columns = chart["columns"] or [_("Note")]
         if not chart["columns"]:

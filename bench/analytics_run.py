@@ -19,6 +19,7 @@ table of their own and building every index the results table has (what a run's 
 its ATTACH), and reading the per-customer inputs (the run's own `inputs` statement); against the
 time the bar leaves (1.5 a).
 """
+
 import argparse
 import os
 import re
@@ -88,9 +89,14 @@ def measure(runs: int) -> dict:
     results = [run_seconds() for _ in range(runs)]
     a, b = statistics.median(plain), statistics.median(r[0] for r in results)
     return {
-        "a": a, "b": b, "ratio": b / a, "peak_mib": max(r[1] for r in results), "timings": results[-1][2],
-        "a_all": [round(x, 2) for x in plain], "b_all": [r[0] for r in results],
-    }  # fmt: skip
+        "a": a,
+        "b": b,
+        "ratio": b / a,
+        "peak_mib": max(r[1] for r in results),
+        "timings": results[-1][2],
+        "a_all": [round(x, 2) for x in plain],
+        "b_all": [r[0] for r in results],
+    }
 
 
 def floor_seconds(runs: int) -> dict:
@@ -99,16 +105,19 @@ def floor_seconds(runs: int) -> dict:
     run = published_run()
     results = CustomerResult._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [results])
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [results]
+        )
         indexes = [
             re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ", r"CREATE \1INDEX ON floor_copy ", row[0])
             for row in cursor.fetchall()
         ]
     statements, params = sql_engine.build_sql(
-        run_id=0, window=run_window(run),
+        run_id=0,
+        window=run_window(run),
         order_handling_cost=run.cost_model.order_handling_cost,
         complaint_handling_cost=run.cost_model.complaint_handling_cost,
-    )  # fmt: skip
+    )
 
     def timed(work) -> float:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -127,8 +136,12 @@ def floor_seconds(runs: int) -> dict:
 
     writes = [timed(write) for _ in range(runs)]
     inputs = [timed(lambda cursor: cursor.execute(statements["inputs"], params)) for _ in range(runs)]
-    return {"write": statistics.median(writes), "inputs": statistics.median(inputs), "indexes": len(indexes),
-            "rows": CustomerResult.objects.filter(run=run).count()}  # fmt: skip
+    return {
+        "write": statistics.median(writes),
+        "inputs": statistics.median(inputs),
+        "indexes": len(indexes),
+        "rows": CustomerResult.objects.filter(run=run).count(),
+    }
 
 
 def copied_months() -> list:
@@ -190,21 +203,27 @@ def main() -> None:
     if left:
         print(f"removed {left:,} copied orders left by an earlier, interrupted run")
     orders = Order.objects.count()
-    print(f"{Customer.objects.count():,} customers, {orders:,} orders, "
-          f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"{Customer.objects.count():,} customers, {orders:,} orders, "
+        f"PostgreSQL {connection.cursor().connection.info.server_version}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     first = measure(args.runs)
     print(f"a) plain GROUP BY over all orders: {first['a']:.2f} s (median of {first['a_all']})")
-    print(f"b) full analysis run:              {first['b']:.2f} s (median of {first['b_all']})  stages {first['timings']}")
+    print(
+        f"b) full analysis run:              {first['b']:.2f} s (median of {first['b_all']})  stages {first['timings']}"
+    )
     print(f"b/a = {first['ratio']:.2f}   (bar <= 1.5)   worker peak memory {first['peak_mib']:.0f} MiB (bar < 1024)")
     if args.floor:
         floor = floor_seconds(args.runs)
         left = 1.5 * first["a"] - floor["write"] - floor["inputs"]
-        print(f"floor) writing {floor['rows']:,} result rows again with their {floor['indexes']} indexes: "
-              f"{floor['write']:.2f} s; reading the inputs: {floor['inputs']:.2f} s; together "
-              f"{floor['write'] + floor['inputs']:.2f} s = {(floor['write'] + floor['inputs']) / first['a']:.2f} a; "
-              f"the bar (1.5 a = {1.5 * first['a']:.2f} s) leaves {left:.2f} s for fetching, scoring and the company "
-              "figures")  # fmt: skip
+        print(
+            f"floor) writing {floor['rows']:,} result rows again with their {floor['indexes']} indexes: "
+            f"{floor['write']:.2f} s; reading the inputs: {floor['inputs']:.2f} s; together "
+            f"{floor['write'] + floor['inputs']:.2f} s = {(floor['write'] + floor['inputs']) / first['a']:.2f} a; "
+            f"the bar (1.5 a = {1.5 * first['a']:.2f} s) leaves {left:.2f} s for fetching, scoring and the company "
+            "figures"
+        )
     if args.no_double:
         return
     try:
@@ -212,8 +231,10 @@ def main() -> None:
         second = measure(args.runs)
         print(f"a) with doubled history: {second['a']:.2f} s (median of {second['a_all']})")
         print(f"b) with doubled history: {second['b']:.2f} s (median of {second['b_all']})  stages {second['timings']}")
-        print(f"b(doubled)/b = {second['b'] / first['b']:.2f}   (bar <= 1.2)   b/a = {second['ratio']:.2f}   "
-              f"peak {second['peak_mib']:.0f} MiB")  # fmt: skip
+        print(
+            f"b(doubled)/b = {second['b'] / first['b']:.2f}   (bar <= 1.2)   b/a = {second['ratio']:.2f}   "
+            f"peak {second['peak_mib']:.0f} MiB"
+        )
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the clean-up halfway
         print(f"removed the {undo_double():,} copied orders; monthly totals rebuilt")

@@ -7,6 +7,7 @@ Needs customers in the database (seed them with bench/customer_list.py or seed_d
 complaints with COPY until there are N (default 200,000), then times each queue tab and a
 detail page through Django's test client (server time, no network), 30 runs after 3 warm-ups.
 """
+
 import argparse
 import datetime
 import os
@@ -42,11 +43,32 @@ STATES = [(State.CLOSED, 70), (State.RESOLVED, 8), (State.REJECTED, 3), (State.D
     (state, 17 / len(OPEN_STATES)) for state in OPEN_STATES
 ]
 COLUMNS = (
-    "number", "customer_id", "received_at", "channel", "category", "severity", "significant", "description",
-    "assignee_id", "state", "action_plan", "root_cause", "internal_review_notes", "first_response_at",
-    "first_response_seconds", "first_response_due_at", "resolution_due_at", "paused_seconds", "resolved_at",
-    "resolution_seconds", "first_response_breached", "resolution_breached", "reopen_count", "created_at", "updated_at",
-)  # fmt: skip
+    "number",
+    "customer_id",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "significant",
+    "description",
+    "assignee_id",
+    "state",
+    "action_plan",
+    "root_cause",
+    "internal_review_notes",
+    "first_response_at",
+    "first_response_seconds",
+    "first_response_due_at",
+    "resolution_due_at",
+    "paused_seconds",
+    "resolved_at",
+    "resolution_seconds",
+    "first_response_breached",
+    "resolution_breached",
+    "reopen_count",
+    "created_at",
+    "updated_at",
+)
 
 
 def add_complaints(target: int) -> None:
@@ -58,7 +80,7 @@ def add_complaints(target: int) -> None:
     customer_ids = list(Customer.objects.values_list("pk", flat=True))
     reps = list(get_user_model().objects.filter(groups__name=Role.SERVICE.value).values_list("pk", flat=True))
     now = timezone.now()
-    states, weights = zip(*STATES)
+    states, weights = zip(*STATES, strict=False)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.connection.cursor().copy(f"COPY complaints_complaint ({', '.join(COLUMNS)}) FROM STDIN") as copy:
@@ -68,17 +90,39 @@ def add_complaints(target: int) -> None:
                 received = now - datetime.timedelta(days=rng.uniform(0, 10) if is_open else rng.uniform(10, 720))
                 responded = received + datetime.timedelta(hours=rng.uniform(0.5, 30))
                 resolved = responded + datetime.timedelta(hours=rng.uniform(5, 150)) if not is_open else None
-                due_first, due_resolution = received + datetime.timedelta(hours=24), received + datetime.timedelta(hours=120)
-                copy.write_row((
-                    f"BQ{i:08d}", rng.choice(customer_ids), received, "phone", "delivery",
-                    rng.choice(["low", "medium", "high", "critical"]), False, "bench complaint",
-                    rng.choice(reps) if reps and rng.random() < 0.9 else None, state, "", "", "",
-                    responded if state != State.NEW else None,
-                    int((responded - received).total_seconds()) if state != State.NEW else None,
-                    due_first, due_resolution, 0, resolved,
-                    int((resolved - received).total_seconds()) if resolved else None,
-                    responded > due_first, bool(resolved and resolved > due_resolution), 0, received, received,
-                ))  # fmt: skip
+                due_first, due_resolution = (
+                    received + datetime.timedelta(hours=24),
+                    received + datetime.timedelta(hours=120),
+                )
+                copy.write_row(
+                    (
+                        f"BQ{i:08d}",
+                        rng.choice(customer_ids),
+                        received,
+                        "phone",
+                        "delivery",
+                        rng.choice(["low", "medium", "high", "critical"]),
+                        False,
+                        "bench complaint",
+                        rng.choice(reps) if reps and rng.random() < 0.9 else None,
+                        state,
+                        "",
+                        "",
+                        "",
+                        responded if state != State.NEW else None,
+                        int((responded - received).total_seconds()) if state != State.NEW else None,
+                        due_first,
+                        due_resolution,
+                        0,
+                        resolved,
+                        int((resolved - received).total_seconds()) if resolved else None,
+                        responded > due_first,
+                        bool(resolved and resolved > due_resolution),
+                        0,
+                        received,
+                        received,
+                    )
+                )
     print(f"added {target - have:,} complaints in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE complaints_complaint")
@@ -131,8 +175,10 @@ def main() -> None:
     ]
     total = Complaint.objects.count()
     open_count = Complaint.objects.filter(state__in=OPEN_STATES).count()
-    print(f"\n{total:,} complaints ({open_count:,} open), {Customer.objects.count():,} customers, "
-          f"PostgreSQL {connection.cursor().connection.info.server_version}, DEBUG={settings.DEBUG}\n")  # fmt: skip
+    print(
+        f"\n{total:,} complaints ({open_count:,} open), {Customer.objects.count():,} customers, "
+        f"PostgreSQL {connection.cursor().connection.info.server_version}, DEBUG={settings.DEBUG}\n"
+    )
     print("| page | median ms | p95 ms | queries |")
     print("|---|---:|---:|---:|")
     cpu_before = cpu_check()

@@ -16,6 +16,7 @@ Autovacuum is off on the benchmark server: the script vacuums `crm_customer` and
 table first (as autovacuum would on a production server), so that index-only scans and the
 planner's statistics are those of a maintained database.
 """
+
 import argparse
 import os
 import re
@@ -132,15 +133,22 @@ def main() -> None:
     ]
     run = published_run()
     money_cases = cases + (
-        [("sorted by profit (published run)", {"sort": "-profit"}), ("tier A by score", {"tier": "A", "sort": "-score"})]
+        [
+            ("sorted by profit (published run)", {"sort": "-profit"}),
+            ("tier A by score", {"tier": "A", "sort": "-score"}),
+        ]
         if run
         else []
     )
     server = connection.cursor().connection.info.server_version
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    print(f"\n{Customer.objects.count():,} customers, {Order.objects.count():,} orders, {Invoice.objects.count():,} invoices; "
-          f"published run: {'#%s' % run.pk if run else 'none'}; PostgreSQL {server // 10000}.{server % 10000}; "
-          f"commit {commit}\n")  # fmt: skip
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"\n{Customer.objects.count():,} customers, {Order.objects.count():,} orders, {Invoice.objects.count():,} invoices; "
+        f"published run: {f'#{run.pk}' if run else 'none'}; PostgreSQL {server // 10000}.{server % 10000}; "
+        f"commit {commit}\n"
+    )
     plans = []
     for username, user_cases in (("sales", money_cases), ("service", cases)):
         client = Client()
@@ -149,8 +157,10 @@ def main() -> None:
         cpu_before = cpu_check()
         for label, params in user_cases:
             result = timed(client, f"{url}?{urlencode(params)}")
-            rows.append(f"| {label} | {result['rows'] or 0:,} | {result['median']:.1f} | {result['p95']:.1f} | "
-                        f"{result['sql_ms']:.1f} | {result['queries']} |")  # fmt: skip
+            rows.append(
+                f"| {label} | {result['rows'] or 0:,} | {result['median']:.1f} | {result['p95']:.1f} | "
+                f"{result['sql_ms']:.1f} | {result['queries']} |"
+            )
             if args.explain:
                 plans.append(f"--- {username}: {label}\n{result['slowest']}\n{explain(result['slowest'])}")
         print(f"as `{username}`:\n")

@@ -14,6 +14,7 @@ ru_maxrss) are printed. Before the first run the BI- orders of an earlier bench 
 their monthly totals rebuilt, so runs are comparable. The monthly totals are checked against
 a plain GROUP BY over the orders at the end.
 """
+
 import argparse
 import csv
 import datetime
@@ -74,18 +75,41 @@ def write_csv(path: Path, rows: int, changed: bool = False) -> None:
     statuses = ["delivered"] * 17 + ["open", "cancelled", "returned"]
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(["number", "customer", "ordered_on", "revenue", "cost", "service_cost", "quantity",
-                         "promised_on", "delivered_on", "error", "status"])  # fmt: skip
+        writer.writerow(
+            [
+                "number",
+                "customer",
+                "ordered_on",
+                "revenue",
+                "cost",
+                "service_cost",
+                "quantity",
+                "promised_on",
+                "delivered_on",
+                "error",
+                "status",
+            ]
+        )
         for n in range(1, rows + 1):
             ordered = start + datetime.timedelta(days=rng.randrange(730) + (3 if changed else 0))
             revenue = rng.randrange(1_000, 5_000_000) / 100 + (1 if changed else 0)
             promised = ordered + datetime.timedelta(days=rng.randrange(3, 15))
             delivered = promised + datetime.timedelta(days=rng.randrange(-3, 4))
-            writer.writerow([
-                f"{PREFIX}{n:07d}", rng.choice(codes), ordered.isoformat(), f"{revenue:.2f}", f"{revenue * 0.7:.2f}",
-                f"{rng.randrange(0, 20_000) / 100:.2f}", rng.randrange(1, 500), promised.isoformat(),
-                delivered.isoformat(), "yes" if rng.random() < 0.02 else "no", rng.choice(statuses),
-            ])  # fmt: skip
+            writer.writerow(
+                [
+                    f"{PREFIX}{n:07d}",
+                    rng.choice(codes),
+                    ordered.isoformat(),
+                    f"{revenue:.2f}",
+                    f"{revenue * 0.7:.2f}",
+                    f"{rng.randrange(0, 20_000) / 100:.2f}",
+                    rng.randrange(1, 500),
+                    promised.isoformat(),
+                    delivered.isoformat(),
+                    "yes" if rng.random() < 0.02 else "no",
+                    rng.choice(statuses),
+                ]
+            )
 
 
 def forget_earlier_run() -> None:
@@ -111,8 +135,10 @@ def timed_import(path: Path) -> tuple[float, float, str]:
     with log.open("w") as out:
         child = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "import_data", "orders", str(path), "--no-analysis"],
-            stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy(),
-        )  # fmt: skip
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
         _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     output = log.read_text()
@@ -156,12 +182,17 @@ def main() -> None:
     forget_earlier_run()
     orders_before = Order.objects.count()
     size_mib = path.stat().st_size / 2**20
-    print(f"file: {args.rows:,} rows, {size_mib:.0f} MiB; database: {Customer.objects.count():,} customers, "
-          f"{orders_before:,} orders before; CPU check {cpu_check():.2f} s")  # fmt: skip
+    print(
+        f"file: {args.rows:,} rows, {size_mib:.0f} MiB; database: {Customer.objects.count():,} customers, "
+        f"{orders_before:,} orders before; CPU check {cpu_check():.2f} s"
+    )
     print("| run | rows | seconds | peak RSS (MiB) | command's summary |")
     print("|---|---:|---:|---:|---|")
-    runs = (("all new", path), ("same file again (nothing changed)", path),
-            ("every row changed (all updates, about a tenth into another month)", changed))  # fmt: skip
+    runs = (
+        ("all new", path),
+        ("same file again (nothing changed)", path),
+        ("every row changed (all updates, about a tenth into another month)", changed),
+    )
     for label, source in runs:
         seconds, peak, summary = timed_import(source)
         print(f"| {label} | {args.rows:,} | {seconds:.1f} | {peak:.0f} | {summary} |")

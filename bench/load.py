@@ -22,6 +22,7 @@ Only loopback traffic; each run stops by itself after --run-time.
 
 As a locustfile (`locust -f bench/load.py`), it reads the plan the driver wrote (LOAD_PLAN).
 """
+
 import argparse
 import collections
 import csv
@@ -103,7 +104,9 @@ if os.environ.get("LOAD_PLAN"):
             [(_weight, name, path)] = self.rng.choices(self.pages, weights=[page[0] for page in self.pages])
             path = path()
             headers = {"Cookie": self.cookie, "Accept-Language": self.language}
-            with self.client.get(path, name=name, headers=headers, allow_redirects=False, catch_response=True) as response:
+            with self.client.get(
+                path, name=name, headers=headers, allow_redirects=False, catch_response=True
+            ) as response:
                 if response.status_code != 200:
                     response.failure(f"{response.status_code} for {path}")
 
@@ -130,9 +133,10 @@ def django_setup():
 
 def make_plan(users: int, think: tuple[float, float]) -> dict:
     """Sessions logged in ahead (one per simulated user) and the ids and queries the pages use."""
+    from urllib.parse import urlencode
+
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
-    from urllib.parse import urlencode
 
     from analytics.reports import SECTIONS
     from analytics.services.runs import published_run
@@ -155,22 +159,34 @@ def make_plan(users: int, think: tuple[float, float]) -> dict:
             keys.append(store.session_key)
         return keys
 
-    sales = list(User.objects.filter(username__regex=r"^sales\d*$").order_by("username").values_list("username", flat=True))
-    service = list(User.objects.filter(username__regex=r"^service\d*$").order_by("username").values_list("username", flat=True))
+    sales = list(
+        User.objects.filter(username__regex=r"^sales\d*$").order_by("username").values_list("username", flat=True)
+    )
+    service = list(
+        User.objects.filter(username__regex=r"^service\d*$").order_by("username").values_list("username", flat=True)
+    )
     customer_ids = list(Customer.objects.values_list("pk", flat=True))
     complaint_ids = list(Complaint.objects.values_list("pk", flat=True))
     if not published_run() or not complaint_ids:
-        sys.exit("The bench database needs a published analysis run and complaints (bench/customer_list.py seeds both).")
+        sys.exit(
+            "The bench database needs a published analysis run and complaints (bench/customer_list.py seeds both)."
+        )
     regions = list(Region.objects.order_by("name").values_list("pk", flat=True))
     names = Customer.objects.filter(name__regex=r"^[\u4e00-\u9fff]{4}").values_list("name", flat=True)[:200]
     fragments = sorted({name[2:4] for name in names})
-    common = [{"sort": "name"}, {"sort": "-since"}, {"status": "active", "sort": "name"}] + [
-        {"region": region, "sort": "name"} for region in regions
-    ] + [{"q": fragment} for fragment in fragments[:8]] + [{"q": f"C0{rng.randrange(1000, 9999)}"} for _ in range(4)] + [
-        {"sort": "code", "page": rng.randrange(2, 200)} for _ in range(4)
-    ]  # fmt: skip
-    money = [{"sort": "-profit"}, {"tier": "A", "sort": "-score"}, {"tier": "D", "sort": "profit"},
-             {"region": regions[0], "sort": "-revenue"}]  # fmt: skip
+    common = (
+        [{"sort": "name"}, {"sort": "-since"}, {"status": "active", "sort": "name"}]
+        + [{"region": region, "sort": "name"} for region in regions]
+        + [{"q": fragment} for fragment in fragments[:8]]
+        + [{"q": f"C0{rng.randrange(1000, 9999)}"} for _ in range(4)]
+        + [{"sort": "code", "page": rng.randrange(2, 200)} for _ in range(4)]
+    )
+    money = [
+        {"sort": "-profit"},
+        {"tier": "A", "sort": "-score"},
+        {"tier": "D", "sort": "profit"},
+        {"region": regions[0], "sort": "-revenue"},
+    ]
     return {
         "think": list(think),
         "sessions": {"sales": sessions(sales), "service": sessions(service), "executive": sessions(["executive"])},
@@ -274,10 +290,26 @@ def wait_for(url: str, seconds: float) -> None:
 
 def run_locust(*, users: int, seconds: int, host: str, env: dict, prefix: Path) -> subprocess.Popen:
     command = [
-        str(VENV_BIN / "locust"), "-f", str(Path(__file__).resolve()), "--headless", "--users", str(users),
-        "--spawn-rate", str(max(1, users // 5)), "--run-time", f"{seconds}s", "--host", host, "--csv", str(prefix),
-        "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING",
-    ]  # fmt: skip
+        str(VENV_BIN / "locust"),
+        "-f",
+        str(Path(__file__).resolve()),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(max(1, users // 5)),
+        "--run-time",
+        f"{seconds}s",
+        "--host",
+        host,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+    ]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -297,8 +329,11 @@ def guess_passwords(host: str, username: str, stop: threading.Event, tally: coll
     while not stop.is_set():
         tries += 1
         form = {"csrfmiddlewaretoken": token, "username": username, "password": f"guess-{tries}"}
-        post = urllib.request.Request(f"{host}/accounts/login/", data=urllib.parse.urlencode(form).encode(),
-                                      headers={"Cookie": f"csrftoken={token}"})  # fmt: skip
+        post = urllib.request.Request(
+            f"{host}/accounts/login/",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Cookie": f"csrftoken={token}"},
+        )
         try:
             with opener.open(post, timeout=30) as answer:
                 status = answer.status
@@ -314,7 +349,9 @@ def measure(*, users: int, seconds: int, host: str, env: dict, master: int, data
     busy_before = machine_busy()
     web_before, database_cpu = gunicorn_cpu(master), PostgresCpu(database)
     stop, tally, lock = threading.Event(), collections.Counter(), threading.Lock()
-    threads = [threading.Thread(target=guess_passwords, args=(host, "admin", stop, tally, lock)) for _ in range(guessers)]
+    threads = [
+        threading.Thread(target=guess_passwords, args=(host, "admin", stop, tally, lock)) for _ in range(guessers)
+    ]
     for thread in threads:
         thread.start()
     locust = run_locust(users=users, seconds=seconds, host=host, env=env, prefix=prefix)
@@ -353,7 +390,9 @@ def measure(*, users: int, seconds: int, host: str, env: dict, master: int, data
         "locust_cpu": locust_cpu,
         "machine_busy": (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1),
         "load": (load_before[0], load_after[0]),
-        "pages": {name: (int(row["Request Count"]), float(row["50%"]), float(row["95%"])) for name, row in rows.items()},
+        "pages": {
+            name: (int(row["Request Count"]), float(row["50%"]), float(row["95%"])) for name, row in rows.items()
+        },
     }
 
 
@@ -402,7 +441,10 @@ def profile(plan: dict, *, repeat: int) -> None:
             rows.append((role, name, median, max(times)))
             weighted.append((median, role_weight * weight / sum(page[0] for page in role_mix)))
     floor = Client(HTTP_ACCEPT_LANGUAGE="en")  # what any request costs here, for comparison
-    for name, url in (("health check (no session, no template)", "/healthz"), ("login page (base template)", "/accounts/login/")):
+    for name, url in (
+        ("health check (no session, no template)", "/healthz"),
+        ("login page (base template)", "/accounts/login/"),
+    ):
         times = []
         for _ in range(3 + repeat):
             started = time.process_time()
@@ -414,12 +456,14 @@ def profile(plan: dict, *, repeat: int) -> None:
         print(f"| {role} | {name} | {median:.1f} | {slowest:.1f} |")
     weighted.sort()
     cumulative = 0.0
-    for median, share in weighted:
+    mix_median = None
+    for page_median, share in weighted:
         cumulative += share
         if cumulative >= 0.5:
+            mix_median = page_median
             break
-    mean = sum(median * share for median, share in weighted)
-    print(f"\nover the mix (weighted by how often each page comes): median {median:.1f} ms, mean {mean:.1f} ms")
+    mean = sum(page_median * share for page_median, share in weighted)
+    print(f"\nover the mix (weighted by how often each page comes): median {mix_median:.1f} ms, mean {mean:.1f} ms")
     with open(OUT / "profile-all.txt", "w", encoding="utf-8") as handle:
         everything.stream = handle
         everything.sort_stats("tottime").print_stats(80)
@@ -435,8 +479,12 @@ def main() -> None:
     parser.add_argument("--workers", help="WEB_CONCURRENCY for this run (default: config/gunicorn.conf.py's)")
     parser.add_argument("--threads", help="GUNICORN_THREADS for this run (default: config/gunicorn.conf.py's)")
     parser.add_argument("--profile", type=int, metavar="N", help="instead: profile each page N times in-process")
-    parser.add_argument("--guessers", type=int, default=0,
-                        help="also run each user count once more with this many threads guessing admin's password")
+    parser.add_argument(
+        "--guessers",
+        type=int,
+        default=0,
+        help="also run each user count once more with this many threads guessing admin's password",
+    )
     args = parser.parse_args()
     counts = [int(value) for value in args.users.split(",")]
     think = tuple(float(value) for value in args.think.split(","))
@@ -467,8 +515,14 @@ def main() -> None:
     host = f"http://127.0.0.1:{args.port}"
     # gunicorn and the worker run the production settings, over plain HTTP on loopback: the
     # simulated browsers send their session cookie themselves, so its Secure flag changes nothing.
-    env = {**os.environ, "LOAD_PLAN": str(plan_path), "GUNICORN_ACCESS_LOG": "", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_SECURE_SSL_REDIRECT": "false"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOAD_PLAN": str(plan_path),
+        "GUNICORN_ACCESS_LOG": "",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+    }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     if args.workers:
         env["WEB_CONCURRENCY"] = args.workers
@@ -476,29 +530,53 @@ def main() -> None:
         env["GUNICORN_THREADS"] = args.threads
     worker = subprocess.Popen(
         [str(VENV_BIN / "celery"), "-A", "config", "worker", "--concurrency", "1", "--loglevel", "WARNING"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(OUT / "load-celery.log", "w"),
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(OUT / "load-celery.log", "w"),
+    )
     web = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--config", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{args.port}",
-         "config.wsgi:application"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(OUT / "load-gunicorn.log", "w"),
-    )  # fmt: skip
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--config",
+            "config/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "config.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(OUT / "load-gunicorn.log", "w"),
+    )
     try:
         wait_for(f"{host}/healthz", 60)
         layout = f"{len(children(web.pid))} gunicorn workers x {env.get('GUNICORN_THREADS', '4')} threads"
-        print(f"{customers:,} customers; {layout}; {os.cpu_count()} cores; think {think[0]:g}-{think[1]:g} s; "
-              f"{args.run_time} s per run", flush=True)  # fmt: skip
+        print(
+            f"{customers:,} customers; {layout}; {os.cpu_count()} cores; think {think[0]:g}-{think[1]:g} s; "
+            f"{args.run_time} s per run",
+            flush=True,
+        )
         warm = run_locust(users=5, seconds=15, host=host, env=env, prefix=OUT / "load_warmup")
         warm.wait()
         results = []
         for users in counts:
             for guessers in [0, args.guessers] if args.guessers else [0]:
-                result = measure(users=users, seconds=args.run_time, host=host, env=env, master=web.pid,
-                                 database=database, guessers=guessers)  # fmt: skip
+                result = measure(
+                    users=users,
+                    seconds=args.run_time,
+                    host=host,
+                    env=env,
+                    master=web.pid,
+                    database=database,
+                    guessers=guessers,
+                )
                 results.append(result)
-                print(f"  {result['users']}: {result['requests']:,} requests, {result['errors']} errors, "
-                      f"{result['web_ms']:.1f} ms CPU each" + (f"; guesses {result['guesses']}" if guessers else ""),
-                      flush=True)  # fmt: skip
+                print(
+                    f"  {result['users']}: {result['requests']:,} requests, {result['errors']} errors, "
+                    f"{result['web_ms']:.1f} ms CPU each" + (f"; guesses {result['guesses']}" if guessers else ""),
+                    flush=True,
+                )
     finally:
         if args.guessers:
             from axes.utils import reset
@@ -511,23 +589,33 @@ def main() -> None:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-    print("\n| users | requests | req/s | p50 ms | p95 ms | p99 ms | errors | gunicorn CPU ms/req | "
-          "PostgreSQL CPU ms/req | machine busy | load avg (start → end) |")  # fmt: skip
+    print(
+        "\n| users | requests | req/s | p50 ms | p95 ms | p99 ms | errors | gunicorn CPU ms/req | "
+        "PostgreSQL CPU ms/req | machine busy | load avg (start → end) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
-        print(f"| {r['users']} | {r['requests']:,} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
-              f"{r['errors']} | {r['web_ms']:.1f} | {r['db_ms']:.1f} | {r['machine_busy']:.0%} | "
-              f"{r['load'][0]:.2f} → {r['load'][1]:.2f} |")  # fmt: skip
+        print(
+            f"| {r['users']} | {r['requests']:,} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} | "
+            f"{r['errors']} | {r['web_ms']:.1f} | {r['db_ms']:.1f} | {r['machine_busy']:.0%} | "
+            f"{r['load'][0]:.2f} → {r['load'][1]:.2f} |"
+        )
     plain = [r for r in results if not r["guesses"]]
-    print(f"\nmedian gunicorn CPU per request over the runs: {statistics.median(r['web_ms'] for r in plain):.1f} ms; "
-          f"locust's own CPU: {', '.join('%.0f s' % r['locust_cpu'] for r in results)}")  # fmt: skip
+    print(
+        f"\nmedian gunicorn CPU per request over the runs: {statistics.median(r['web_ms'] for r in plain):.1f} ms; "
+        f"locust's own CPU: {', '.join('{:.0f} s'.format(r['locust_cpu']) for r in results)}"
+    )
     for r in results:
         if r["guesses"]:
             refused = r["guesses"].get(429, 0)
-            print(f"{r['users']}: {sum(r['guesses'].values()):,} guesses, {refused:,} refused with the lockout page "
-                  f"(429), answers {r['guesses']}; CPU per request counts the guesses too")  # fmt: skip
+            print(
+                f"{r['users']}: {sum(r['guesses'].values()):,} guesses, {refused:,} refused with the lockout page "
+                f"(429), answers {r['guesses']}; CPU per request counts the guesses too"
+            )
     pages = sorted(plain[-1]["pages"].items(), key=lambda item: -item[1][0])
-    print(f"\nper page at {plain[-1]['users']} users (the last run without guessers):\n\n| page | requests | p50 ms | p95 ms |\n|---|---:|---:|---:|")
+    print(
+        f"\nper page at {plain[-1]['users']} users (the last run without guessers):\n\n| page | requests | p50 ms | p95 ms |\n|---|---:|---:|---:|"
+    )
     for name, (count, p50, p95) in pages:
         print(f"| {name} | {count:,} | {p50:.0f} | {p95:.0f} |")
 

@@ -13,6 +13,7 @@ Measures, as the `executive` user:
    navigation until the profit-vs-volume chart has drawn every point.
 Prints a markdown table.
 """
+
 import argparse
 import gzip
 import json
@@ -93,13 +94,27 @@ def browser_draw_seconds(user, port: int) -> tuple[float, float, int]:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}  # DEBUG off, whitenoise serves the finders
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1000"):  # fmt: skip
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-unsafe-swiftshader",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(argument)
     driver = None
     try:
@@ -119,7 +134,9 @@ def browser_draw_seconds(user, port: int) -> tuple[float, float, int]:
                 driver.execute_cdp_cmd("Network.clearBrowserCache", {})
             driver.get(base + reverse("analytics:reports"))
             WebDriverWait(driver, 60, poll_frequency=0.05).until(
-                lambda d: d.execute_script("var e = document.getElementById('profit-volume'); return e && e.dataset.drawn;")
+                lambda d: d.execute_script(
+                    "var e = document.getElementById('profit-volume'); return e && e.dataset.drawn;"
+                )
             )
             timeline = driver.execute_script(TIMELINE)
             # the page has finished drawing when the last of its figures has: the small ones or the points
@@ -166,7 +183,9 @@ def main():
     RunChart.objects.filter(run=run).delete()
     started = time.perf_counter()
     built = report_charts_warm(run=run)
-    rows.append((f"warming after publication: {built} charts, both languages", (time.perf_counter() - started) * 1000, "", ""))
+    rows.append(
+        (f"warming after publication: {built} charts, both languages", (time.perf_counter() - started) * 1000, "", "")
+    )
     for section in SECTIONS:
         ms, queries, size = median_ms(client, reverse("analytics:report_section", args=[section]))
         rows.append((f"report page {section}: median", ms, queries, f"{size / 1024:.0f} KB"))
@@ -177,13 +196,17 @@ def main():
     print("|---|---:|---:|---:|")
     for name, ms, queries, size in rows:
         print(f"| {name} | {ms:,.0f} | {queries} | {size} |")
-    print(f"\nprofit-vs-volume payload: {len(body):,} bytes ({len(body) / 1e6:.2f} MB), "
-          f"gzip {len(gzip.compress(body)):,} bytes; {payload['points']['count']:,} points")  # fmt: skip
+    print(
+        f"\nprofit-vs-volume payload: {len(body):,} bytes ({len(body) / 1e6:.2f} MB), "
+        f"gzip {len(gzip.compress(body)):,} bytes; {payload['points']['count']:,} points"
+    )
     if not args.no_browser:
         cold, warm, points = browser_draw_seconds(user, free_port())
-        print(f"headless Chromium, navigation start until every figure has drawn ({points:,} points): "
-              f"cold cache {cold:.2f} s, then median of 3 {warm:.2f} s; load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} cores")
+        print(
+            f"headless Chromium, navigation start until every figure has drawn ({points:,} points): "
+            f"cold cache {cold:.2f} s, then median of 3 {warm:.2f} s; load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores"
+        )
 
 
 if __name__ == "__main__":

@@ -31,9 +31,21 @@ class ComplaintAdmin(SimpleHistoryAdmin):
     search_fields = ("number", "customer__code", "customer__name")
     raw_id_fields = ("order", "problem")
     list_select_related = ("customer", "assignee")
-    readonly_fields = ("number", "customer", "received_at", "created_by",
-                       "state", "first_response_at", "first_response_due_at", "resolution_due_at", "resolved_at",
-                       "closed_at", "reopen_count", "first_response_breached", "resolution_breached")  # fmt: skip
+    readonly_fields = (
+        "number",
+        "customer",
+        "received_at",
+        "created_by",
+        "state",
+        "first_response_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "resolved_at",
+        "closed_at",
+        "reopen_count",
+        "first_response_breached",
+        "resolution_breached",
+    )
     inlines = [NoteInline, TransitionInline]
     show_full_result_count = False
 

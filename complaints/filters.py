@@ -9,8 +9,12 @@ from .models import Category, Complaint, Severity, State
 class ComplaintFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     state = django_filters.ChoiceFilter(choices=State.choices, label=_("State"), empty_label=_("All states"))
-    severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"), empty_label=_("All severities"))
-    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"), empty_label=_("All categories"))
+    severity = django_filters.ChoiceFilter(
+        choices=Severity.choices, label=_("Severity"), empty_label=_("All severities")
+    )
+    category = django_filters.ChoiceFilter(
+        choices=Category.choices, label=_("Category"), empty_label=_("All categories")
+    )
 
     class Meta:
         model = Complaint

@@ -44,7 +44,16 @@ class ComplaintCreateForm(forms.ModelForm):
 
     class Meta:
         model = Complaint
-        fields = ["customer", "received_at", "channel", "category", "severity", "significant", "description", "assignee"]
+        fields = [
+            "customer",
+            "received_at",
+            "channel",
+            "category",
+            "severity",
+            "significant",
+            "description",
+            "assignee",
+        ]
         widgets = {"received_at": DateTimeInput(), "description": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, assignees=None, **kwargs):
@@ -119,11 +128,17 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=State.choices, widget=forms.HiddenInput)
     expected_state = forms.ChoiceField(choices=State.choices, widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    action_plan = forms.CharField(label=_("Action plan told to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    action_plan = forms.CharField(
+        label=_("Action plan told to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     customer_notified_at = forms.DateTimeField(label=_("Customer notified at"), required=False, widget=DateTimeInput())
     root_cause = forms.CharField(label=_("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    problem = forms.ModelChoiceField(label=_("Problem (root cause record)"), queryset=Problem.objects.all(), required=False)
-    internal_review_notes = forms.CharField(label=_("Internal review notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    problem = forms.ModelChoiceField(
+        label=_("Problem (root cause record)"), queryset=Problem.objects.all(), required=False
+    )
+    internal_review_notes = forms.CharField(
+        label=_("Internal review notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     duplicate_of = forms.CharField(label=_("Number of the original complaint"), required=False, max_length=40)
 
     FIELDS_FOR = {
@@ -166,7 +181,10 @@ class ProblemForm(forms.ModelForm):
     class Meta:
         model = Problem
         fields = ["title", "category", "description", "corrective_action", "preventive_action"]
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in ("description", "corrective_action", "preventive_action")}
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in ("description", "corrective_action", "preventive_action")
+        }
 
 
 class SlaTargetForm(forms.ModelForm):
@@ -186,7 +204,9 @@ class SlaTargetForm(forms.ModelForm):
         cleaned = super().clean()
         first, resolution = cleaned.get("first_response_hours"), cleaned.get("resolution_hours")
         if first and resolution and resolution < first:
-            self.add_error("resolution_hours", _("The resolution target cannot be shorter than the first response target."))
+            self.add_error(
+                "resolution_hours", _("The resolution target cannot be shorter than the first response target.")
+            )
         return cleaned
 
 

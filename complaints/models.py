@@ -1,4 +1,5 @@
 """Complaints: the record, its timeline, its transition log, its root cause and the SLA targets."""
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -71,7 +72,9 @@ class SlaTarget(models.Model):
 
     def __str__(self):
         return _("%(severity)s: first response %(first)s h, resolution %(resolution)s h") % {
-            "severity": self.get_severity_display(), "first": self.first_response_hours, "resolution": self.resolution_hours,
+            "severity": self.get_severity_display(),
+            "first": self.first_response_hours,
+            "resolution": self.resolution_hours,
         }
 
 
@@ -85,9 +88,13 @@ class Problem(models.Model):
     preventive_action = models.TextField(_("preventive action"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -108,9 +115,13 @@ class Complaint(models.Model):
         "crm.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="complaints"
     )
     order = models.ForeignKey(
-        "crm.Order", verbose_name=_("order"), on_delete=models.SET_NULL, null=True, blank=True,
+        "crm.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="complaints",
-    )  # fmt: skip
+    )
     received_at = models.DateTimeField(_("received at"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.PHONE)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices, default=Category.OTHER)
@@ -120,23 +131,40 @@ class Complaint(models.Model):
     )
     description = models.TextField(_("description"))
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="assigned_complaints",
-    )  # fmt: skip
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     # The workflow owns these; nothing but complaints.workflow writes them.
     state = models.CharField(_("state"), max_length=24, choices=State.choices, default=State.NEW, editable=False)
     problem = models.ForeignKey(
-        Problem, verbose_name=_("problem (root cause)"), on_delete=models.SET_NULL, null=True, blank=True,
+        Problem,
+        verbose_name=_("problem (root cause)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="complaints",
-    )  # fmt: skip
+    )
     duplicate_of = models.ForeignKey(
-        "self", verbose_name=_("duplicate of"), on_delete=models.PROTECT, null=True, blank=True,
-        related_name="duplicates", editable=False,
-    )  # fmt: skip
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        editable=False,
+    )
     action_plan = models.TextField(_("action plan"), blank=True, editable=False)
     customer_notified_at = models.DateTimeField(_("customer notified at"), null=True, blank=True, editable=False)
     root_cause = models.TextField(_("root cause"), blank=True, editable=False)
@@ -166,11 +194,17 @@ class Complaint(models.Model):
         permissions = [("work_complaint", _("Can log and work complaints"))]
         indexes = [
             # The queue's tabs: open ones newest first (all, mine, unassigned), by due time (breaching).
-            models.Index(fields=["-received_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_received_idx"),
             models.Index(
-                fields=["assignee", "-received_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_mine_idx"
+                fields=["-received_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_received_idx"
             ),
-            models.Index(fields=["resolution_due_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_due_idx"),
+            models.Index(
+                fields=["assignee", "-received_at"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="complaint_open_mine_idx",
+            ),
+            models.Index(
+                fields=["resolution_due_at"], condition=models.Q(state__in=OPEN_STATES), name="complaint_open_due_idx"
+            ),
             models.Index(fields=["-received_at"], name="complaint_received_idx"),
             models.Index(fields=["customer", "received_at"], name="complaint_customer_idx"),
             models.Index(fields=["problem", "received_at"], name="complaint_problem_idx"),
@@ -196,12 +230,20 @@ class ComplaintNote(models.Model):
         INTERNAL = "internal", _("Internal")
         CUSTOMER = "customer", _("Customer-facing")
 
-    complaint = models.ForeignKey(Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="notes")
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="notes"
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
-    visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.INTERNAL)
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("created at"))
 
@@ -224,9 +266,13 @@ class ComplaintTransition(models.Model):
     from_state = models.CharField(_("from"), max_length=24, choices=State.choices)
     to_state = models.CharField(_("to"), max_length=24, choices=State.choices)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)
 

@@ -1,4 +1,5 @@
 """Read-side queries for complaints: the service queue and the complaint KPIs, computed in SQL."""
+
 import datetime
 import math
 from decimal import ROUND_HALF_UP, Decimal
@@ -49,8 +50,12 @@ def _warning_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime
 
 def _soon_q(now: datetime.datetime) -> Q:
     start, end = _warning_window(now)
-    first = Q(first_response_at__isnull=True, first_response_breached=False, first_response_due_at__gt=start,
-              first_response_due_at__lte=end)  # fmt: skip
+    first = Q(
+        first_response_at__isnull=True,
+        first_response_breached=False,
+        first_response_due_at__gt=start,
+        first_response_due_at__lte=end,
+    )
     resolution = Q(resolution_breached=False, resolution_due_at__gt=start, resolution_due_at__lte=end)
     return Q(state__in=OPEN_STATES, paused_since__isnull=True) & (first | resolution)
 
@@ -104,9 +109,7 @@ def _hours(seconds: float | None) -> Decimal | None:
     return (Decimal(seconds) / 3600).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def complaint_kpis(
-    *, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime | None = None
-) -> dict:
+def complaint_kpis(*, start: datetime.datetime, end: datetime.datetime, now: datetime.datetime | None = None) -> dict:
     """The complaint KPIs for complaints received in [start, end), and the backlog as of `now`.
 
     - first response: first customer-facing note (or the customer notification of the action

@@ -1,4 +1,5 @@
 """Write-side operations on complaints. State changes go through complaints.workflow only."""
+
 import datetime
 
 from django.conf import settings
@@ -55,7 +56,9 @@ def complaint_create(*, customer, by, data: dict) -> Complaint:
     data = dict(data)
     data.setdefault("received_at", timezone.now())
     number = data.pop("number", "") or ""
-    complaint = Complaint(customer=customer, created_by=by, number=number or f"pending-{timezone.now().timestamp()}", **data)
+    complaint = Complaint(
+        customer=customer, created_by=by, number=number or f"pending-{timezone.now().timestamp()}", **data
+    )
     _set_due_times(complaint)
     complaint.full_clean(exclude=["number"])
     complaint._history_user = by
@@ -141,9 +144,11 @@ def complaint_auto_close(*, now: datetime.datetime | None = None, by=None) -> in
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.COMPLAINT_AUTO_CLOSE_DAYS)
     closed = 0
-    for complaint in Complaint.objects.filter(state=State.RESOLVED).filter(
-        Q(transitions__to_state=State.RESOLVED, transitions__at__lt=cutoff)
-    ).distinct():
+    for complaint in (
+        Complaint.objects.filter(state=State.RESOLVED)
+        .filter(Q(transitions__to_state=State.RESOLVED, transitions__at__lt=cutoff))
+        .distinct()
+    ):
         last = complaint.transitions.filter(to_state=State.RESOLVED).order_by("-at").first()
         if last and last.at < cutoff:
             complaint_transition(complaint=complaint, to=State.CLOSED, by=by, now=now, note=AUTO_CLOSE_NOTE)

@@ -12,11 +12,23 @@ class ComplaintTable(LeanRowsMixin, tables.Table):
     customer = tables.Column(linkify=True, order_by=("customer__name",))
     assignee = tables.Column(order_by=("assignee__username",), default="—")
     resolution_due_at = tables.DateTimeColumn(verbose_name=_("Resolution due"), short=True)
-    sla = tables.Column(verbose_name=_("SLA"), empty_values=(), order_by=("resolution_breached", "first_response_breached"))
+    sla = tables.Column(
+        verbose_name=_("SLA"), empty_values=(), order_by=("resolution_breached", "first_response_breached")
+    )
 
     class Meta:
         model = Complaint
-        fields = ("number", "customer", "received_at", "severity", "category", "state", "assignee", "resolution_due_at", "sla")
+        fields = (
+            "number",
+            "customer",
+            "received_at",
+            "severity",
+            "category",
+            "state",
+            "assignee",
+            "resolution_due_at",
+            "sla",
+        )
         attrs = {"class": "table table-complaints"}
         order_by = ("-received_at",)
         empty_text = _("Nothing here. Log a complaint with the button above, or look at another tab.")
@@ -34,10 +46,23 @@ class ComplaintTable(LeanRowsMixin, tables.Table):
 
 
 COMPLAINT_EXPORT_HEADERS = [
-    "number", "customer", "received_at", "channel", "category", "severity", "significant", "state",
-    "assignee", "problem", "first_response_at", "resolved_at", "first_response_breached", "resolution_breached",
-    "reopen_count", "description",
-]  # fmt: skip
+    "number",
+    "customer",
+    "received_at",
+    "channel",
+    "category",
+    "severity",
+    "significant",
+    "state",
+    "assignee",
+    "problem",
+    "first_response_at",
+    "resolved_at",
+    "first_response_breached",
+    "resolution_breached",
+    "reopen_count",
+    "description",
+]
 
 
 def complaint_export_rows(queryset):

@@ -1,4 +1,5 @@
 """Beat tasks of the complaint workflow: thin wrappers around services, safe to run twice."""
+
 from celery import shared_task
 
 from . import selectors, services

@@ -105,7 +105,9 @@ class ComplaintExportView(RoleRequiredMixin, QueueMixin, View):
     def get(self, request, fmt):
         if fmt not in {"csv", "xlsx"}:
             raise Http404(_("Unknown export format."))
-        rows = filtered_sorted(request, filterset_class=ComplaintFilter, table_class=ComplaintTable, queryset=self.queue())
+        rows = filtered_sorted(
+            request, filterset_class=ComplaintFilter, table_class=ComplaintTable, queryset=self.queue()
+        )
         if rows is None:
             messages.error(request, _("The filters are not valid; nothing was exported."))
             return redirect("complaints:queue")
@@ -125,8 +127,10 @@ class CustomerLookupView(RoleRequiredMixin, View):
         if len(text) < 1:
             return JsonResponse({"results": []})
         matches = (
-            Customer.objects.filter(code__istartswith=text) | Customer.objects.filter(name__icontains=text)
-        ).order_by("name").values("code", "name")[:20]
+            (Customer.objects.filter(code__istartswith=text) | Customer.objects.filter(name__icontains=text))
+            .order_by("name")
+            .values("code", "name")[:20]
+        )
         return JsonResponse({"results": [{"code": m["code"], "label": f"{m['code']} {m['name']}"} for m in matches]})
 
 
@@ -136,7 +140,9 @@ class ComplaintCreateView(RoleRequiredMixin, FormView):
     form_class = ComplaintCreateForm
 
     def get_initial(self):
-        initial = {"assignee": self.request.user.pk if self.request.user.has_perm("complaints.work_complaint") else None}
+        initial = {
+            "assignee": self.request.user.pk if self.request.user.has_perm("complaints.work_complaint") else None
+        }
         if code := self.request.GET.get("customer"):
             initial["customer"] = code
         return initial
@@ -167,7 +173,9 @@ class ComplaintContextMixin:
                         "form": transition_form
                         if transition_form is not None and transition_form.data.get("to") == to
                         else TransitionForm(
-                            initial={"to": to, "expected_state": complaint.state}, complaint=complaint, auto_id=f"id_{to}_%s"
+                            initial={"to": to, "expected_state": complaint.state},
+                            complaint=complaint,
+                            auto_id=f"id_{to}_%s",
                         ),
                         # Moves off the normal path look apart and ask first (static/js/confirm.js).
                         "danger": confirm is not None,
@@ -239,8 +247,11 @@ class ComplaintTransitionView(ComplaintActionView):
                 for message in refused.messages:
                     messages.error(request, message)
             return self.render_errors(self.fresh(pk), transition_form=form)
-        messages.success(request, _("Complaint %(number)s is now “%(state)s”.") % {
-            "number": complaint.number, "state": State(form.cleaned_data["to"]).label})
+        messages.success(
+            request,
+            _("Complaint %(number)s is now “%(state)s”.")
+            % {"number": complaint.number, "state": State(form.cleaned_data["to"]).label},
+        )
         return redirect(complaint)
 
 
@@ -307,7 +318,9 @@ class ProblemListView(RoleRequiredMixin, SingleTableMixin, TemplateView):
     table_pagination = {"per_page": 50}
 
     def get_table_data(self):
-        return Problem.objects.annotate(complaint_count=Count("complaints"), last_received=Max("complaints__received_at"))
+        return Problem.objects.annotate(
+            complaint_count=Count("complaints"), last_received=Max("complaints__received_at")
+        )
 
 
 class ProblemDetailView(RoleRequiredMixin, DetailView):

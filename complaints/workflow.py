@@ -14,6 +14,7 @@ Who works a complaint is one rule (`can_work`, `can_take`, `check_assignment`) t
 Edit, Take and the assignment a move makes all obey: the assignee works it; an open complaint
 that nobody works can be taken by a service rep; only an admin gives a complaint to someone else.
 """
+
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -223,9 +224,10 @@ def _notified_error(complaint: Complaint, notified: datetime.datetime, now: date
     """Why `notified` cannot be when the customer heard the action plan, or None. Compared at the
     input's precision (the second) with NOTIFIED_TOLERANCE either side."""
     if notified > _at_input_precision(now) + NOTIFIED_TOLERANCE:
-        return _(
-            "The customer cannot have been notified in the future: %(notified)s is later than now (%(now)s)."
-        ) % {"notified": _local_text(notified), "now": _local_text(now)}
+        return _("The customer cannot have been notified in the future: %(notified)s is later than now (%(now)s).") % {
+            "notified": _local_text(notified),
+            "now": _local_text(now),
+        }
     if notified < _at_input_precision(complaint.received_at) - NOTIFIED_TOLERANCE:
         return _(
             "The customer cannot have been notified before the complaint arrived: %(notified)s is earlier "
@@ -345,5 +347,7 @@ def complaint_transition(
         if as_worker and locked.assignee_id is None and (takes or can_take(by, locked)):
             locked.assignee = by
         save_changed_fields(locked, before, by=by)
-        ComplaintTransition.objects.create(complaint=locked, from_state=from_state, to_state=to, by=by, at=now, note=note.strip())
+        ComplaintTransition.objects.create(
+            complaint=locked, from_state=from_state, to_state=to, by=by, at=now, note=note.strip()
+        )
     return locked

@@ -1,4 +1,5 @@
 """Celery application: the broker comes from REDIS_URL; without it tasks run in-process."""
+
 import os
 
 from celery import Celery

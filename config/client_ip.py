@@ -1,4 +1,5 @@
 """The client's address as login throttling sees it (settings.AXES_CLIENT_IP_CALLABLE)."""
+
 from django.conf import settings
 from django.http import HttpRequest
 

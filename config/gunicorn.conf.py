@@ -8,6 +8,7 @@ than cores only queue for the same cores, and each process holds its own copy of
 Every thread keeps its own database connection (DATABASE_CONN_MAX_AGE): workers x threads, per
 web container, must stay below PostgreSQL's max_connections with room for the Celery workers.
 """
+
 import os
 
 

@@ -1,4 +1,5 @@
 """Serve plotly.js straight from the installed plotly package: no CDN, no copied file."""
+
 from pathlib import Path
 
 import plotly

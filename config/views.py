@@ -1,4 +1,5 @@
 """The pages that belong to no one app: where each role lands, and the favicon."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect
 from django.templatetags.static import static

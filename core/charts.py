@@ -11,6 +11,7 @@ Money reaches a chart's text from the Decimal, never through a float: `chart_mon
 money text (core.display.money: the active language's separators, grouped in thousands).
 Coordinates may be floats (float64: exact to the cent below 2**45), but what a person reads is text.
 """
+
 from django.utils.formats import get_format
 
 from .display import money

@@ -5,9 +5,10 @@ money is rounded half-up to the cent and grouped in thousands; a stored code (a 
 a protection reason...) is shown by its translated label. Templates use the same functions as
 filters: `{% load display %}` then `|money`, `|number:1`, `|month`, `|label:"analytics.Protection"`.
 """
+
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 
 from django.apps import apps
 from django.db import models
@@ -67,7 +68,7 @@ def _pairs(choices):
     return getattr(choices, "choices", choices)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _labels(source: str) -> dict:
     return dict(_pairs(label_source(source)))
 

@@ -16,6 +16,7 @@ and registers it from its AppConfig.ready().
   is free again. A job still waiting for a worker after as long is sent again: tasks are
   idempotent, so a copy finds the job taken or done and stops.
 """
+
 import datetime
 import logging
 import threading
@@ -111,7 +112,9 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
                 if job is None or not is_stale(job, now):
                     continue
                 if job.status in kind.running:
-                    logger.warning("%s %s: silent since %s, its worker stopped", job._meta.model_name, pk, job.heartbeat_at)
+                    logger.warning(
+                        "%s %s: silent since %s, its worker stopped", job._meta.model_name, pk, job.heartbeat_at
+                    )
                     done["failed"] += bool(kind.fail(job, WORKER_STOPPED))
                 elif job.status in kind.waiting:  # the message may be lost (a broker restart): send another
                     rows.filter(pk=pk).update(heartbeat_at=now)

@@ -5,6 +5,7 @@
 - `history_first_entries` gives records written in bulk (the demo seed, imports) the first
   "Created" entry that a save would have made, so their first edit shows what changed.
 """
+
 import datetime
 from collections.abc import Iterable
 

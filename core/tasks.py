@@ -1,4 +1,5 @@
 """Celery tasks shared by every app: thin, called by beat."""
+
 from celery import shared_task
 
 from . import jobs

@@ -2,6 +2,7 @@
 catalogues lack them (Django 5.2, django-axes 8). Marked here so that `make messages-extract`
 keeps them in our catalogue (locale/), which Django reads before theirs, and translated there.
 Nothing imports this module: the strings are looked up by their English text."""
+
 from django.utils.translation import gettext_noop
 
 ADMIN = (

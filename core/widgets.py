@@ -5,6 +5,7 @@ is ISO whatever the language: "2019-11-16" and "2019-11-16T14:30:59". Django's w
 language's first input format instead (zh-hans: "2019/11/16"), which the browser rejects: the field
 showed empty and a save without a touch erased the date. These widgets always write ISO.
 """
+
 from django import forms
 
 ISO_DATE = "%Y-%m-%d"

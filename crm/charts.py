@@ -1,4 +1,5 @@
 """Plotly figures for customer pages, built in Python and drawn by plotly.js from our static files."""
+
 import json
 from decimal import Decimal
 

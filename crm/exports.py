@@ -1,4 +1,5 @@
 """Customer list exports: exactly the filtered rows, safe to open in Excel."""
+
 import csv
 import datetime
 import io
@@ -12,10 +13,25 @@ from .roles import money_field_names
 
 # The same columns as the customers import file (DESIGN section 7), so an export re-imports.
 CUSTOMER_EXPORT_HEADERS = [
-    "code", "name", "kind", "industry", "region", "owner", "status", "since", "churned_on",
-    "churn_reason", "credit_terms", "credit_limit", "strategic", "growth_potential",
-    "value_orientation", "referred_by", "email", "phone",
-]  # fmt: skip
+    "code",
+    "name",
+    "kind",
+    "industry",
+    "region",
+    "owner",
+    "status",
+    "since",
+    "churned_on",
+    "churn_reason",
+    "credit_terms",
+    "credit_limit",
+    "strategic",
+    "growth_potential",
+    "value_orientation",
+    "referred_by",
+    "email",
+    "phone",
+]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it; Chinese stays intact.
@@ -52,7 +68,10 @@ def customer_export_rows(queryset, *, money: bool, with_figures: bool = False) -
     with_figures = with_figures and money
     rows = queryset.select_related("owner", "region", "industry", "referred_by").only(
         *[f for f in CUSTOMER_EXPORT_HEADERS if f not in {"owner", "region", "industry", "referred_by"}],
-        "owner__username", "region__name", "industry__name", "referred_by__code",
+        "owner__username",
+        "region__name",
+        "industry__name",
+        "referred_by__code",
     )
     for customer in rows.iterator(chunk_size=2000):
         row = _customer_row(customer)
@@ -64,9 +83,15 @@ def _figures(customer) -> list:
         return [""] * len(FIGURE_EXPORT_HEADERS)
     # Numbers stay numbers (a negative profit is not a formula) and become number cells in XLSX.
     return [
-        customer.revenue, customer.profit, "" if customer.score is None else customer.score,
-        customer.rank or "", customer.tier, customer.quadrant, customer.action, customer.protection,
-    ]  # fmt: skip
+        customer.revenue,
+        customer.profit,
+        "" if customer.score is None else customer.score,
+        customer.rank or "",
+        customer.tier,
+        customer.quadrant,
+        customer.action,
+        customer.protection,
+    ]
 
 
 def _customer_row(customer) -> list:

@@ -10,7 +10,6 @@ from analytics.models import Action, Quadrant, Tier
 from .models import Customer, Industry, Region
 from .selectors import sales_reps
 
-
 SHORT_GRAM = 2  # crm_short_grams (migration crm 0007) holds a name's non-ASCII pieces of one and two characters
 
 
@@ -77,7 +76,9 @@ class CustomerValueFilter(CustomerFilter):
     """With a published run: filter on its tier and quadrant too."""
 
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All tiers"))
-    quadrant = django_filters.ChoiceFilter(choices=Quadrant.choices, label=_("Quadrant"), empty_label=_("All quadrants"))
+    quadrant = django_filters.ChoiceFilter(
+        choices=Quadrant.choices, label=_("Quadrant"), empty_label=_("All quadrants")
+    )
     action = django_filters.ChoiceFilter(choices=Action.choices, label=_("Action"), empty_label=_("All actions"))
 
     class Meta(CustomerFilter.Meta):

@@ -13,10 +13,24 @@ class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = [
-            "name", "kind", "industry", "region", "status", "since", "churned_on", "churn_reason",
-            "credit_terms", "credit_limit", "strategic", "strategic_note", "growth_potential",
-            "value_orientation", "email", "phone", "address",
-        ]  # fmt: skip
+            "name",
+            "kind",
+            "industry",
+            "region",
+            "status",
+            "since",
+            "churned_on",
+            "churn_reason",
+            "credit_terms",
+            "credit_limit",
+            "strategic",
+            "strategic_note",
+            "growth_potential",
+            "value_orientation",
+            "email",
+            "phone",
+            "address",
+        ]
         widgets = {"since": DateInput(), "churned_on": DateInput(), "strategic_note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):

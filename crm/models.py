@@ -1,4 +1,5 @@
 """Customer records: who the customers are, what they bought, what they paid, what they said."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -68,9 +69,7 @@ class Customer(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPANY)
-    industry = models.ForeignKey(
-        Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True
-    )
+    industry = models.ForeignKey(Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -159,7 +158,9 @@ class Customer(models.Model):
 
 
 class Contact(models.Model):
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=120)
     title = models.CharField(_("title"), max_length=120, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -226,9 +227,7 @@ class Order(models.Model):
     ordered_on = models.DateField(_("ordered on"))
     revenue = models.DecimalField(_("revenue"), **MONEY, help_text=_("Net of discounts."))
     cost = models.DecimalField(_("cost of goods"), **MONEY)
-    service_cost = models.DecimalField(
-        _("service cost"), **MONEY, default=ZERO, help_text=_("Handling and delivery.")
-    )
+    service_cost = models.DecimalField(_("service cost"), **MONEY, default=ZERO, help_text=_("Handling and delivery."))
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     promised_on = models.DateField(_("promised on"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
@@ -299,7 +298,9 @@ class Survey(models.Model):
         verbose_name = _("survey")
         verbose_name_plural = _("surveys")
         indexes = [models.Index(fields=["customer", "answered_on"], name="survey_customer_date_idx")]
-        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="survey_score_1_to_5")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="survey_score_1_to_5")
+        ]
 
     def __str__(self):
         return f"{self.customer_id} {self.answered_on} {self.score}"

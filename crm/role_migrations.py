@@ -1,4 +1,5 @@
 """Shared by the data migrations that give each role group its permissions on an app's models."""
+
 from django.contrib.auth.management import create_permissions
 
 

@@ -1,4 +1,5 @@
 """The three business roles (Django groups made by a data migration) and the checks views share."""
+
 from enum import StrEnum
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
@@ -36,7 +37,9 @@ def money_field_names(model) -> frozenset[str]:
     """The model's money columns (DecimalFields with two places, as crm.models.MONEY makes them):
     what change histories and exports leave out for users who may not see money."""
     return frozenset(
-        field.name for field in model._meta.get_fields() if isinstance(field, DecimalField) and field.decimal_places == 2
+        field.name
+        for field in model._meta.get_fields()
+        if isinstance(field, DecimalField) and field.decimal_places == 2
     )
 
 

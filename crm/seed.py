@@ -5,6 +5,7 @@ bring most of it), a handful of big customers lose money through high service co
 customers churned (with a reason), some are prospects without orders. Big tables are written
 with COPY on PostgreSQL and executemany elsewhere, all in one transaction.
 """
+
 import datetime
 import random
 import secrets
@@ -14,8 +15,8 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,30 +26,121 @@ from core.records import history_first_entries
 from .models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
 from .roles import Role
 
-REGIONS = ["华东 East China", "华北 North China", "华南 South China", "华中 Central China", "西南 Southwest",
-           "西北 Northwest", "东北 Northeast", "海外 Overseas"]  # fmt: skip
+REGIONS = [
+    "华东 East China",
+    "华北 North China",
+    "华南 South China",
+    "华中 Central China",
+    "西南 Southwest",
+    "西北 Northwest",
+    "东北 Northeast",
+    "海外 Overseas",
+]
 REGION_WEIGHTS = [30, 20, 22, 10, 7, 4, 4, 3]
-INDUSTRIES = ["零售 Retail", "制造 Manufacturing", "物流 Logistics", "餐饮 Catering", "医疗 Healthcare",
-              "建筑 Construction", "电子 Electronics", "教育 Education"]  # fmt: skip
-CITIES = ["上海", "北京", "深圳", "广州", "杭州", "南京", "苏州", "成都", "武汉", "西安", "天津", "重庆", "青岛", "厦门", "宁波", "长沙"]
-WORDS = ["华强", "明辉", "远航", "鑫达", "恒通", "宏图", "金源", "嘉禾", "瑞丰", "天成", "永盛", "新世纪", "博远", "众诚",
-         "海纳", "东方", "聚力", "中联", "汇丰", "锦程", "安泰", "盛世", "星辰", "卓越"]  # fmt: skip
+INDUSTRIES = [
+    "零售 Retail",
+    "制造 Manufacturing",
+    "物流 Logistics",
+    "餐饮 Catering",
+    "医疗 Healthcare",
+    "建筑 Construction",
+    "电子 Electronics",
+    "教育 Education",
+]
+CITIES = [
+    "上海",
+    "北京",
+    "深圳",
+    "广州",
+    "杭州",
+    "南京",
+    "苏州",
+    "成都",
+    "武汉",
+    "西安",
+    "天津",
+    "重庆",
+    "青岛",
+    "厦门",
+    "宁波",
+    "长沙",
+]
+WORDS = [
+    "华强",
+    "明辉",
+    "远航",
+    "鑫达",
+    "恒通",
+    "宏图",
+    "金源",
+    "嘉禾",
+    "瑞丰",
+    "天成",
+    "永盛",
+    "新世纪",
+    "博远",
+    "众诚",
+    "海纳",
+    "东方",
+    "聚力",
+    "中联",
+    "汇丰",
+    "锦程",
+    "安泰",
+    "盛世",
+    "星辰",
+    "卓越",
+]
 SUFFIXES = ["有限公司", "贸易有限公司", "科技有限公司", "实业有限公司", "商贸有限公司", "电子有限公司", "物流有限公司"]
-EN_FIRST = ["Harbor", "Apex", "Summit", "Blue River", "Golden Gate", "Northstar", "Evergreen", "Pioneer", "Silverline",
-            "Redwood", "Crescent", "Atlas", "Meridian", "Orchid", "Lotus", "Pacific"]  # fmt: skip
+EN_FIRST = [
+    "Harbor",
+    "Apex",
+    "Summit",
+    "Blue River",
+    "Golden Gate",
+    "Northstar",
+    "Evergreen",
+    "Pioneer",
+    "Silverline",
+    "Redwood",
+    "Crescent",
+    "Atlas",
+    "Meridian",
+    "Orchid",
+    "Lotus",
+    "Pacific",
+]
 EN_SECOND = ["Logistics", "Trading", "Foods", "Electronics", "Retail", "Industries", "Supplies", "Holdings", "Medical"]
 EN_SUFFIXES = ["Ltd", "Co., Ltd", "Inc.", "Group", "Pte Ltd"]
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "马", "朱", "胡", "林"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "军", "杰", "涛", "明", "超", "霞", "平"]
 TITLES = ["采购经理", "总经理", "财务主管", "Purchasing Manager", "Operations Director", "仓库主管"]
-SUMMARIES = ["季度拜访，讨论下季度订单。", "电话跟进报价。", "Discussed the new price list.", "邮件确认交货时间。",
-             "Meeting on annual contract renewal.", "客户反馈包装问题，已记录。", "Demo of the new product line."]  # fmt: skip
-SURVEY_COMMENTS = ["", "", "交货及时，服务好。", "Good service overall.", "价格偏高。", "希望加快发货速度。", "Very satisfied."]
+SUMMARIES = [
+    "季度拜访，讨论下季度订单。",
+    "电话跟进报价。",
+    "Discussed the new price list.",
+    "邮件确认交货时间。",
+    "Meeting on annual contract renewal.",
+    "客户反馈包装问题，已记录。",
+    "Demo of the new product line.",
+]
+SURVEY_COMMENTS = [
+    "",
+    "",
+    "交货及时，服务好。",
+    "Good service overall.",
+    "价格偏高。",
+    "希望加快发货速度。",
+    "Very satisfied.",
+]
 STRATEGIC_NOTES = ["行业标杆客户，有示范效应", "Entry point into the healthcare sector", "新区域的第一个客户"]
 
 # The demo staff (one password for all) and their roles; `admin`, the superuser, has its own.
-DEMO_STAFF = [("sales", Role.SALES)] + [(f"sales{i}", Role.SALES) for i in range(2, 6)] + [
-    ("service", Role.SERVICE), ("service2", Role.SERVICE), ("executive", Role.EXECUTIVE)]  # fmt: skip
+DEMO_STAFF = (
+    [("sales", Role.SALES)]
+    + [(f"sales{i}", Role.SALES) for i in range(2, 6)]
+    + [("service", Role.SERVICE), ("service2", Role.SERVICE), ("executive", Role.EXECUTIVE)]
+)
 DEMO_USERNAMES = [username for username, _role in DEMO_STAFF]
 
 ORDERS_PER_CUSTOMER = 60  # per customer with a full 24-month history; about 50 on average overall
@@ -150,7 +242,13 @@ class DemoSeeder:
         for index in range(1, self.size + 1):
             kind, name = self.company_name()
             roll = rng.random()
-            status = Customer.Status.PROSPECT if roll < 0.05 else Customer.Status.CHURNED if roll < 0.13 else Customer.Status.ACTIVE
+            status = (
+                Customer.Status.PROSPECT
+                if roll < 0.05
+                else Customer.Status.CHURNED
+                if roll < 0.13
+                else Customer.Status.ACTIVE
+            )
             since = self.end - datetime.timedelta(days=rng.randint(30, 365 * 8))
             churned_on = churn_reason = None
             if status == Customer.Status.CHURNED:
@@ -162,20 +260,30 @@ class DemoSeeder:
             # Some big customers cost more to serve than they earn; so do some small, fussy ones.
             loses_money = (weight > 8 and rng.random() < 0.15) or rng.random() < 0.07
             strategic = rng.random() < 0.03
-            batch.append(Customer(
-                code=f"C{index:06d}", name=name, kind=kind,
-                industry=rng.choice(industries), region=rng.choices(regions, REGION_WEIGHTS)[0],
-                owner=rng.choices(owners, owner_weights)[0] if rng.random() < 0.93 else None,
-                status=status, since=since if status != Customer.Status.PROSPECT or rng.random() < 0.5 else None,
-                churned_on=churned_on, churn_reason=churn_reason or "",
-                credit_terms=Customer.CreditTerms.CREDIT if weight > 1.5 else rng.choice(Customer.CreditTerms.values),
-                credit_limit=f"{int(weight * 20000) // 1000 * 1000}.00", strategic=strategic,
-                strategic_note=rng.choice(STRATEGIC_NOTES) if strategic else "",
-                growth_potential=rng.choices([1, 2, 3, 4, 5], [10, 20, 40, 20, 10])[0],
-                value_orientation=rng.choice(Customer.ValueOrientation.values + [""]),
-                email=f"contact{index}@example.com" if kind == "company" else "",
-                phone=f"+86 1{rng.randint(30, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
-            ))  # fmt: skip
+            batch.append(
+                Customer(
+                    code=f"C{index:06d}",
+                    name=name,
+                    kind=kind,
+                    industry=rng.choice(industries),
+                    region=rng.choices(regions, REGION_WEIGHTS)[0],
+                    owner=rng.choices(owners, owner_weights)[0] if rng.random() < 0.93 else None,
+                    status=status,
+                    since=since if status != Customer.Status.PROSPECT or rng.random() < 0.5 else None,
+                    churned_on=churned_on,
+                    churn_reason=churn_reason or "",
+                    credit_terms=Customer.CreditTerms.CREDIT
+                    if weight > 1.5
+                    else rng.choice(Customer.CreditTerms.values),
+                    credit_limit=f"{int(weight * 20000) // 1000 * 1000}.00",
+                    strategic=strategic,
+                    strategic_note=rng.choice(STRATEGIC_NOTES) if strategic else "",
+                    growth_potential=rng.choices([1, 2, 3, 4, 5], [10, 20, 40, 20, 10])[0],
+                    value_orientation=rng.choice(Customer.ValueOrientation.values + [""]),
+                    email=f"contact{index}@example.com" if kind == "company" else "",
+                    phone=f"+86 1{rng.randint(30, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                )
+            )
             self.plans.append((status, since, churned_on, weight, loses_money))
             if len(batch) == 5000:
                 self._save_customers(batch)
@@ -185,7 +293,9 @@ class DemoSeeder:
         self.ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
         self.owner_of = dict(Customer.objects.filter(pk__in=self.ids).values_list("pk", "owner_id"))
         # About 5% were referred by an earlier customer.
-        referred = [(pk, self.ids[rng.randrange(0, i)]) for i, pk in enumerate(self.ids) if i > 10 and rng.random() < 0.05]
+        referred = [
+            (pk, self.ids[rng.randrange(0, i)]) for i, pk in enumerate(self.ids) if i > 10 and rng.random() < 0.05
+        ]
         for pk, referrer in referred:
             Customer.objects.filter(pk=pk).update(referred_by_id=referrer)
         # Each customer's first history entry ("Created", as it is now), as a save would have made:
@@ -203,9 +313,14 @@ class DemoSeeder:
         def rows():
             for pk in self.ids:
                 for n in range(rng.choice([1, 1, 2, 3])):
-                    yield (pk, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), rng.choice(TITLES),
-                           f"p{pk}.{n}@example.com", f"+86 13{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
-                           n == 0)  # fmt: skip
+                    yield (
+                        pk,
+                        rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                        rng.choice(TITLES),
+                        f"p{pk}.{n}@example.com",
+                        f"+86 13{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                        n == 0,
+                    )
 
         count = RowWriter(Contact, ("customer_id", "name", "title", "email", "phone", "decision_maker")).write(rows())
         self.say(f"{count:,} contacts")
@@ -218,7 +333,7 @@ class DemoSeeder:
         number = [0]
 
         def orders():
-            for pk, (status, since, churned_on, weight, loses_money) in zip(self.ids, self.plans):
+            for pk, (status, since, churned_on, weight, loses_money) in zip(self.ids, self.plans, strict=False):
                 if status == Customer.Status.PROSPECT:
                     continue
                 first = max(self.start, since or self.start)
@@ -238,26 +353,56 @@ class DemoSeeder:
                     day = first + datetime.timedelta(days=rng.randint(0, span))
                     revenue = max(100, int(avg_cents * rng.lognormvariate(0, 0.5)))
                     roll = rng.random()
-                    state = "cancelled" if roll < 0.02 else "returned" if roll < 0.03 else (
-                        "open" if (self.end - day).days < 10 and rng.random() < 0.6 else "delivered")
+                    state = (
+                        "cancelled"
+                        if roll < 0.02
+                        else "returned"
+                        if roll < 0.03
+                        else ("open" if (self.end - day).days < 10 and rng.random() < 0.6 else "delivered")
+                    )
                     promised = day + datetime.timedelta(days=rng.randint(3, 14))
                     delivered = None
                     if state in ("delivered", "returned"):
-                        delivered = promised - datetime.timedelta(days=rng.randint(0, 3)) if rng.random() < 0.9 else promised + datetime.timedelta(days=rng.randint(1, 10))
+                        delivered = (
+                            promised - datetime.timedelta(days=rng.randint(0, 3))
+                            if rng.random() < 0.9
+                            else promised + datetime.timedelta(days=rng.randint(1, 10))
+                        )
                     number[0] += 1
                     if state in ("open", "delivered"):
                         per_month[day.replace(day=1)] += revenue
                         revenue_total += revenue
                         first_day = day if first_day is None or day < first_day else first_day
                         last_day = day if last_day is None or day > last_day else last_day
-                    yield (f"SO{number[0]:09d}", pk, day.isoformat(), money(revenue), money(int(revenue * cost_ratio)),
-                           money(int(revenue * service_ratio)), rng.randint(1, 200), promised.isoformat(),
-                           delivered.isoformat() if delivered else None, rng.random() < 0.02, state)  # fmt: skip
+                    yield (
+                        f"SO{number[0]:09d}",
+                        pk,
+                        day.isoformat(),
+                        money(revenue),
+                        money(int(revenue * cost_ratio)),
+                        money(int(revenue * service_ratio)),
+                        rng.randint(1, 200),
+                        promised.isoformat(),
+                        delivered.isoformat() if delivered else None,
+                        rng.random() < 0.02,
+                        state,
+                    )
                 self.activity[pk] = (first_day, last_day, revenue_total)
                 invoices.append((pk, sorted(per_month.items())))
 
-        columns = ("number", "customer_id", "ordered_on", "revenue", "cost", "service_cost", "quantity", "promised_on",
-                   "delivered_on", "entry_error", "status")  # fmt: skip
+        columns = (
+            "number",
+            "customer_id",
+            "ordered_on",
+            "revenue",
+            "cost",
+            "service_cost",
+            "quantity",
+            "promised_on",
+            "delivered_on",
+            "entry_error",
+            "status",
+        )
         count = RowWriter(Order, columns).write(orders())
         self.say(f"{count:,} orders")
 
@@ -277,10 +422,18 @@ class DemoSeeder:
                         paid = None
                     if paid is not None and paid > self.end:
                         paid = None
-                    yield (f"INV{serial:09d}", pk, issued.isoformat(), due.isoformat(), money(cents),
-                           paid.isoformat() if paid else None)  # fmt: skip
+                    yield (
+                        f"INV{serial:09d}",
+                        pk,
+                        issued.isoformat(),
+                        due.isoformat(),
+                        money(cents),
+                        paid.isoformat() if paid else None,
+                    )
 
-        count = RowWriter(Invoice, ("number", "customer_id", "issued_on", "due_on", "amount", "paid_on")).write(invoice_rows())
+        count = RowWriter(Invoice, ("number", "customer_id", "issued_on", "due_on", "amount", "paid_on")).write(
+            invoice_rows()
+        )
         self.say(f"{count:,} invoices")
 
     def interactions_and_surveys(self) -> None:
@@ -296,8 +449,15 @@ class DemoSeeder:
                 for _ in range(rng.randint(1, 6)):
                     day = first_day + datetime.timedelta(days=rng.randint(0, max(0, (latest - first_day).days)))
                     follow_up = day + datetime.timedelta(days=rng.randint(7, 30)) if rng.random() < 0.3 else None
-                    yield (pk, rng.choice(("visit", "call", "email", "meeting")), day.isoformat(), self.owner_of.get(pk),
-                           rng.choice(SUMMARIES), follow_up.isoformat() if follow_up else None, self.started)  # fmt: skip
+                    yield (
+                        pk,
+                        rng.choice(("visit", "call", "email", "meeting")),
+                        day.isoformat(),
+                        self.owner_of.get(pk),
+                        rng.choice(SUMMARIES),
+                        follow_up.isoformat() if follow_up else None,
+                        self.started,
+                    )
 
         columns = ("customer_id", "kind", "occurred_on", "by_id", "summary", "next_follow_up", "created_at")
         count = RowWriter(Interaction, columns).write(interactions())
@@ -310,8 +470,12 @@ class DemoSeeder:
                 for year in range(2):
                     day = self.end - datetime.timedelta(days=rng.randint(0, 364) + 365 * year)
                     if first_day <= day <= last_day + datetime.timedelta(days=30):
-                        yield (pk, day.isoformat(), rng.choices([1, 2, 3, 4, 5], [4, 8, 18, 40, 30])[0],
-                               rng.choice(SURVEY_COMMENTS))  # fmt: skip
+                        yield (
+                            pk,
+                            day.isoformat(),
+                            rng.choices([1, 2, 3, 4, 5], [4, 8, 18, 40, 30])[0],
+                            rng.choice(SURVEY_COMMENTS),
+                        )
 
         count = RowWriter(Survey, ("customer_id", "answered_on", "score", "comment")).write(surveys())
         self.say(f"{count:,} surveys")
@@ -321,8 +485,9 @@ class DemoSeeder:
 
         ordered = [pk for pk, (first_day, _l, _r) in self.activity.items() if first_day is not None]
         count = min(len(ordered) // 5, settings.DEMO_COMPLAINTS_MAX)
-        made = seed_complaints(rng=self.rng, customer_ids=ordered, reps=self.service, end=self.end, count=count,
-                               log=self.say)  # fmt: skip
+        made = seed_complaints(
+            rng=self.rng, customer_ids=ordered, reps=self.service, end=self.end, count=count, log=self.say
+        )
         self.say(f"{made:,} complaints")
 
     def run(self, password: str, admin_password: str) -> list[tuple[str, str, str]]:

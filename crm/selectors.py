@@ -1,4 +1,5 @@
 """Read-side queries for customer records. Selectors own select_related and aggregation."""
+
 import datetime
 from decimal import Decimal
 
@@ -8,7 +9,6 @@ from django.db.models.functions import TruncMonth
 
 from .models import Customer, Order
 from .roles import Role, can_see_money
-
 
 PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
 SORTABLE_FIGURES = {"revenue", "profit", "score", "rank", "tier", "quadrant", "action"}

@@ -1,4 +1,5 @@
 """Write-side operations on customer records. Views, forms and commands call these."""
+
 from django.db import transaction
 
 from core.records import record_update

@@ -23,7 +23,6 @@ from core.display import label, money, number
 
 from .models import Customer, Order
 
-
 LEAN_TEMPLATE = "django_tables2/lean.html"
 CELL_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
@@ -90,8 +89,13 @@ class LeanRowsMixin:
         if not link:
             return None
         name = bound_column.name
-        plain = (not link.attrs and link.url is None and link.accessor is None
-                 and link.reverse_args.get("viewname") is None and str(bound_column.accessor) == name)  # fmt: skip
+        plain = (
+            not link.attrs
+            and link.url is None
+            and link.accessor is None
+            and link.reverse_args.get("viewname") is None
+            and str(bound_column.accessor) == name
+        )
         if not plain:
             return lambda row, value, content: link(content, **row.arguments(bound_column, value))
 
@@ -197,8 +201,14 @@ class _LeanRow:
 
     def arguments(self, bound_column, value) -> dict:
         """The optional cell arguments BoundRow offers a render method."""
-        return {"value": value, "record": self.record, "column": bound_column.column, "bound_column": bound_column,
-                "bound_row": self.bound_row(), "table": self.table}  # fmt: skip
+        return {
+            "value": value,
+            "record": self.record,
+            "column": bound_column.column,
+            "bound_column": bound_column,
+            "bound_row": self.bound_row(),
+            "table": self.table,
+        }
 
 
 def _as_cell(value, localize_as) -> str:
@@ -305,8 +315,13 @@ class FlagColumn(tables.Column):
         if not value:
             return ""
         name = capfirst(bound_column.verbose_name)
-        return format_html('<span class="{}" title="{}">{}<span class="visually-hidden">{}</span></span>',
-                           self.css_class, name, self.mark, name)  # fmt: skip
+        return format_html(
+            '<span class="{}" title="{}">{}<span class="visually-hidden">{}</span></span>',
+            self.css_class,
+            name,
+            self.mark,
+            name,
+        )
 
 
 class MoneyColumn(tables.Column):
@@ -330,7 +345,18 @@ class CustomerTable(LeanRowsMixin, tables.Table):
 
     class Meta:
         model = Customer
-        fields = ("code", "name", "kind", "industry", "region", "owner", "status", "since", "growth_potential", "strategic")
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "industry",
+            "region",
+            "owner",
+            "status",
+            "since",
+            "growth_potential",
+            "strategic",
+        )
         attrs = {"class": "table table-customers"}
         empty_text = _("No customer matches these filters. Clear a filter or search for another code or name.")
         order_by = ("name",)
@@ -355,8 +381,21 @@ class CustomerValueTable(CustomerTable):
     protection = tables.Column(verbose_name=_("Protection"), orderable=False)
 
     class Meta(CustomerTable.Meta):
-        fields = ("code", "name", "region", "owner", "status", "revenue", "profit", "score", "rank", "tier",
-                  "quadrant", "action", "protection")  # fmt: skip
+        fields = (
+            "code",
+            "name",
+            "region",
+            "owner",
+            "status",
+            "revenue",
+            "profit",
+            "score",
+            "rank",
+            "tier",
+            "quadrant",
+            "action",
+            "protection",
+        )
         sequence = fields
         exclude = ("kind", "industry", "since", "growth_potential", "strategic")
 

@@ -1,4 +1,5 @@
 """Background tasks of the customer records app."""
+
 from celery import shared_task
 from django.db import connection
 

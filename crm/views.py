@@ -10,12 +10,12 @@ from django.views.generic import DetailView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from . import charts, selectors, services
-from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
 from analytics.models import CustomerResult
 from analytics.services.runs import published_run
 from core.display import field_value
 
+from . import charts, selectors, services
+from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
 from .filters import FIGURE_FILTERS, CustomerFilter, CustomerValueFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
@@ -78,9 +78,7 @@ class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixi
         if not self.filterset.is_bound:
             return Customer.objects.all()
         data = self.filterset.form.cleaned_data
-        figure_filters = [
-            name for name in FIGURE_FILTERS if name in self.filterset.filters and data.get(name)
-        ]
+        figure_filters = [name for name in FIGURE_FILTERS if name in self.filterset.filters and data.get(name)]
         if not figure_filters:
             return self.filterset.filter_queryset(Customer.objects.all())
         if not any(data.get(name) for name in self.filterset.filters if name not in figure_filters):
@@ -159,7 +157,7 @@ def _history(customer: Customer, limit: int = 10, hidden: frozenset[str] = froze
     fields' values never (a change of them alone still shows who made it and when)."""
     records = list(customer.history.select_related("history_user")[: limit + 1])
     changes = []
-    for newer, older in zip(records, records[1:] + [None]):
+    for newer, older in zip(records, records[1:] + [None], strict=False):
         if len(changes) == limit:
             break
         entry = {"record": newer, "changes": []}
@@ -190,14 +188,19 @@ class CustomerDetailView(RoleRequiredMixin, CustomerContextMixin, DetailView):
 def not_yours(customer: Customer) -> PermissionDenied:
     """The 403 for someone who may edit customers, but not this one: whose it is and what to do."""
     if customer.owner is None:
-        return PermissionDenied(_(
-            "This customer has no owner yet, so only an administrator can change it. Ask an administrator "
-            "to make the change, or to make you the customer's owner."
-        ))  # fmt: skip
-    return PermissionDenied(_(
-        "This customer belongs to %(owner)s. Ask %(owner)s to make the change or log the interaction, "
-        "or ask an administrator to make you the customer's owner."
-    ) % {"owner": customer.owner.get_username()})  # fmt: skip
+        return PermissionDenied(
+            _(
+                "This customer has no owner yet, so only an administrator can change it. Ask an administrator "
+                "to make the change, or to make you the customer's owner."
+            )
+        )
+    return PermissionDenied(
+        _(
+            "This customer belongs to %(owner)s. Ask %(owner)s to make the change or log the interaction, "
+            "or ask an administrator to make you the customer's owner."
+        )
+        % {"owner": customer.owner.get_username()}
+    )
 
 
 class CustomerUpdateView(RoleRequiredMixin, UpdateView):

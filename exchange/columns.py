@@ -4,6 +4,7 @@ A parser takes the cell (text from CSV, or a typed value from XLSX) and returns 
 store, or raises CellError with the reason. Blank cells never reach a parser: a blank required
 cell is "missing", a blank optional one takes the column's `blank` value.
 """
+
 import datetime
 import re
 from collections.abc import Callable
@@ -231,13 +232,26 @@ CUSTOMERS = KindSpec(
         Column("phone", parse_text(40), blank=""),
     ),
     {
-        "code": "C900001", "name": "上海华东贸易有限公司", "kind": "company", "industry": "Retail",
-        "region": "华东 East China", "owner": "", "status": "active", "since": "2021-03-15", "churned_on": "",
-        "churn_reason": "", "credit_terms": "credit", "credit_limit": "50000.00", "strategic": "no",
-        "growth_potential": "4", "value_orientation": "performance", "referred_by": "", "email": "buyer@example.com",
+        "code": "C900001",
+        "name": "上海华东贸易有限公司",
+        "kind": "company",
+        "industry": "Retail",
+        "region": "华东 East China",
+        "owner": "",
+        "status": "active",
+        "since": "2021-03-15",
+        "churned_on": "",
+        "churn_reason": "",
+        "credit_terms": "credit",
+        "credit_limit": "50000.00",
+        "strategic": "no",
+        "growth_potential": "4",
+        "value_orientation": "performance",
+        "referred_by": "",
+        "email": "buyer@example.com",
         "phone": "021-5555 0101",
     },
-)  # fmt: skip
+)
 
 ORDERS = KindSpec(
     "orders",
@@ -255,11 +269,19 @@ ORDERS = KindSpec(
         Column("status", parse_choice(Order.Status), blank=Order.Status.DELIVERED),
     ),
     {
-        "number": "SO-2026-000123", "customer": "C900001", "ordered_on": "2026-03-02", "revenue": "12800.00",
-        "cost": "9600.00", "service_cost": "350.00", "quantity": "40", "promised_on": "2026-03-09",
-        "delivered_on": "2026-03-08", "error": "no", "status": "delivered",
+        "number": "SO-2026-000123",
+        "customer": "C900001",
+        "ordered_on": "2026-03-02",
+        "revenue": "12800.00",
+        "cost": "9600.00",
+        "service_cost": "350.00",
+        "quantity": "40",
+        "promised_on": "2026-03-09",
+        "delivered_on": "2026-03-08",
+        "error": "no",
+        "status": "delivered",
     },
-)  # fmt: skip
+)
 
 INVOICES = KindSpec(
     "invoices",
@@ -272,10 +294,14 @@ INVOICES = KindSpec(
         Column("paid_on", parse_date),
     ),
     {
-        "number": "INV-2026-000456", "customer": "C900001", "issued_on": "2026-03-08", "due_on": "2026-04-07",
-        "amount": "12800.00", "paid_on": "2026-04-02",
+        "number": "INV-2026-000456",
+        "customer": "C900001",
+        "issued_on": "2026-03-08",
+        "due_on": "2026-04-07",
+        "amount": "12800.00",
+        "paid_on": "2026-04-02",
     },
-)  # fmt: skip
+)
 
 SURVEYS = KindSpec(
     "surveys",
@@ -303,9 +329,15 @@ COMPLAINTS = KindSpec(
         Column("status", parse_text(40), blank=""),
     ),
     {
-        "number": "CP-2026-0789", "customer": "C900001", "received_at": "2026-03-10 09:30", "channel": "phone",
-        "category": "delivery", "severity": "medium", "description": "两箱货物外包装破损。", "status": "new",
+        "number": "CP-2026-0789",
+        "customer": "C900001",
+        "received_at": "2026-03-10 09:30",
+        "channel": "phone",
+        "category": "delivery",
+        "severity": "medium",
+        "description": "两箱货物外包装破损。",
+        "status": "new",
     },
-)  # fmt: skip
+)
 
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (CUSTOMERS, ORDERS, INVOICES, SURVEYS, COMPLAINTS)}

@@ -16,8 +16,9 @@ class ImportUploadForm(forms.Form):
     @staticmethod
     def too_big_message(size: int) -> str:
         return _("The file is %(size)s; the limit is %(limit)s.") % {
-            "size": filesizeformat(size), "limit": filesizeformat(settings.IMPORT_MAX_BYTES)
-        }  # fmt: skip
+            "size": filesizeformat(size),
+            "limit": filesizeformat(settings.IMPORT_MAX_BYTES),
+        }
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -5,6 +5,7 @@ a dict holding only the columns that parsed (absent columns are not in it). The 
 what spans cells or needs the database (customer codes, users, states), and later writes
 validated rows in batches. On update, only the columns present in the file's header change.
 """
+
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -239,7 +240,12 @@ class CustomerImporter(Importer):
     spec = CUSTOMERS
     key_columns = ("code",)
     model = Customer
-    field_names = {"region": "region_id", "industry": "industry_id", "owner": "owner_id", "referred_by": "referred_by_id"}
+    field_names = {
+        "region": "region_id",
+        "industry": "industry_id",
+        "owner": "owner_id",
+        "referred_by": "referred_by_id",
+    }
     LOOKUP_MODELS = {"industry": Industry, "region": Region}
 
     def prepare(self):
@@ -524,9 +530,13 @@ class ComplaintImporter(Importer):
                 state=State.CLOSED, closed_at=now
             )
         ComplaintTransition.objects.create(
-            complaint=locked, from_state=State.NEW, to_state=State.CLOSED, by=self.by, at=now,
+            complaint=locked,
+            from_state=State.NEW,
+            to_state=State.CLOSED,
+            by=self.by,
+            at=now,
             note=IMPORTED_CLOSED_NOTE.format(name=self.source_name),
-        )  # fmt: skip
+        )
 
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -536,4 +546,3 @@ IMPORTERS: dict[str, type[Importer]] = {
     "surveys": SurveyImporter,
     "complaints": ComplaintImporter,
 }
-

@@ -5,6 +5,7 @@ and full-width forms: "retail", " RETAIL ", "零售" and "零售 Retail" all nam
 "零售 Retail". Industries and regions are named in both languages in one name (the Chinese
 label, then the English one), so each part of such a name is a label of its own.
 """
+
 import re
 import unicodedata
 from collections.abc import Iterable

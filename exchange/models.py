@@ -1,4 +1,5 @@
 """An import started from the web: the uploaded file, its check (dry run) and the kept report."""
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -32,13 +33,21 @@ class ImportJob(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -49,9 +58,13 @@ class ImportJob(models.Model):
     report = models.JSONField(_("report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     analysis_run = models.ForeignKey(
-        "analytics.AnalysisRun", verbose_name=_("analysis run"), on_delete=models.SET_NULL, null=True, blank=True,
+        "analytics.AnalysisRun",
+        verbose_name=_("analysis run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

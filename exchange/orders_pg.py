@@ -7,6 +7,7 @@ given twice. A clean file is then written with one INSERT ... ON CONFLICT (numbe
 and the monthly totals of exactly the touched (customer, month) pairs, old places of moved
 orders included, are rebuilt in SQL. All of it is one transaction.
 """
+
 from django.db import connection, transaction
 from django.utils.translation import gettext_noop
 
@@ -80,7 +81,9 @@ def _set_checks(cursor, report: ImportReport) -> None:
         )
         found = cursor.fetchall()
         for line, number, first, _total in found:
-            report.add(RowProblem(line, "number", number, "duplicate_key", {"key": f"number “{number}”", "line": first}))
+            report.add(
+                RowProblem(line, "number", number, "duplicate_key", {"key": f"number “{number}”", "line": first})
+            )
         if found:
             report.problem_count += found[0][3] - len(found)
 
@@ -108,7 +111,9 @@ def _changes(cursor, present: set[str]) -> tuple[int, int]:
         f"IS DISTINCT FROM ({', '.join(b for _a, b in compared)})"
     )
     cursor.execute(f"ANALYZE {CHANGED}")
-    cursor.execute(f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL), COUNT(*) FILTER (WHERE order_id IS NOT NULL) FROM {CHANGED}")
+    cursor.execute(
+        f"SELECT COUNT(*) FILTER (WHERE order_id IS NULL), COUNT(*) FILTER (WHERE order_id IS NOT NULL) FROM {CHANGED}"
+    )
     return cursor.fetchone()
 
 
@@ -174,9 +179,12 @@ def import_orders_postgres(*, source: RowSource, columns, report: ImportReport, 
             progress(92, gettext_noop("monthly totals"))
             # The customer-months the changed orders counted in before the write (CHANGED keeps
             # their old customer and day) and the ones they count in now.
-            pairs = monthly_totals_rebuild_pairs(pairs_sql=(
-                f"SELECT old_customer_id AS customer_id, {month_of_sql('old_ordered_on')} AS month "
-                f"FROM {CHANGED} WHERE order_id IS NOT NULL "
-                f"UNION SELECT customer_id, {month_of_sql('ordered_on')} FROM {CHANGED}", []
-            ))  # fmt: skip
+            pairs = monthly_totals_rebuild_pairs(
+                pairs_sql=(
+                    f"SELECT old_customer_id AS customer_id, {month_of_sql('old_ordered_on')} AS month "
+                    f"FROM {CHANGED} WHERE order_id IS NOT NULL "
+                    f"UNION SELECT customer_id, {month_of_sql('ordered_on')} FROM {CHANGED}",
+                    [],
+                )
+            )
             report.note("monthly_totals", pairs=pairs)

@@ -10,6 +10,7 @@ directory before anything is unpacked, so a small file that unpacks to gigabytes
 once. Rows are counted and widths checked while streaming; every breach is an ImportFileError
 that names the line, never an exception of the csv module or openpyxl.
 """
+
 import codecs
 import csv
 import io

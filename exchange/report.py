@@ -3,6 +3,7 @@
 Reasons are stored as codes with parameters and turned into words when shown, so a report kept
 in the database reads in the language of whoever opens it later.
 """
+
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -56,9 +57,7 @@ FILE_PROBLEMS = {
     "repeated_columns": _("Wrong header: columns given twice: %(columns)s."),
     "not_found": _("No file at “%(name)s”."),
     "nul_bytes": _("The file holds a NUL byte (line %(line)s), so it is not plain text: save it again as CSV or XLSX."),
-    "field_too_long": _(
-        "Line %(line)s holds a value longer than %(limit)s characters: is a quotation mark left open?"
-    ),
+    "field_too_long": _("Line %(line)s holds a value longer than %(limit)s characters: is a quotation mark left open?"),
     "bad_csv": _("Line %(line)s could not be read as CSV."),
     "too_many_rows": _("The file has more than %(limit)s rows: split it into smaller files."),
     "too_many_columns": _("Line %(line)s has more than %(limit)s columns."),
@@ -121,7 +120,13 @@ class RowProblem:
         return describe(REASONS, self.reason, self.params)
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "value": self.value, "reason": self.reason, "params": self.params}
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "params": self.params,
+        }
 
 
 class CellError(Exception):
@@ -170,7 +175,9 @@ class NewValue:
 def new_value_message(kept: dict) -> str:
     """One new value (kept as NewValue.as_dict) in words: column, value, how many rows, which lines."""
     lines = ", ".join(str(line) for line in kept["lines"]) + (" …" if kept["rows"] > len(kept["lines"]) else "")
-    return describe(NOTES, "new_value", {"column": kept["column"], "value": kept["value"], "rows": kept["rows"], "lines": lines})
+    return describe(
+        NOTES, "new_value", {"column": kept["column"], "value": kept["value"], "rows": kept["rows"], "lines": lines}
+    )
 
 
 @dataclass
@@ -227,7 +234,9 @@ class ImportReport:
             "ok": self.ok,
             "problem_count": self.problem_count,
             "problems": [p.as_dict() for p in self.sorted_problems()],
-            "file_error": None if self.file_error is None else {"code": self.file_error.code, "params": self.file_error.params},
+            "file_error": None
+            if self.file_error is None
+            else {"code": self.file_error.code, "params": self.file_error.params},
             "new_values": [value.as_dict() for value in self.new_values],
             "notes": [{"code": code, "params": params} for code, params in self.notes],
             "seconds": round(self.seconds, 2),
@@ -256,9 +265,7 @@ def report_messages(kept: dict) -> dict:
     file_error = kept.get("file_error")
     return {
         "file_error": describe(FILE_PROBLEMS, file_error["code"], file_error["params"]) if file_error else "",
-        "problems": [
-            {**p, "message": describe(REASONS, p["reason"], p["params"])} for p in kept.get("problems", [])
-        ],
+        "problems": [{**p, "message": describe(REASONS, p["reason"], p["params"])} for p in kept.get("problems", [])],
         "new_values": [{**value, "message": new_value_message(value)} for value in kept.get("new_values", [])],
         "notes": [describe(NOTES, n["code"], n["params"]) for n in kept.get("notes", [])],
         "cut": kept.get("problem_count", 0) > len(kept.get("problems", [])),

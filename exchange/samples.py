@@ -1,4 +1,5 @@
 """Downloadable templates: each kind's header and one example row, as CSV or XLSX."""
+
 from crm.exports import csv_stream, xlsx_bytes
 
 from .columns import KINDS

@@ -7,6 +7,7 @@ one transaction together with the monthly totals, so a failure halfway leaves th
 it was. Orders on PostgreSQL take a faster road (orders_pg.py): COPY into a staging table and
 set-based SQL.
 """
+
 import datetime
 import logging
 import os
@@ -81,7 +82,9 @@ def parse_row(line: int, cells: list, columns: list, report: ImportReport | None
 
 
 def _key_text(columns: tuple[str, ...], key: tuple) -> str:
-    return ", ".join(f"{c} “{v.isoformat() if hasattr(v, 'isoformat') else v}”" for c, v in zip(columns, key, strict=True))
+    return ", ".join(
+        f"{c} “{v.isoformat() if hasattr(v, 'isoformat') else v}”" for c, v in zip(columns, key, strict=True)
+    )
 
 
 def _check(
@@ -102,10 +105,13 @@ def _check(
             if first != line:
                 report.add(
                     RowProblem(
-                        line, importer.key_columns[0], text_of(cells[[c.name for c in columns].index(importer.key_columns[0])]),
-                        "duplicate_key", {"key": _key_text(importer.key_columns, key), "line": first},
+                        line,
+                        importer.key_columns[0],
+                        text_of(cells[[c.name for c in columns].index(importer.key_columns[0])]),
+                        "duplicate_key",
+                        {"key": _key_text(importer.key_columns, key), "line": first},
                     )
-                )  # fmt: skip
+                )
         if count and report.problem_count == 0:
             batch.append((line, row))
             if len(batch) >= batch_size:
@@ -150,7 +156,13 @@ def _new_values_confirmed(report: ImportReport, allowed: NewValuesAllowed) -> bo
 
 
 def import_file(
-    *, kind: str, path: str, name: str | None = None, dry_run: bool = False, by=None, progress: Progress | None = None,
+    *,
+    kind: str,
+    path: str,
+    name: str | None = None,
+    dry_run: bool = False,
+    by=None,
+    progress: Progress | None = None,
     create_new_values: NewValuesAllowed = False,
 ) -> ImportReport:
     """Checks the file and, unless `dry_run` or a problem was found, writes all of it.
@@ -162,7 +174,7 @@ def import_file(
     otherwise refused whole. Re-importing a key updates its record; `report.unchanged` counts the
     rows whose record already held every value, which are not written. An exception while
     writing rolls the whole file back and propagates.
-    """  # fmt: skip
+    """
     progress = progress or _no_progress
     started = time.monotonic()
     report = ImportReport(kind=kind, dry_run=dry_run, max_listed=settings.IMPORT_REPORT_MAX_PROBLEMS)
@@ -233,7 +245,9 @@ def _job_progress(job_id: int) -> Progress:
             finally:
                 side.close()
         elif not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=job_id).update(progress=percent, progress_note=note, heartbeat_at=timezone.now())
+            ImportJob.objects.filter(pk=job_id).update(
+                progress=percent, progress_note=note, heartbeat_at=timezone.now()
+            )
 
     return report
 
@@ -280,9 +294,13 @@ def import_job_check(*, job_id: int) -> ImportJob | None:
     try:
         with JOB_KIND.heartbeat(job):
             report = import_file(
-                kind=job.kind, path=job.file.path, name=job.original_name, dry_run=True, by=job.created_by,
+                kind=job.kind,
+                path=job.file.path,
+                name=job.original_name,
+                dry_run=True,
+                by=job.created_by,
                 progress=_job_progress(job.pk),
-            )  # fmt: skip
+            )
     except Exception as error:
         return _job_failed(job, error)
     job.preview = report.as_dict()
@@ -323,9 +341,13 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         with JOB_KIND.heartbeat(job):
             report = import_file(
-                kind=job.kind, path=job.file.path, name=job.original_name, by=job.confirmed_by or job.created_by,
-                progress=_job_progress(job.pk), create_new_values=confirmed,
-            )  # fmt: skip
+                kind=job.kind,
+                path=job.file.path,
+                name=job.original_name,
+                by=job.confirmed_by or job.created_by,
+                progress=_job_progress(job.pk),
+                create_new_values=confirmed,
+            )
     except Exception as error:  # the transaction rolled back: nothing of the file was written
         return _job_failed(job, error)
     job.report = report.as_dict()
@@ -354,7 +376,10 @@ def import_job_fail(job: ImportJob, error: str) -> bool:
 JOB_KIND = jobs.JobKind(
     model=ImportJob,
     running=(ImportJob.Status.CHECKING, ImportJob.Status.RUNNING),
-    waiting={ImportJob.Status.UPLOADED: "exchange.tasks.check_import", ImportJob.Status.QUEUED: "exchange.tasks.run_import"},
+    waiting={
+        ImportJob.Status.UPLOADED: "exchange.tasks.check_import",
+        ImportJob.Status.QUEUED: "exchange.tasks.run_import",
+    },
     fail=import_job_fail,
 )
 

@@ -1,5 +1,6 @@
 """Celery tasks for imports started on the web: thin, by id, safe to redeliver. Nothing reads the
 results of the job tasks (ignore_result): sending one touches the broker only."""
+
 from celery import shared_task
 
 from . import services

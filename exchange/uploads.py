@@ -6,6 +6,7 @@ handler below is first in FILE_UPLOAD_HANDLERS: a body whose Content-Length is o
 limit is not read at all, on any URL (the request then has no fields and no files). The import
 page checks the same length itself before anything else, to answer with its own message.
 """
+
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import QueryDict

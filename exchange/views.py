@@ -1,4 +1,5 @@
 """Imports on the web, for executives and admins: upload, check (dry run), confirm, progress, report."""
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
@@ -91,7 +92,8 @@ class ImportConfirmView(RoleRequiredMixin, View):
         create_new_values = request.POST.get("create_new_values") == "yes"
         if job.status == ImportJob.Status.READY and (job.preview or {}).get("new_values") and not create_new_values:
             messages.error(
-                request, _("Confirm the new values to have them created, or upload a corrected file: nothing was imported.")
+                request,
+                _("Confirm the new values to have them created, or upload a corrected file: nothing was imported."),
             )
         elif import_job_confirm(job=job, by=request.user, create_new_values=create_new_values):
             if job.error == jobs.NOT_SENT:  # failed after the commit: the broker did not take it

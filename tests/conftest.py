@@ -1,4 +1,5 @@
 """Shared fixtures, and the rules that keep CI honest: nothing skips silently."""
+
 import os
 import shutil
 

@@ -12,6 +12,7 @@ never see, the layout and accessibility checks, the translations):
 A URL pattern this module does not know fails loudly (`UnknownPage`): a new page must be added to
 `ROUTES` below, with how to fill its arguments and what each role gets, so no page escapes the checks.
 """
+
 from __future__ import annotations
 
 import array
@@ -184,17 +185,27 @@ ROUTES: dict[str, Route] = {
     "crm:customer_list": Route(HTML, _everyone(OK), lambda data: [Fill(), Fill(query="q=华东")]),
     "crm:customer_export": Route(CSV, _only(*MONEY_ROLES), _formats),
     "crm:customer_detail": Route(HTML, _everyone(OK), _customers),
-    "crm:customer_update": Route(HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customers),
+    "crm:customer_update": Route(
+        HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customers
+    ),
     "crm:customer_orders": Route(HTML, _everyone(OK), _customers),
     # complaints
-    "complaints:queue": Route(HTML, _only(*COMPLAINT_READERS),
-                              lambda data: [Fill(), Fill(query="tab=mine"), Fill(query="tab=unassigned"), Fill(query="tab=breaching")]),
+    "complaints:queue": Route(
+        HTML,
+        _only(*COMPLAINT_READERS),
+        lambda data: [Fill(), Fill(query="tab=mine"), Fill(query="tab=unassigned"), Fill(query="tab=breaching")],
+    ),
     "complaints:export": Route(CSV, _only(*COMPLAINT_READERS), _formats),
-    "complaints:complaint_create": Route(HTML, _only("service", "admin"), lambda data: [Fill(), Fill(query=f"customer={data.customer.code}")]),
-    "complaints:customer_lookup": Route(JSON, _only("service", "admin"), lambda data: [Fill(query="q=华"), Fill(query=f"q={data.customer.code}")]),
+    "complaints:complaint_create": Route(
+        HTML, _only("service", "admin"), lambda data: [Fill(), Fill(query=f"customer={data.customer.code}")]
+    ),
+    "complaints:customer_lookup": Route(
+        JSON, _only("service", "admin"), lambda data: [Fill(query="q=华"), Fill(query=f"q={data.customer.code}")]
+    ),
     "complaints:complaint_detail": Route(HTML, _only(*COMPLAINT_READERS), _complaints),
-    "complaints:complaint_edit": Route(HTML, {"sales": FORBIDDEN, "service": WORKER, "executive": FORBIDDEN, "admin": OK},
-                                        _complaints),
+    "complaints:complaint_edit": Route(
+        HTML, {"sales": FORBIDDEN, "service": WORKER, "executive": FORBIDDEN, "admin": OK}, _complaints
+    ),
     "complaints:problem_list": Route(HTML, _only(*COMPLAINT_READERS)),
     "complaints:problem_create": Route(HTML, _only("service", "admin")),
     "complaints:problem_detail": Route(HTML, _only(*COMPLAINT_READERS), lambda data: [Fill({"pk": data.problem.pk})]),
@@ -217,7 +228,7 @@ ROUTES: dict[str, Route] = {
     "exchange:import_detail": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
     "exchange:import_status": Route(JSON, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
     "exchange:template": Route(CSV, _only(*REPORT_ROLES), _import_templates),
-}  # fmt: skip
+}
 
 
 def role_of(user) -> str:
@@ -333,93 +344,222 @@ def build_dataset() -> Dataset:
     machinery, retail = IndustryFactory(name="机械制造 Machinery"), IndustryFactory(name="零售 Retail")
 
     customer = CustomerFactory(
-        code="HD0001", name="华东精密机械有限公司", owner=sales, region=east, industry=machinery,
-        since=datetime.date(2019, 3, 1), credit_terms=Customer.CreditTerms.CREDIT, credit_limit=Decimal("100000.00"),
-        email="purchasing@hdjm.example.cn", phone="021-5555-0101", strategic=True, strategic_note="长期合作伙伴",
-    )  # fmt: skip
+        code="HD0001",
+        name="华东精密机械有限公司",
+        owner=sales,
+        region=east,
+        industry=machinery,
+        since=datetime.date(2019, 3, 1),
+        credit_terms=Customer.CreditTerms.CREDIT,
+        credit_limit=Decimal("100000.00"),
+        email="purchasing@hdjm.example.cn",
+        phone="021-5555-0101",
+        strategic=True,
+        strategic_note="长期合作伙伴",
+    )
     # The limit raised through the service: the change history holds the old and new limits too.
     customer_update(customer=customer, data={"credit_limit": CREDIT_LIMIT}, by=sales)
     other_customer = CustomerFactory(
-        code="BJ0002", name="北京远航贸易", owner=other_sales, region=north, industry=retail,
-        since=datetime.date(2021, 6, 1), credit_terms=Customer.CreditTerms.CREDIT, credit_limit=Decimal("86000.00"),
-    )  # fmt: skip
+        code="BJ0002",
+        name="北京远航贸易",
+        owner=other_sales,
+        region=north,
+        industry=retail,
+        since=datetime.date(2021, 6, 1),
+        credit_terms=Customer.CreditTerms.CREDIT,
+        credit_limit=Decimal("86000.00"),
+    )
     small = CustomerFactory(code="GZ0003", name="广州小林商行", owner=sales, region=east, industry=retail)
     churned = CustomerFactory(
-        code="SZ0004", name="深圳旧友电子", owner=other_sales, region=east, industry=machinery,
-        status=Customer.Status.CHURNED, churned_on=ago(40), churn_reason=Customer.ChurnReason.choices[0][0],
-    )  # fmt: skip
+        code="SZ0004",
+        name="深圳旧友电子",
+        owner=other_sales,
+        region=east,
+        industry=machinery,
+        status=Customer.Status.CHURNED,
+        churned_on=ago(40),
+        churn_reason=Customer.ChurnReason.choices[0][0],
+    )
     prospect = CustomerFactory(code="CD0005", name="成都新星科技", owner=None, status=Customer.Status.PROSPECT)
     customers = [customer, other_customer, small, churned, prospect]
 
     ContactFactory(customer=customer, name="赵敏", title="采购经理", decision_maker=True, phone="13800000001")
     ContactFactory(customer=other_customer, name="孙立", title="总经理")
-    InteractionFactory(customer=customer, by=sales, kind=Interaction.Kind.VISIT, occurred_on=ago(20),
-                       summary="季度拜访，讨论明年框架协议", next_follow_up=today + datetime.timedelta(days=2))  # fmt: skip
+    InteractionFactory(
+        customer=customer,
+        by=sales,
+        kind=Interaction.Kind.VISIT,
+        occurred_on=ago(20),
+        summary="季度拜访，讨论明年框架协议",
+        next_follow_up=today + datetime.timedelta(days=2),
+    )
     InteractionFactory(customer=other_customer, by=other_sales, occurred_on=ago(70), summary="电话回访")
 
     orders = [
-        OrderFactory(customer=customer, number="SO-HD-0001", ordered_on=ago(60), revenue=ORDER_REVENUE, cost=ORDER_COST,
-                     service_cost=ORDER_SERVICE_COST, quantity=1200, promised_on=ago(50), delivered_on=ago(52)),
-        OrderFactory(customer=other_customer, number="SO-BJ-0001", ordered_on=ago(90), revenue=OTHER_ORDER_REVENUE,
-                     cost=OTHER_ORDER_COST, service_cost=Decimal("98765.43"), promised_on=ago(80), delivered_on=ago(75)),
-        OrderFactory(customer=other_customer, number="SO-BJ-0002", ordered_on=ago(400), revenue=Decimal("2400581.19"),
-                     cost=Decimal("1877002.61"), service_cost=Decimal("50311.07")),
-        OrderFactory(customer=small, number="SO-GZ-0001", ordered_on=ago(30), revenue=Decimal("48213.77"),
-                     cost=Decimal("51320.09"), service_cost=Decimal("2280.13"), entry_error=True),
-        OrderFactory(customer=churned, number="SO-SZ-0001", ordered_on=ago(200), revenue=Decimal("731904.58"),
-                     cost=Decimal("600412.31"), service_cost=Decimal("10233.55")),
-    ]  # fmt: skip
+        OrderFactory(
+            customer=customer,
+            number="SO-HD-0001",
+            ordered_on=ago(60),
+            revenue=ORDER_REVENUE,
+            cost=ORDER_COST,
+            service_cost=ORDER_SERVICE_COST,
+            quantity=1200,
+            promised_on=ago(50),
+            delivered_on=ago(52),
+        ),
+        OrderFactory(
+            customer=other_customer,
+            number="SO-BJ-0001",
+            ordered_on=ago(90),
+            revenue=OTHER_ORDER_REVENUE,
+            cost=OTHER_ORDER_COST,
+            service_cost=Decimal("98765.43"),
+            promised_on=ago(80),
+            delivered_on=ago(75),
+        ),
+        OrderFactory(
+            customer=other_customer,
+            number="SO-BJ-0002",
+            ordered_on=ago(400),
+            revenue=Decimal("2400581.19"),
+            cost=Decimal("1877002.61"),
+            service_cost=Decimal("50311.07"),
+        ),
+        OrderFactory(
+            customer=small,
+            number="SO-GZ-0001",
+            ordered_on=ago(30),
+            revenue=Decimal("48213.77"),
+            cost=Decimal("51320.09"),
+            service_cost=Decimal("2280.13"),
+            entry_error=True,
+        ),
+        OrderFactory(
+            customer=churned,
+            number="SO-SZ-0001",
+            ordered_on=ago(200),
+            revenue=Decimal("731904.58"),
+            cost=Decimal("600412.31"),
+            service_cost=Decimal("10233.55"),
+        ),
+    ]
     invoices = [
-        InvoiceFactory(customer=customer, number="INV-HD-0001", issued_on=ago(58), due_on=ago(28), amount=INVOICE_AMOUNT,
-                       paid_on=ago(30)),
-        InvoiceFactory(customer=other_customer, number="INV-BJ-0001", issued_on=ago(88), due_on=ago(58),
-                       amount=Decimal("1807637.41"), paid_on=None),
-    ]  # fmt: skip
+        InvoiceFactory(
+            customer=customer,
+            number="INV-HD-0001",
+            issued_on=ago(58),
+            due_on=ago(28),
+            amount=INVOICE_AMOUNT,
+            paid_on=ago(30),
+        ),
+        InvoiceFactory(
+            customer=other_customer,
+            number="INV-BJ-0001",
+            issued_on=ago(88),
+            due_on=ago(58),
+            amount=Decimal("1807637.41"),
+            paid_on=None,
+        ),
+    ]
 
     # Complaints through the workflow, in several states.
-    problem = problem_create(by=service, data={"title": "包装破损 Damaged packaging", "category": "delivery",
-                                                "description": "外箱强度不足", "corrective_action": "更换五层瓦楞纸箱"})  # fmt: skip
+    problem = problem_create(
+        by=service,
+        data={
+            "title": "包装破损 Damaged packaging",
+            "category": "delivery",
+            "description": "外箱强度不足",
+            "corrective_action": "更换五层瓦楞纸箱",
+        },
+    )
     now = timezone.now()
     complaints = {}
-    complaints[State.NEW] = make_complaint(customer=customer, by=service, description="交货延迟三天",
-                                           category="delivery", severity="high")  # fmt: skip
+    complaints[State.NEW] = make_complaint(
+        customer=customer, by=service, description="交货延迟三天", category="delivery", severity="high"
+    )
     complaints[State.NEW + "_breaching"] = make_complaint(
-        customer=other_customer, by=service, description="发票抬头错误", category="billing",
+        customer=other_customer,
+        by=service,
+        description="发票抬头错误",
+        category="billing",
         received_at=now - datetime.timedelta(days=12),
-    )  # fmt: skip
-    acknowledged = make_complaint(customer=customer, by=service, order=orders[0], description="部分零件尺寸不符",
-                                  category="product_quality", assignee=service)  # fmt: skip
+    )
+    acknowledged = make_complaint(
+        customer=customer,
+        by=service,
+        order=orders[0],
+        description="部分零件尺寸不符",
+        category="product_quality",
+        assignee=service,
+    )
     complaints[State.ACKNOWLEDGED] = complaint_transition(complaint=acknowledged, to=State.ACKNOWLEDGED, by=service)
-    investigating = make_complaint(customer=other_customer, by=service, description="送货员态度差",
-                                   category="service_attitude", assignee=other_service)  # fmt: skip
+    investigating = make_complaint(
+        customer=other_customer,
+        by=service,
+        description="送货员态度差",
+        category="service_attitude",
+        assignee=other_service,
+    )
     investigating = complaint_transition(complaint=investigating, to=State.ACKNOWLEDGED, by=other_service)
-    complaints[State.INVESTIGATING] = complaint_transition(complaint=investigating, to=State.INVESTIGATING, by=other_service)
-    resolved = make_complaint(customer=customer, by=service, order=orders[0], description="外包装破损，货物受潮",
-                              category="delivery", significant=True, assignee=service,
-                              received_at=now - datetime.timedelta(days=3))  # fmt: skip
+    complaints[State.INVESTIGATING] = complaint_transition(
+        complaint=investigating, to=State.INVESTIGATING, by=other_service
+    )
+    resolved = make_complaint(
+        customer=customer,
+        by=service,
+        order=orders[0],
+        description="外包装破损，货物受潮",
+        category="delivery",
+        significant=True,
+        assignee=service,
+        received_at=now - datetime.timedelta(days=3),
+    )
     for to in (State.ACKNOWLEDGED, State.INVESTIGATING):
         resolved = complaint_transition(complaint=resolved, to=to, by=service)
-    complaint_add_note(complaint=resolved, by=service, body="已致电客户说明处理方案",
-                       visibility=ComplaintNote.Visibility.CUSTOMER)  # fmt: skip
+    complaint_add_note(
+        complaint=resolved, by=service, body="已致电客户说明处理方案", visibility=ComplaintNote.Visibility.CUSTOMER
+    )
     resolved.refresh_from_db()
-    resolved = complaint_transition(complaint=resolved, to=State.ACTION_COMMUNICATED, by=service,
-                                    action_plan="补发受损货物并更换包装", customer_notified_at=now - datetime.timedelta(hours=1))  # fmt: skip
+    resolved = complaint_transition(
+        complaint=resolved,
+        to=State.ACTION_COMMUNICATED,
+        by=service,
+        action_plan="补发受损货物并更换包装",
+        customer_notified_at=now - datetime.timedelta(hours=1),
+    )
     complaints[State.RESOLVED] = complaint_transition(
-        complaint=resolved, to=State.RESOLVED, by=service, root_cause="外箱强度不足", problem=problem,
+        complaint=resolved,
+        to=State.RESOLVED,
+        by=service,
+        root_cause="外箱强度不足",
+        problem=problem,
         internal_review_notes="物流部已评审",
-    )  # fmt: skip
-    closed = make_complaint(customer=small, by=service, description="价格疑问", category="billing", assignee=service,
-                            received_at=now - datetime.timedelta(days=2))  # fmt: skip
+    )
+    closed = make_complaint(
+        customer=small,
+        by=service,
+        description="价格疑问",
+        category="billing",
+        assignee=service,
+        received_at=now - datetime.timedelta(days=2),
+    )
     for to in (State.ACKNOWLEDGED, State.INVESTIGATING):
         closed = complaint_transition(complaint=closed, to=to, by=service)
-    closed = complaint_transition(complaint=closed, to=State.ACTION_COMMUNICATED, by=service, action_plan="已解释价格构成",
-                                  customer_notified_at=now - datetime.timedelta(minutes=30))  # fmt: skip
+    closed = complaint_transition(
+        complaint=closed,
+        to=State.ACTION_COMMUNICATED,
+        by=service,
+        action_plan="已解释价格构成",
+        customer_notified_at=now - datetime.timedelta(minutes=30),
+    )
     closed = complaint_transition(complaint=closed, to=State.RESOLVED, by=service, root_cause="报价单说明不清")
     complaints[State.CLOSED] = complaint_transition(complaint=closed, to=State.CLOSED, by=service)
     complaint_update(complaint=complaints[State.NEW], data={"order": orders[0]}, by=service)
     complaint_mark_breaches()  # as the beat task does: the 12-day-old complaint breached both targets
 
-    SurveyFactory(customer=customer, answered_on=ago(10), score=4, comment="服务及时", complaint=complaints[State.RESOLVED])
+    SurveyFactory(
+        customer=customer, answered_on=ago(10), score=4, comment="服务及时", complaint=complaints[State.RESOLVED]
+    )
     SurveyFactory(customer=other_customer, answered_on=ago(45), score=2, comment="交货太慢")
 
     run, created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=today, enqueue=False)
@@ -429,14 +569,30 @@ def build_dataset() -> Dataset:
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
 
     import_job = ImportJob.objects.create(
-        kind=ImportJob.Kind.ORDERS, original_name="订单2026.csv", file="imports/orders.csv", created_by=executive,
-        status=ImportJob.Status.SUCCEEDED, progress=100,
-    )  # fmt: skip
+        kind=ImportJob.Kind.ORDERS,
+        original_name="订单2026.csv",
+        file="imports/orders.csv",
+        created_by=executive,
+        status=ImportJob.Status.SUCCEEDED,
+        progress=100,
+    )
     return Dataset(
-        sales=sales, other_sales=other_sales, service=service, other_service=other_service, executive=executive,
-        admin=admin_user, customer=customer, other_customer=other_customer, customers=customers, orders=orders,
-        invoices=invoices, complaints=complaints, problem=problem, run=run, import_job=import_job,
-    )  # fmt: skip
+        sales=sales,
+        other_sales=other_sales,
+        service=service,
+        other_service=other_service,
+        executive=executive,
+        admin=admin_user,
+        customer=customer,
+        other_customer=other_customer,
+        customers=customers,
+        orders=orders,
+        invoices=invoices,
+        complaints=complaints,
+        problem=problem,
+        run=run,
+        import_job=import_job,
+    )
 
 
 def money_texts(amount: Decimal) -> set[str]:
@@ -480,4 +636,3 @@ def money_in_typed_arrays(text: str, amounts=MONEY_FIGURES) -> list[str]:
         wide = [int(n) for n in re.findall(r"-?\d+", match["pairs"])][1::2]  # [[index, cents], ...]: the cents
         found += [f"{value} (wide cents)" for value in wide for target in targets if abs(value - target) <= 0.5]
     return found
-

@@ -1,4 +1,5 @@
 """A real Celery worker process on Redis, reading the same PostgreSQL database as the tests."""
+
 import os
 import subprocess
 import sys
@@ -28,10 +29,24 @@ def live_worker():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", queue,
-         "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
         env=env,
-    )  # fmt: skip
+    )
     eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     try:
@@ -66,8 +81,13 @@ def test_end_to_end_a_worker_computes_the_run_and_pages_show_it(live_worker, cli
     celery_app.conf.task_default_queue = live_worker  # the page's task goes to this test's worker
     # given: orders in the database
     customer = CustomerFactory(code="E2E1", name="端到端测试有限公司")
-    OrderFactory(customer=customer, ordered_on=datetime.date.today(), revenue=Decimal("1234.56"), cost=Decimal("1000.00"),
-                 service_cost=Decimal("0.00"))  # fmt: skip
+    OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date.today(),
+        revenue=Decimal("1234.56"),
+        cost=Decimal("1000.00"),
+        service_cost=Decimal("0.00"),
+    )
     executive = make_user(Role.EXECUTIVE, username="exec-e2e")
     client.force_login(executive)
     # when: the executive presses recompute and the worker process does the run

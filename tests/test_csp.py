@@ -1,6 +1,7 @@
 """Content-Security-Policy (issue 15, acceptance 4): the header on every response of every page of
 every role (tests/pages.py, the admin included), and no page's HTML carrying an inline script or an
 on* handler, which the policy would refuse to run (the browser side: tests/e2e/test_chart_safety.py)."""
+
 from html.parser import HTMLParser
 
 import pytest
@@ -39,7 +40,9 @@ class ScriptFinder(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=...> at line {self.getpos()[0]}")
-            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
                 self.found.append(f"<{tag} {name}={value!r}> at line {self.getpos()[0]}")
 
 
@@ -50,8 +53,10 @@ def scripts_in(html: str) -> list[str]:
 
 
 def test_the_finder_finds_inline_code():
-    html = ('<script src="/static/a.js"></script><script type="application/json">{}</script><script>alert(1)</script>'
-            '<select onchange="this.form.submit()"></select><a href="javascript:void(0)">x</a>')  # fmt: skip
+    html = (
+        '<script src="/static/a.js"></script><script type="application/json">{}</script><script>alert(1)</script>'
+        '<select onchange="this.form.submit()"></select><a href="javascript:void(0)">x</a>'
+    )
     assert len(scripts_in(html)) == 3
 
 
@@ -67,8 +72,10 @@ def test_the_policy_is_strict_for_scripts():
 def admin_forms(data) -> list[str]:
     """The admin's add page of every registered model, and the change page of a customer and a user."""
     urls = [reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_add") for m in admin.site._registry]
-    urls += [reverse("admin:crm_customer_change", args=[data.customer.pk]),
-             reverse("admin:auth_user_change", args=[data.sales.pk])]  # fmt: skip
+    urls += [
+        reverse("admin:crm_customer_change", args=[data.customer.pk]),
+        reverse("admin:auth_user_change", args=[data.sales.pk]),
+    ]
     return urls
 
 
@@ -77,7 +84,7 @@ def test_every_page_of_every_role_has_the_policy_and_no_inline_script(client, la
     data = pages.build_dataset()
     missing, inline, unsafe, seen = [], [], [], 0
     visits = [(None, reverse("login")), (None, "/no-such-page/")]
-    for role, user in data.users().items():
+    for user in data.users().values():
         visits += [(user, page.url) for page in pages.pages_for(user, data, include_admin=True)]
         if user.is_superuser:
             visits += [(user, url) for url in admin_forms(data)]
@@ -95,7 +102,9 @@ def test_every_page_of_every_role_has_the_policy_and_no_inline_script(client, la
             missing.append(label)
             continue
         script_src = policy_of(response)["script-src"]
-        if "'unsafe-inline'" in script_src or ("'unsafe-eval'" in script_src and not url.startswith("/analytics/reports")):
+        if "'unsafe-inline'" in script_src or (
+            "'unsafe-eval'" in script_src and not url.startswith("/analytics/reports")
+        ):
             unsafe.append(f"{label}: script-src {' '.join(script_src)}")
         if response.get("Content-Type", "").startswith("text/html") and not response.streaming:
             inline += [f"{label}: {found}" for found in scripts_in(response.content.decode())]

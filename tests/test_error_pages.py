@@ -1,5 +1,6 @@
 """Our own 403, 404 and 500 pages, with DEBUG off, in English and Chinese: each says what to do
 next; the 403 of a customer someone else owns names the owner. And the favicon."""
+
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse

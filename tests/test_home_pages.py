@@ -1,5 +1,6 @@
 """Each role lands on its own start page; the executive dashboard shows the published run's headline
 figures (hand-computed here), each a link to the page behind it, in a fixed number of queries."""
+
 import datetime
 import re
 from decimal import Decimal
@@ -55,7 +56,9 @@ def test_an_executive_who_also_sells_lands_on_the_dashboard(client, data):
 
 
 def test_logging_in_goes_to_the_roles_start_page(client, data):
-    response = client.post(reverse("login"), {"username": data.service.username, "password": pages.PASSWORD}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": data.service.username, "password": pages.PASSWORD}, follow=True
+    )
     assert response.redirect_chain == [(reverse("home"), 302), (reverse("complaints:queue"), 302)]
     assert response.status_code == 200
 
@@ -91,11 +94,16 @@ def test_the_dashboard_shows_the_headline_figures_each_linking_to_its_page(clien
         assert f'href="{reverse("crm:customer_list")}?tier={tier}">{count}</a>' in page
     assert sum(tiers.values()) == 5
     # churn: one customer left in the window
-    assert kpi(page, "kpi-churned") == (reverse("crm:customer_list") + "?status=churned", "Customers lost in the 12 months 1")
+    assert kpi(page, "kpi-churned") == (
+        reverse("crm:customer_list") + "?status=churned",
+        "Customers lost in the 12 months 1",
+    )
     assert kpi(page, "kpi-revenue-lost")[0] == trends + "#churn_reasons"
     # ARPU of the last whole month (the as_of month only when as_of is its last day)
     as_of = data.run.as_of
-    whole = as_of if (as_of + datetime.timedelta(days=1)).day == 1 else as_of.replace(day=1) - datetime.timedelta(days=1)
+    whole = (
+        as_of if (as_of + datetime.timedelta(days=1)).day == 1 else as_of.replace(day=1) - datetime.timedelta(days=1)
+    )
     month = next(m for m in data.run.company["arpu"] if m["month"] == whole.strftime("%Y-%m"))
     assert kpi(page, "kpi-arpu") == (trends + "#arpu", f"ARPU {month['month']} (CNY) {Decimal(month['arpu']):,.2f}")
     # complaints: what the queue's tabs list

@@ -7,6 +7,7 @@
 - The heartbeat: written from its own thread while the job's thread is busy.
 - A real worker killed mid-run (Redis and PostgreSQL): "Recompute" works again within a minute.
 """
+
 import datetime
 import os
 import signal
@@ -99,9 +100,10 @@ def shown_messages(response) -> list[str]:
 
 
 def nothing_active() -> bool:
-    return not AnalysisRun.objects.filter(active=True).exists() and not ImportJob.objects.filter(
-        status__in=ImportJob.IN_PROGRESS
-    ).exists()
+    return (
+        not AnalysisRun.objects.filter(active=True).exists()
+        and not ImportJob.objects.filter(status__in=ImportJob.IN_PROGRESS).exists()
+    )
 
 
 @committed
@@ -124,7 +126,9 @@ def test_recompute_answers_at_once_and_leaves_no_run_active_when_the_broker_is_d
 @committed
 def test_the_message_is_in_the_readers_language(executive, broker_down):
     response = executive.post(reverse("analytics:run_start"), follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert shown_messages(response) == ["任务队列没有响应，因此未能开始。请过几分钟再试；如果一直这样，请管理员检查 Redis 和 Celery 工作进程。"]
+    assert shown_messages(response) == [
+        "任务队列没有响应，因此未能开始。请过几分钟再试；如果一直这样，请管理员检查 Redis 和 Celery 工作进程。"
+    ]
 
 
 @committed
@@ -138,7 +142,9 @@ def test_recompute_answers_within_the_broker_timeout_when_the_broker_hangs(execu
 
 
 @committed
-def test_an_upload_answers_at_once_and_leaves_no_import_under_way_when_the_broker_is_down(executive, broker_down, media):
+def test_an_upload_answers_at_once_and_leaves_no_import_under_way_when_the_broker_is_down(
+    executive, broker_down, media
+):
     file = SimpleUploadedFile("orders.csv", ORDERS_CSV, content_type="text/csv")
     url = reverse("exchange:imports")
     response, seconds = timed(lambda: executive.post(url, {"kind": "orders", "file": file}))
@@ -153,9 +159,12 @@ def test_an_upload_answers_at_once_and_leaves_no_import_under_way_when_the_broke
 @committed
 def test_confirming_an_import_answers_at_once_and_fails_it_when_the_broker_is_down(executive, broker_down, media):
     job = ImportJob.objects.create(
-        kind="orders", original_name="x.csv", file="imports/x.csv", status=ImportJob.Status.READY,
+        kind="orders",
+        original_name="x.csv",
+        file="imports/x.csv",
+        status=ImportJob.Status.READY,
         preview={"ok": True, "rows": 1, "created": 1, "updated": 0},
-    )  # fmt: skip
+    )
     url = reverse("exchange:import_confirm", args=[job.pk])
     response, seconds = timed(lambda: executive.post(url))
     assert seconds < 2, seconds
@@ -238,7 +247,12 @@ def test_the_sweep_fails_a_run_silent_for_the_stale_window_and_frees_the_next(cl
     clock.advance(1)
     assert sweep() == {"failed": 1, "sent_again": 0}
     run.refresh_from_db()
-    assert (run.status, run.active, run.error, run.finished_at) == (AnalysisRun.Status.FAILED, False, jobs.WORKER_STOPPED, clock.now)
+    assert (run.status, run.active, run.error, run.finished_at) == (
+        AnalysisRun.Status.FAILED,
+        False,
+        jobs.WORKER_STOPPED,
+        clock.now,
+    )
     nightly, created = runs.run_request(trigger=AnalysisRun.Trigger.NIGHTLY, enqueue=False)
     assert created and nightly != run
 
@@ -285,7 +299,13 @@ def test_the_sweep_fails_silent_imports_and_sends_waiting_ones_again(clock, swee
     clock.advance(46)
     assert sweep() == {"failed": 2, "sent_again": 2}
     statuses = dict(ImportJob.objects.values_list("pk", "status"))
-    assert [statuses[job.pk] for job in (checking, running, uploaded, queued, ready)] == ["failed", "failed", "uploaded", "queued", "ready"]
+    assert [statuses[job.pk] for job in (checking, running, uploaded, queued, ready)] == [
+        "failed",
+        "failed",
+        "uploaded",
+        "queued",
+        "ready",
+    ]
     assert set(ImportJob.objects.filter(status="failed").values_list("error", flat=True)) == {jobs.WORKER_STOPPED}
     assert sorted(sent) == [("exchange.check_import", uploaded.pk), ("exchange.run_import", queued.pk)]
 
@@ -359,10 +379,24 @@ def start_worker(queue: str, **env) -> subprocess.Popen:
 
     environ = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.test", **env}
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", queue,
-         "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
         env=environ,
-    )  # fmt: skip
+    )
 
 
 class TableLocked:
@@ -410,8 +444,12 @@ def wait_until(condition, seconds: float, what: str):
 def test_a_worker_killed_mid_run_frees_recompute_within_a_minute(executive, settings):
     settings.JOB_STALE_SECONDS = 5  # this process's view, for the requests below
     for i in range(3):
-        OrderFactory(customer=CustomerFactory(code=f"K{i}"), ordered_on=timezone.localdate(), revenue=Decimal(100 * (i + 1)),
-                     cost=Decimal("50.00"))  # fmt: skip
+        OrderFactory(
+            customer=CustomerFactory(code=f"K{i}"),
+            ordered_on=timezone.localdate(),
+            revenue=Decimal(100 * (i + 1)),
+            cost=Decimal("50.00"),
+        )
     first_queue, second_queue = f"test-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
     eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, first_queue
@@ -422,12 +460,15 @@ def test_a_worker_killed_mid_run_frees_recompute_within_a_minute(executive, sett
             workers.append(start_worker(first_queue, JOB_HEARTBEAT_SECONDS="0.5"))
             executive.post(reverse("analytics:run_start"))
             run = AnalysisRun.objects.get()
-            wait_until(lambda: AnalysisRun.objects.filter(pk=run.pk, status="running").exists(), 60, "the worker took the run")
+            wait_until(
+                lambda: AnalysisRun.objects.filter(pk=run.pk, status="running").exists(), 60, "the worker took the run"
+            )
             started = AnalysisRun.objects.get(pk=run.pk).started_at
             wait_until(
                 lambda: AnalysisRun.objects.get(pk=run.pk).heartbeat_at > started + datetime.timedelta(seconds=1),
-                20, "heartbeats while the run waits",
-            )  # fmt: skip
+                20,
+                "heartbeats while the run waits",
+            )
             # when: the worker is killed
             workers[0].send_signal(signal.SIGKILL)
             workers[0].wait(timeout=30)
@@ -452,7 +493,11 @@ def test_a_worker_killed_mid_run_frees_recompute_within_a_minute(executive, sett
         assert time.monotonic() - killed_at < 60
         assert shown_messages(response)[-1] == "Recompute started. The figures switch over when it is done."
         fresh = AnalysisRun.objects.exclude(pk=run.pk).get()
-        wait_until(lambda: AnalysisRun.objects.filter(pk=fresh.pk, status__in=["succeeded", "failed"]).exists(), 90, "the new run ended")
+        wait_until(
+            lambda: AnalysisRun.objects.filter(pk=fresh.pk, status__in=["succeeded", "failed"]).exists(),
+            90,
+            "the new run ended",
+        )
         fresh.refresh_from_db()
         assert fresh.status == AnalysisRun.Status.SUCCEEDED, fresh.error
     finally:

@@ -1,17 +1,18 @@
 """Login throttling (django-axes): the 6th wrong password in a row locks the account from that
 address, on the login page and the admin's; the lockout page says what to do, in English and
 Chinese; an admin unlocks; demo passwords pass the password validators."""
+
 import datetime
 import re
 from unittest import mock
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from axes.models import AccessAttempt
 from crm.models import Customer
 from crm.roles import Role
 
@@ -139,7 +140,13 @@ def test_behind_a_proxy_the_address_is_the_one_our_proxy_saw(client, make_user, 
     settings.LOGIN_PROXY_COUNT = 1
     make_user(Role.SALES, username="sales1")
     for spoofed in range(6):
-        attempt(client, "sales1", "not-the-password", address="10.0.0.2", HTTP_X_FORWARDED_FOR=f"192.0.2.{spoofed}, {ATTACKER}")  # fmt: skip
+        attempt(
+            client,
+            "sales1",
+            "not-the-password",
+            address="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{spoofed}, {ATTACKER}",
+        )
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
     assert attempt(client, "sales1", PASSWORD, address="10.0.0.2", HTTP_X_FORWARDED_FOR=ATTACKER).status_code == 429
     # the same user behind the same proxy from another address logs in
@@ -148,7 +155,12 @@ def test_behind_a_proxy_the_address_is_the_one_our_proxy_saw(client, make_user, 
 
 @pytest.mark.parametrize(
     "password, reason",
-    [("sales", "too short"), ("password123", "too common"), ("48213957604", "entirely numeric"), ("executive1", "too similar")],
+    [
+        ("sales", "too short"),
+        ("password123", "too common"),
+        ("48213957604", "entirely numeric"),
+        ("executive1", "too similar"),
+    ],
 )
 def test_seed_demo_refuses_a_weak_password(password, reason, settings, tmp_path):
     settings.BASE_DIR = tmp_path

@@ -3,6 +3,7 @@
 Every GET URL of the app (tests/pages.py, enumerated from the URL conf) is requested as a service
 rep, in English and in Chinese, and its body searched for the data set's distinctive money figures
 in every format a page could write them: HTML, CSV and JSON as text, XLSX cell by cell."""
+
 import io
 from decimal import Decimal, InvalidOperation
 
@@ -11,8 +12,8 @@ from django.urls import path, reverse
 from openpyxl import load_workbook
 
 from config.urls import urlpatterns as app_urlpatterns
-from crm.roles import can_see_money, money_field_names
 from crm.models import Customer, Invoice, Order
+from crm.roles import can_see_money, money_field_names
 from tests import pages
 
 pytestmark = pytest.mark.django_db

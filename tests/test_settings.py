@@ -1,4 +1,5 @@
 """Deployment settings and static assets."""
+
 import os
 import subprocess
 import sys
@@ -23,8 +24,10 @@ def test_production_settings_pass_check_deploy_without_warnings():
         [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert (result.returncode, result.stderr.strip(), result.stdout.strip()) == (
-        0, "", "System check identified no issues (0 silenced).",
-    )  # fmt: skip
+        0,
+        "",
+        "System check identified no issues (0 silenced).",
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key():

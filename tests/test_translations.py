@@ -1,4 +1,5 @@
 """The zh-hans catalogue is complete: every string the code marks exists, translated, not fuzzy."""
+
 import io
 from pathlib import Path
 

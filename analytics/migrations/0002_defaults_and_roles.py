@@ -12,7 +12,7 @@ GROUP_PERMISSIONS = {
     ],
     # Sales see profit and tier of every customer. Service sees no money, so no results at all.
     "Sales": ["view_analysisrun", "view_customerresult", "view_runchart"],
-}  # fmt: skip
+}
 
 
 def forwards(apps, schema_editor):

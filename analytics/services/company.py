@@ -2,6 +2,7 @@
 
 Money is exact; shares and rates are Decimals rounded half-up to 4 places when stored.
 """
+
 import bisect
 import datetime
 from collections import Counter
@@ -121,7 +122,9 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
     """Monthly ARPU and churn by month and by quarter, reasons and the revenue the churned brought."""
     churn_rows = [
         (pk, day, reason, first_order.get(pk))
-        for pk, day, reason in Customer.objects.filter(churned_on__isnull=False).values_list("pk", "churned_on", "churn_reason")
+        for pk, day, reason in Customer.objects.filter(churned_on__isnull=False).values_list(
+            "pk", "churned_on", "churn_reason"
+        )
     ]
     months = month_ends(window.as_of)
     revenue = dict(
@@ -151,8 +154,13 @@ def churn_and_arpu(window: Window, first_order: dict[int, datetime.date]) -> dic
     return arpu_and_churn(window, sorted(first_order.values()), churn_rows, revenue, lost)
 
 
-def arpu_and_churn(window: Window, first_orders: list[datetime.date], churn_rows: list[tuple],
-                   revenue: dict[datetime.date, Decimal], lost: Decimal) -> dict:  # fmt: skip
+def arpu_and_churn(
+    window: Window,
+    first_orders: list[datetime.date],
+    churn_rows: list[tuple],
+    revenue: dict[datetime.date, Decimal],
+    lost: Decimal,
+) -> dict:
     """The ARPU and churn figures from: every customer's first counted order day (sorted), the churned
     customers as (pk, churned_on, reason, first order day or None), revenue by month, revenue lost."""
     # Churned customers that had ever ordered leave the active count on their churn day.
@@ -163,14 +171,20 @@ def arpu_and_churn(window: Window, first_orders: list[datetime.date], churn_rows
         active = active_on(last, first_orders, churned_days)
         total = revenue.get(first, Decimal("0"))
         arpu.append(
-            {"month": first.strftime("%Y-%m"), "revenue": money(total), "active": active,
-             # A quotient has no exact decimal form: stored as shown, half-up to the cent.
-             "arpu": shown_money(EXACT.divide(total, Decimal(active))) if active else None}  # fmt: skip
+            {
+                "month": first.strftime("%Y-%m"),
+                "revenue": money(total),
+                "active": active,
+                # A quotient has no exact decimal form: stored as shown, half-up to the cent.
+                "arpu": shown_money(EXACT.divide(total, Decimal(active))) if active else None,
+            }
         )
 
     def churn_rate(start: datetime.date, end: datetime.date) -> dict:
         churned = sum(
-            1 for _pk, day, _r, first_on in churn_rows if start <= day <= end and first_on is not None and first_on <= day
+            1
+            for _pk, day, _r, first_on in churn_rows
+            if start <= day <= end and first_on is not None and first_on <= day
         )
         active = active_on(start - datetime.timedelta(days=1), first_orders, churned_days)
         return {"churned": churned, "active_at_start": active, "rate_pct": pct(churned, active)}
@@ -207,24 +221,42 @@ def top20_trend(population: list[CustomerFigures]) -> dict:
     declining = sorted(groups["declining"], key=lambda c: (c.growth_pct, c.code))
     return {
         "counts": {key: len(members) for key, members in groups.items()},
-        "declining": [[c.customer_id, str(c.growth_pct.quantize(FOUR, rounding=ROUND_HALF_UP))] for c in declining[:LIST_LIMIT]],
+        "declining": [
+            [c.customer_id, str(c.growth_pct.quantize(FOUR, rounding=ROUND_HALF_UP))] for c in declining[:LIST_LIMIT]
+        ],
     }
 
 
-def company_figures(customers: list[CustomerFigures], window: Window, *, median_profit, previous_tiers: dict,
-                    first_order: dict[int, datetime.date], churned_ids: set[int]) -> dict:  # fmt: skip
+def company_figures(
+    customers: list[CustomerFigures],
+    window: Window,
+    *,
+    median_profit,
+    previous_tiers: dict,
+    first_order: dict[int, datetime.date],
+    churned_ids: set[int],
+) -> dict:
     population = [c for c in customers if c.has_orders]
     tiers = Counter(c.tier for c in customers)
     dormant = sorted(
-        (c for c in customers if c.customer_id not in churned_ids and c.days_since_last_order is not None
-         and c.days_since_last_order >= 180),
+        (
+            c
+            for c in customers
+            if c.customer_id not in churned_ids
+            and c.days_since_last_order is not None
+            and c.days_since_last_order >= 180
+        ),
         key=lambda c: (-(c.days_since_last_order or 0), c.code),
-    )  # fmt: skip
+    )
     neglected = sorted(
-        (c for c in customers if c.tier in (Tier.A, Tier.B)
-         and (c.days_since_last_interaction is None or c.days_since_last_interaction >= 60)),
+        (
+            c
+            for c in customers
+            if c.tier in (Tier.A, Tier.B)
+            and (c.days_since_last_interaction is None or c.days_since_last_interaction >= 60)
+        ),
         key=lambda c: (-c.revenue, c.code),
-    )  # fmt: skip
+    )
     migration = Counter()
     if previous_tiers:
         for c in customers:
@@ -258,4 +290,3 @@ def to_json(value):
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
     return value
-

@@ -13,6 +13,7 @@ proves both engines store the same values):
   ratios, different for different ones;
 - comparisons of a ratio with a constant are cross-multiplied; roundings are integer divisions.
 """
+
 import datetime
 import itertools
 import math
@@ -25,23 +26,77 @@ from .scoring import EXACT, LESS_IS_BETTER, MISSING, top_share_count
 
 LIST_LIMIT = 500
 # The models' words as plain strings (an enum member's .value costs an attribute lookup per customer).
-CHAMPION, STAR, HARVEST, EXIT = (Quadrant.CHAMPION.value, Quadrant.STAR.value, Quadrant.HARVEST.value,
-                                 Quadrant.EXIT.value)  # fmt: skip
-LOYAL, BIG, POTENTIAL_REASON, STRATEGIC_REASON = (Protection.LOYAL.value, Protection.BIG.value,
-                                                  Protection.POTENTIAL.value, Protection.STRATEGIC.value)  # fmt: skip
-INVEST, DEVELOP, HARVEST_ACTION, REDUCE, REVIEW = (Action.INVEST.value, Action.DEVELOP.value, Action.HARVEST.value,
-                                                  Action.REDUCE.value, Action.REVIEW.value)  # fmt: skip
+CHAMPION, STAR, HARVEST, EXIT = (
+    Quadrant.CHAMPION.value,
+    Quadrant.STAR.value,
+    Quadrant.HARVEST.value,
+    Quadrant.EXIT.value,
+)
+LOYAL, BIG, POTENTIAL_REASON, STRATEGIC_REASON = (
+    Protection.LOYAL.value,
+    Protection.BIG.value,
+    Protection.POTENTIAL.value,
+    Protection.STRATEGIC.value,
+)
+INVEST, DEVELOP, HARVEST_ACTION, REDUCE, REVIEW = (
+    Action.INVEST.value,
+    Action.DEVELOP.value,
+    Action.HARVEST.value,
+    Action.REDUCE.value,
+    Action.REVIEW.value,
+)
 
 # The columns of one fetched row, in order (sql_engine.build_sql's `fetch` statement selects them).
 FIELDS = (
-    "customer_id", "code", "orders", "revenue", "cost_of_goods", "service_cost", "prior_revenue", "invoices_on_time",
-    "late_invoices", "dated", "on_time_deliveries", "survey_total", "survey_count", "complaints", "referrals",
-    "tenure_years", "growth_potential", "strategic", "days_since_last_order", "days_since_last_interaction",
-    "churned_on", "churn_reason", "first_order_on",
-)  # fmt: skip
-(ID, CODE, ORDERS, REVENUE, COGS, SERVICE, PRIOR, ON_TIME, LATE, DATED, ON_TIME_DELIVERIES, SURVEY_TOTAL,
- SURVEY_COUNT, COMPLAINTS, REFERRALS, TENURE, POTENTIAL, STRATEGIC, SINCE_ORDER, SINCE_CONTACT, CHURNED_ON,
- CHURN_REASON, FIRST_ORDER) = range(len(FIELDS))  # fmt: skip
+    "customer_id",
+    "code",
+    "orders",
+    "revenue",
+    "cost_of_goods",
+    "service_cost",
+    "prior_revenue",
+    "invoices_on_time",
+    "late_invoices",
+    "dated",
+    "on_time_deliveries",
+    "survey_total",
+    "survey_count",
+    "complaints",
+    "referrals",
+    "tenure_years",
+    "growth_potential",
+    "strategic",
+    "days_since_last_order",
+    "days_since_last_interaction",
+    "churned_on",
+    "churn_reason",
+    "first_order_on",
+)
+(
+    ID,
+    CODE,
+    ORDERS,
+    REVENUE,
+    COGS,
+    SERVICE,
+    PRIOR,
+    ON_TIME,
+    LATE,
+    DATED,
+    ON_TIME_DELIVERIES,
+    SURVEY_TOTAL,
+    SURVEY_COUNT,
+    COMPLAINTS,
+    REFERRALS,
+    TENURE,
+    POTENTIAL,
+    STRATEGIC,
+    SINCE_ORDER,
+    SINCE_CONTACT,
+    CHURNED_ON,
+    CHURN_REASON,
+    FIRST_ORDER,
+) = range(len(FIELDS))
 
 
 def ratio_keys(pairs: list[tuple[int, int]]) -> list[int | None]:
@@ -104,8 +159,12 @@ def _values(rows, factor: str, profit: list) -> list:
         return growth_keys(rows)
     if factor == Factor.SATISFACTION:
         return ratio_keys([(r[SURVEY_TOTAL], r[SURVEY_COUNT]) for r in rows])
-    column = {Factor.POTENTIAL: POTENTIAL, Factor.COMPLAINTS: COMPLAINTS, Factor.TENURE: TENURE,
-              Factor.REFERRALS: REFERRALS}[factor]  # fmt: skip
+    column = {
+        Factor.POTENTIAL: POTENTIAL,
+        Factor.COMPLAINTS: COMPLAINTS,
+        Factor.TENURE: TENURE,
+        Factor.REFERRALS: REFERRALS,
+    }[factor]
     return [r[column] for r in rows]
 
 
@@ -120,7 +179,13 @@ def percentiles(values: list, *, descending: bool) -> tuple[list, int]:
     ordered = sorted(counts, reverse=descending)
     sizes = list(map(counts.__getitem__, ordered))
     # A value's first position is the number of values before it; its last, that plus its count, less one.
-    q = dict(zip(ordered, [2 * first + size - 1 for first, size in zip(itertools.accumulate(sizes, initial=0), sizes)]))
+    q = dict(
+        zip(
+            ordered,
+            [2 * first + size - 1 for first, size in zip(itertools.accumulate(sizes, initial=0), sizes, strict=False)],
+            strict=False,
+        )
+    )
     q[None] = None
     return list(map(q.__getitem__, values)), n - 1
 
@@ -129,7 +194,7 @@ def competition_ranks(keys: list, positions) -> dict:
     """scoring.competition_ranks (descending, ties share the better rank) of the keys at the given
     positions: 1 + the number of larger keys, the first position of the key in descending order."""
     ordered = sorted((keys[i] for i in positions), reverse=True)
-    first = {k: i for i, k in zip(range(len(ordered), 0, -1), reversed(ordered))}
+    first = {k: i for i, k in zip(range(len(ordered), 0, -1), reversed(ordered), strict=False)}
     return {i: first[keys[i]] for i in positions}
 
 
@@ -158,15 +223,31 @@ class Scored:
         """The aggregates sql_engine.company_figures reads. Apart from score, so that the SQL engine can
         compute them while PostgreSQL writes and indexes the run's rows."""
         tiers = dict.fromkeys((r[ID] for r in self.fetched), Tier.P.value)
-        tiers.update(zip((r[ID] for r in self.population), self.tiers))
-        company = _company(self.fetched, self.population, self.by_revenue, self.revenue, self.profit, self.codes,
-                           tiers, as_of=as_of, previous_tiers=previous_tiers)  # fmt: skip
+        tiers.update(zip((r[ID] for r in self.population), self.tiers, strict=False))
+        company = _company(
+            self.fetched,
+            self.population,
+            self.by_revenue,
+            self.revenue,
+            self.profit,
+            self.codes,
+            tiers,
+            as_of=as_of,
+            previous_tiers=previous_tiers,
+        )
         company.update(customers=len(self.fetched), with_orders=len(self.population), median_profit=self.median)
         return company
 
 
-def score(rows: list[tuple], *, weights: dict[str, int], core_pct: int, key_pct: int, order_handling_cents: int,
-          complaint_handling_cents: int) -> Scored:  # fmt: skip
+def score(
+    rows: list[tuple],
+    *,
+    weights: dict[str, int],
+    core_pct: int,
+    key_pct: int,
+    order_handling_cents: int,
+    complaint_handling_cents: int,
+) -> Scored:
     """Everything scoring.score_population decides, from the fetched rows (Scored.company: the aggregates)."""
     population = [r for r in rows if r[ORDERS] > 0]
     n = len(population)
@@ -182,10 +263,16 @@ def score(rows: list[tuple], *, weights: dict[str, int], core_pct: int, key_pct:
     for f in needed:
         q[f], d[f] = percentiles(_values(population, f, profit), descending=f in LESS_IS_BETTER)
         distinct = [value for value in set(q[f]) if value is not None]  # the text once per distinct q
-        text = dict(zip(distinct, map(f'"{f}": "%s"'.__mod__, fixed_half_up([50 * value for value in distinct], d[f], 6))))
+        text = dict(
+            zip(
+                distinct,
+                map(f'"{f}": "%s"'.__mod__, fixed_half_up([50 * value for value in distinct], d[f], 6)),
+                strict=False,
+            )
+        )
         text[None] = f'"{f}": "{fixed_half_up([50 * MISSING[0]], MISSING[1], 6)[0]}"'
         pieces.append(list(map(text.__getitem__, q[f])))
-    percentile_json = list(map("{%s}".__mod__, map(", ".join, zip(*pieces))))
+    percentile_json = list(map("{%s}".__mod__, map(", ".join, zip(*pieces, strict=False))))
 
     # score = sum(w * 50 * q / d) / W over the common denominator L = lcm(d): the integer key
     # sum(w * q * L / d) orders customers exactly as the score does.
@@ -195,7 +282,7 @@ def score(rows: list[tuple], *, weights: dict[str, int], core_pct: int, key_pct:
     for f, weight in weights.items():
         known, lacking = weight * (common // d[f]), weight * MISSING[0] * (common // MISSING[1])
         contributions.append([known * v if v is not None else lacking for v in q[f]])
-    score_keys = list(map(sum, zip(*contributions))) if n else []
+    score_keys = list(map(sum, zip(*contributions, strict=False))) if n else []
     den = common * total_weight
     scores = fixed_half_up([50 * key for key in score_keys], den, 4)
     ranks = competition_ranks(score_keys, range(n))
@@ -243,8 +330,17 @@ def score(rows: list[tuple], *, weights: dict[str, int], core_pct: int, key_pct:
             action = INVEST if quadrant == CHAMPION else DEVELOP if quadrant == STAR else HARVEST_ACTION
         written.append((r[ID], percentile_json[i], scores[i], ranks[i], tiers[i], quadrant, ";".join(reasons), action))
 
-    return Scored(rows=written, fetched=rows, population=population, by_revenue=by_revenue, revenue=revenue,
-                  profit=profit, codes=codes, tiers=tiers, median=median)  # fmt: skip
+    return Scored(
+        rows=written,
+        fetched=rows,
+        population=population,
+        by_revenue=by_revenue,
+        revenue=revenue,
+        profit=profit,
+        codes=codes,
+        tiers=tiers,
+        median=median,
+    )
 
 
 def _growth_pct(r) -> str:
@@ -271,8 +367,13 @@ def _company(rows, population, by_revenue, revenue, profit, codes, tiers, *, as_
             trend["growing"] += 1
         else:
             trend["flat"] += 1
-    declining = [r for _key, _code, r in sorted(zip(growth_keys(declining), (r[CODE] for r in declining), declining),
-                                                 key=lambda item: item[:2])]
+    declining = [
+        r
+        for _key, _code, r in sorted(
+            zip(growth_keys(declining), (r[CODE] for r in declining), declining, strict=False),
+            key=lambda item: item[:2],
+        )
+    ]
     totals = {
         "revenue": cents(sum(revenue)) if n else None,
         "profit": cents(sum(profit)) if n else None,
@@ -302,12 +403,21 @@ def _company(rows, population, by_revenue, revenue, profit, codes, tiers, *, as_
         points[peak[1]] = cumulative[peak[1] - 1]
 
     dormant = sorted(
-        (r for r in rows if r[SINCE_ORDER] is not None and r[SINCE_ORDER] >= 180
-         and not (r[CHURNED_ON] is not None and r[CHURNED_ON] <= as_of)),
+        (
+            r
+            for r in rows
+            if r[SINCE_ORDER] is not None
+            and r[SINCE_ORDER] >= 180
+            and not (r[CHURNED_ON] is not None and r[CHURNED_ON] <= as_of)
+        ),
         key=lambda r: (-r[SINCE_ORDER], r[CODE]),
-    )  # fmt: skip
+    )
     neglected = sorted(
-        (r for r in rows if tiers[r[ID]] in (Tier.A.value, Tier.B.value) and (r[SINCE_CONTACT] is None or r[SINCE_CONTACT] >= 60)),
+        (
+            r
+            for r in rows
+            if tiers[r[ID]] in (Tier.A.value, Tier.B.value) and (r[SINCE_CONTACT] is None or r[SINCE_CONTACT] >= 60)
+        ),
         key=lambda r: (-r[REVENUE], r[CODE]),
     )
     if previous_tiers:
@@ -329,6 +439,7 @@ def _company(rows, population, by_revenue, revenue, profit, codes, tiers, *, as_
         "first_orders": [[day.isoformat(), count] for day, count in sorted(first_orders.items())],
         "churned": [
             [r[ID], r[CHURNED_ON].isoformat(), r[CHURN_REASON], r[FIRST_ORDER].isoformat() if r[FIRST_ORDER] else None]
-            for r in rows if r[CHURNED_ON] is not None
-        ],  # fmt: skip
+            for r in rows
+            if r[CHURNED_ON] is not None
+        ],
     }

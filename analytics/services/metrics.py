@@ -4,6 +4,7 @@ Order sums come from the monthly totals for the whole months inside the window, 
 orders themselves only for the partial months at its edges, so the cost of a run does not
 grow with the length of the order history.
 """
+
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,15 +76,23 @@ def order_sums(start: datetime.date, end: datetime.date, *, customers: Q, fields
     months, edges = split_range(start, end)
     dated = Q(promised_on__isnull=False, delivered_on__isnull=False)
     monthly = {
-        "revenue": Sum("revenue"), "cost": Sum("cost"), "service_cost": Sum("service_cost"), "orders": Sum("orders"),
-        "error_orders": Sum("error_orders"), "dated_deliveries": Sum("dated_deliveries"),
+        "revenue": Sum("revenue"),
+        "cost": Sum("cost"),
+        "service_cost": Sum("service_cost"),
+        "orders": Sum("orders"),
+        "error_orders": Sum("error_orders"),
+        "dated_deliveries": Sum("dated_deliveries"),
         "on_time_deliveries": Sum("on_time_deliveries"),
-    }  # fmt: skip
+    }
     daily = {
-        "revenue": Sum("revenue"), "cost": Sum("cost"), "service_cost": Sum("service_cost"), "orders": Count("id"),
-        "error_orders": Count("id", filter=Q(entry_error=True)), "dated_deliveries": Count("id", filter=dated),
+        "revenue": Sum("revenue"),
+        "cost": Sum("cost"),
+        "service_cost": Sum("service_cost"),
+        "orders": Count("id"),
+        "error_orders": Count("id", filter=Q(entry_error=True)),
+        "dated_deliveries": Count("id", filter=dated),
         "on_time_deliveries": Count("id", filter=dated & Q(delivered_on__lte=F("promised_on"))),
-    }  # fmt: skip
+    }
     sums: dict[int, dict] = {}
     if months:
         rows = (
@@ -120,7 +129,9 @@ def order_span(as_of: datetime.date, *, customers: Q) -> dict[int, tuple]:
         .order_by()
     )
     recent = (
-        Order.objects.filter(customers, ordered_on__gte=this_month, ordered_on__lte=as_of, status__in=Order.COUNTED_STATUSES)
+        Order.objects.filter(
+            customers, ordered_on__gte=this_month, ordered_on__lte=as_of, status__in=Order.COUNTED_STATUSES
+        )
         .values("customer_id")
         .annotate(first=Min("ordered_on"), last=Max("ordered_on"))
         .order_by()
@@ -202,7 +213,9 @@ def customer_figures(window: Window, *, id_range: tuple[int, int] | None = None)
         total=Sum("score"),
         n=Count("id"),
     )
-    interactions = grouped_counts(Interaction.objects.filter(customers, occurred_on__lte=window.as_of), last=Max("occurred_on"))
+    interactions = grouped_counts(
+        Interaction.objects.filter(customers, occurred_on__lte=window.as_of), last=Max("occurred_on")
+    )
     referral_filter = Q(referred_by__isnull=False)
     if id_range is not None:
         referral_filter &= Q(referred_by_id__gte=id_range[0], referred_by_id__lte=id_range[1])
@@ -210,9 +223,11 @@ def customer_figures(window: Window, *, id_range: tuple[int, int] | None = None)
         row["referred_by_id"]: row["n"]
         for row in Customer.objects.filter(referral_filter).values("referred_by_id").annotate(n=Count("id")).order_by()
     }
-    for pk, code, since, potential, strategic in people.values_list(
-        "pk", "code", "since", "growth_potential", "strategic"
-    ).order_by("pk").iterator(chunk_size=10000):
+    for pk, code, since, potential, strategic in (
+        people.values_list("pk", "code", "since", "growth_potential", "strategic")
+        .order_by("pk")
+        .iterator(chunk_size=10000)
+    ):
         sums = current.get(pk, {})
         first_last = span.get(pk)
         pay = payments.get(pk)

@@ -11,6 +11,7 @@
   beats every few seconds, and beat's sweep fails one silent for JOB_STALE_SECONDS, which lets the
   next request (button, nightly, import) start a new one.
 """
+
 import datetime
 import json
 import logging
@@ -62,7 +63,9 @@ def active_run() -> AnalysisRun | None:
     return AnalysisRun.objects.filter(active=True).first()
 
 
-def run_request(*, trigger: str, by=None, as_of: datetime.date | None = None, enqueue: bool = True) -> tuple[AnalysisRun, bool]:
+def run_request(
+    *, trigger: str, by=None, as_of: datetime.date | None = None, enqueue: bool = True
+) -> tuple[AnalysisRun, bool]:
     """Queues a run, or returns the one already queued or running (created = False).
 
     The task is sent after the transaction commits, so a worker never looks for a row that is
@@ -80,9 +83,15 @@ def run_request(*, trigger: str, by=None, as_of: datetime.date | None = None, en
     try:
         with transaction.atomic():
             run = AnalysisRun.objects.create(
-                as_of=as_of, trigger=trigger, requested_by=by, window_start=window.start, window_end=window.end,
-                prior_start=window.prior_start, prior_end=window.prior_end, **current_settings(),
-            )  # fmt: skip
+                as_of=as_of,
+                trigger=trigger,
+                requested_by=by,
+                window_start=window.start,
+                window_end=window.end,
+                prior_start=window.prior_start,
+                prior_end=window.prior_end,
+                **current_settings(),
+            )
     except IntegrityError:  # someone else queued one a moment ago
         return active_run(), False
     if enqueue:
@@ -155,12 +164,38 @@ def _q(value, places=FOUR):
 
 
 RESULT_COLUMNS = (
-    "run_id", "customer_id", "revenue", "cost_of_goods", "gross_margin", "cost_to_serve", "profit", "prior_revenue",
-    "orders", "average_order_value", "margin_pct", "on_time_delivery_pct", "error_pct", "on_time_payment_pct",
-    "average_days_late", "overdue_amount", "growth_pct", "complaints", "average_survey_score", "referrals",
-    "tenure_years", "days_since_last_order", "days_since_last_interaction", "percentiles", "score", "rank", "tier",
-    "quadrant", "protection", "action", "first_order_on",
-)  # fmt: skip
+    "run_id",
+    "customer_id",
+    "revenue",
+    "cost_of_goods",
+    "gross_margin",
+    "cost_to_serve",
+    "profit",
+    "prior_revenue",
+    "orders",
+    "average_order_value",
+    "margin_pct",
+    "on_time_delivery_pct",
+    "error_pct",
+    "on_time_payment_pct",
+    "average_days_late",
+    "overdue_amount",
+    "growth_pct",
+    "complaints",
+    "average_survey_score",
+    "referrals",
+    "tenure_years",
+    "days_since_last_order",
+    "days_since_last_interaction",
+    "percentiles",
+    "score",
+    "rank",
+    "tier",
+    "quadrant",
+    "protection",
+    "action",
+    "first_order_on",
+)
 SIX = Decimal("0.000001")
 
 
@@ -168,14 +203,38 @@ def _result_values(run_id: int, c) -> tuple:
     """One CustomerResult row as values in RESULT_COLUMNS order (percentiles as a JSON text)."""
     percentiles = {f: str(_q(Decimal(50 * q) / Decimal(d), SIX)) for f, (q, d) in c.percentiles.items()}
     return (
-        run_id, c.customer_id, c.revenue, c.cost_of_goods, c.gross_margin, c.cost_to_serve, c.profit, c.prior_revenue,
-        c.orders, _q(c.average_order_value), _q(c.margin_pct), _q(c.on_time_delivery_pct), _q(c.error_pct),
-        _q(c.on_time_payment_pct), _q(c.average_days_late), c.overdue_amount, _q(c.growth_pct), c.complaints,
-        _q(c.average_survey_score), c.referrals, c.tenure_years, c.days_since_last_order,
-        c.days_since_last_interaction, json.dumps(percentiles),
+        run_id,
+        c.customer_id,
+        c.revenue,
+        c.cost_of_goods,
+        c.gross_margin,
+        c.cost_to_serve,
+        c.profit,
+        c.prior_revenue,
+        c.orders,
+        _q(c.average_order_value),
+        _q(c.margin_pct),
+        _q(c.on_time_delivery_pct),
+        _q(c.error_pct),
+        _q(c.on_time_payment_pct),
+        _q(c.average_days_late),
+        c.overdue_amount,
+        _q(c.growth_pct),
+        c.complaints,
+        _q(c.average_survey_score),
+        c.referrals,
+        c.tenure_years,
+        c.days_since_last_order,
+        c.days_since_last_interaction,
+        json.dumps(percentiles),
         _q(Decimal(c.score.numerator) / Decimal(c.score.denominator)) if c.score is not None else None,
-        c.rank, c.tier, c.quadrant, ";".join(c.protection), c.action, c.first_order_on,
-    )  # fmt: skip
+        c.rank,
+        c.tier,
+        c.quadrant,
+        ";".join(c.protection),
+        c.action,
+        c.first_order_on,
+    )
 
 
 def _write_results(run_id: int, customers) -> None:
@@ -183,13 +242,15 @@ def _write_results(run_id: int, customers) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             columns = ", ".join(RESULT_COLUMNS)
-            with cursor.connection.cursor().copy(f"COPY {CustomerResult._meta.db_table} ({columns}) FROM STDIN") as copy:
+            with cursor.connection.cursor().copy(
+                f"COPY {CustomerResult._meta.db_table} ({columns}) FROM STDIN"
+            ) as copy:
                 for c in customers:
                     copy.write_row(_result_values(run_id, c))
         return
     rows = []
     for c in customers:
-        values = dict(zip(RESULT_COLUMNS, _result_values(run_id, c)))
+        values = dict(zip(RESULT_COLUMNS, _result_values(run_id, c), strict=False))
         values["percentiles"] = json.loads(values["percentiles"])
         rows.append(CustomerResult(**values))
     CustomerResult.objects.bulk_create(rows)
@@ -278,16 +339,23 @@ def _compute_in_python(run: AnalysisRun, *, fail_after_rows: int | None) -> Anal
         # Customers that came after the previous run started hold only a stand-in prospect row
         # there (run_add_prospects): for the migration they are new.
         previous_tiers = (
-            dict(previous.results.filter(customer__created_at__lte=previous.started_at).values_list("customer_id", "tier"))
+            dict(
+                previous.results.filter(customer__created_at__lte=previous.started_at).values_list(
+                    "customer_id", "tier"
+                )
+            )
             if previous
             else {}
         )
         churned = set(Customer.objects.filter(churned_on__lte=run.as_of).values_list("pk", flat=True))
         company = company_figures(
-            customers, window, median_profit=facts["median_profit"], previous_tiers=previous_tiers,
+            customers,
+            window,
+            median_profit=facts["median_profit"],
+            previous_tiers=previous_tiers,
             first_order={c.customer_id: c.first_order_on for c in customers if c.first_order_on},
             churned_ids=churned,
-        )  # fmt: skip
+        )
         lap("company")
         run_publish(run=run, company=company, timings=timings)
     return run
@@ -306,12 +374,17 @@ def _compute_in_database(run: AnalysisRun, *, fail_after_rows: int | None) -> An
         progress = ProgressElsewhere(run)
         try:
             row = sql_engine.results_and_company(
-                run_id=run.pk, window=window, weights=run.scoring_model.weights, core_pct=run.tier_rules.core_pct,
-                key_pct=run.tier_rules.key_pct, order_handling_cost=run.cost_model.order_handling_cost,
+                run_id=run.pk,
+                window=window,
+                weights=run.scoring_model.weights,
+                core_pct=run.tier_rules.core_pct,
+                key_pct=run.tier_rules.key_pct,
+                order_handling_cost=run.cost_model.order_handling_cost,
                 complaint_handling_cost=run.cost_model.complaint_handling_cost,
                 previous_run_id=previous.pk if previous else None,
-                previous_started_at=previous.started_at if previous else None, progress=progress,
-            )  # fmt: skip
+                previous_started_at=previous.started_at if previous else None,
+                progress=progress,
+            )
         finally:
             progress.close()
         now = time.perf_counter()
@@ -371,9 +444,16 @@ def run_publish(*, run: AnalysisRun, company: dict, timings: dict) -> None:
     timings["total"] = round(sum(v for v in timings.values() if isinstance(v, int | float)), 3)
     now = timezone.now()
     published = AnalysisRun.objects.filter(pk=run.pk, status=AnalysisRun.Status.RUNNING).update(
-        status=AnalysisRun.Status.SUCCEEDED, active=False, progress=100, progress_note=gettext_noop("published"),
-        company=company, timings=timings, finished_at=now, published_at=now, heartbeat_at=now,
-    )  # fmt: skip
+        status=AnalysisRun.Status.SUCCEEDED,
+        active=False,
+        progress=100,
+        progress_note=gettext_noop("published"),
+        company=company,
+        timings=timings,
+        finished_at=now,
+        published_at=now,
+        heartbeat_at=now,
+    )
     if not published:
         raise jobs.JobAbandoned(f"analysis run {run.pk} was given up for dead before it could be published")
     keep = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-published_at", "-id")

@@ -7,6 +7,7 @@ implementations agree:
 - a percentile is kept as the integer pair (q, d) with percentile = 50 * q / d, and a score as
   one integer over a common denominator, so equal scores compare equal.
 """
+
 import math
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
@@ -235,14 +236,20 @@ def score_population(
         current = c.profit >= median_profit
         future = (c.percentile(Factor.GROWTH) + c.percentile(Factor.POTENTIAL)) / 2 >= 50
         c.quadrant = (
-            Quadrant.CHAMPION if current and future
-            else Quadrant.STAR if future
-            else Quadrant.HARVEST if current
+            Quadrant.CHAMPION
+            if current and future
+            else Quadrant.STAR
+            if future
+            else Quadrant.HARVEST
+            if current
             else Quadrant.EXIT
-        )  # fmt: skip
+        )
 
     # Protection: loyal, big, potential, strategic.
-    big = {c.customer_id for c in sorted(population, key=lambda c: (-c.revenue, c.code))[: top_share_count(len(population), 10)]}
+    big = {
+        c.customer_id
+        for c in sorted(population, key=lambda c: (-c.revenue, c.code))[: top_share_count(len(population), 10)]
+    }
     for c in population:
         reasons = []
         if c.tenure_years is not None and c.tenure_years >= 3:

@@ -1,4 +1,5 @@
 """Cost model, scoring model and tier rules: each change is a new version; nothing is edited in place."""
+
 from core.records import changed_fields
 
 from ..models import CostModel, ScoringModel, TierRules

@@ -23,6 +23,7 @@ Exactness, as in scoring.py:
   rounds a quotient correctly at the scale it keeps), and ranked by exact integer keys (keyed.py);
 - stored values are rounded half away from zero (PostgreSQL's round(numeric), Python's ROUND_HALF_UP).
 """
+
 import datetime
 import json
 import logging
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 HI = "numeric(1000, 40)"  # the scale ratios are divided at
 WORK_MEM = "128MB"
 
+
 def _boundary(day: datetime.date) -> tuple[datetime.date, list[datetime.date], int]:
     """Running sums through `day` as (running-total month, edge days, sign): that month's row plus
     (+1) or minus (-1) the orders of the edge days, whichever reads fewer days."""
@@ -61,20 +63,25 @@ def _boundary(day: datetime.date) -> tuple[datetime.date, list[datetime.date], i
     return month, [day + datetime.timedelta(days=i) for i in range(1, outside + 1)], -1
 
 
-def build_sql(*, run_id: int, window: Window, order_handling_cost: Decimal,
-              complaint_handling_cost: Decimal) -> tuple[dict[str, str], dict]:  # fmt: skip
+def build_sql(
+    *, run_id: int, window: Window, order_handling_cost: Decimal, complaint_handling_cost: Decimal
+) -> tuple[dict[str, str], dict]:
     """The run's statements and their parameters: `inputs` creates the scratch table of per-customer
     inputs, `fetch` reads its narrow integer rows for keyed.score, `figures` computes the stored
     figures from the inputs, `insert` writes the run's rows from the figures and the scores, `months`
     returns ARPU's monthly revenue."""
     as_of = window.as_of
     params: dict = {
-        "run_id": run_id, "as_of": as_of, "start": window.start, "end": window.end,
-        "ohc": order_handling_cost, "chc": complaint_handling_cost,
+        "run_id": run_id,
+        "as_of": as_of,
+        "start": window.start,
+        "end": window.end,
+        "ohc": order_handling_cost,
+        "chc": complaint_handling_cost,
         "counted": [s.value for s in Order.COUNTED_STATUSES],
         "not_counted_complaints": [State.REJECTED.value, State.DUPLICATE.value],
         "tz": timezone.get_current_timezone_name(),
-    }  # fmt: skip
+    }
     # Sums over [start, end] = running(end) - running(start - 1 day), each read as a running-total row
     # plus or minus the orders of a few edge days (_boundary).
     if window.end != as_of or window.prior_end != window.start - datetime.timedelta(days=1):
@@ -107,7 +114,15 @@ def build_sql(*, run_id: int, window: Window, order_handling_cost: Decimal,
            min(o.ordered_on) AS first, max(o.ordered_on) AS last"""
     sums = {
         column: f"{cum('rd', 'ed', d_sign, column)} - {cum('rs', 'es', s_sign, column)}"
-        for column in ("revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries", "on_time_deliveries")
+        for column in (
+            "revenue",
+            "cost",
+            "service_cost",
+            "orders",
+            "error_orders",
+            "dated_deliveries",
+            "on_time_deliveries",
+        )
     }
     prior_revenue = f"{cum('rs', 'es', s_sign, 'revenue')} - {cum('rp', 'ep', p_sign, 'revenue')}"
     if d_sign > 0:  # as_of's month: the running row of the month before, plus the days up to as_of
@@ -240,15 +255,17 @@ SELECT %(run_id)s, f.customer_id, {columns},
 FROM {scratch["figures"]} f LEFT JOIN {scratch["scores"]} s ON s.customer_id = f.customer_id
 """
 
-    partial = "0" if d_sign > 0 else (
-        f"(SELECT coalesce(sum(revenue), 0) FROM {CompanyMonth._meta.db_table} WHERE month = %(this_month)s)"
+    partial = (
+        "0"
+        if d_sign > 0
+        else (f"(SELECT coalesce(sum(revenue), 0) FROM {CompanyMonth._meta.db_table} WHERE month = %(this_month)s)")
     )
     months = f"""
 WITH {edge_cte("ed", "d_days", "sum(o.revenue) AS revenue")},
 by_month AS (
     SELECT month, revenue FROM {CompanyMonth._meta.db_table} WHERE month BETWEEN %(arpu_first)s AND %(arpu_last)s
     UNION ALL
-    SELECT %(this_month)s, {partial} {'+' if d_sign > 0 else '-'} (SELECT coalesce(sum(revenue), 0) FROM ed)
+    SELECT %(this_month)s, {partial} {"+" if d_sign > 0 else "-"} (SELECT coalesce(sum(revenue), 0) FROM ed)
     WHERE %(this_month)s > %(arpu_last)s
 )
 SELECT json_object_agg(month, revenue::text) FROM by_month
@@ -301,9 +318,19 @@ def scratch_tables(run_id: int) -> dict[str, str]:
     return {name: f"analytics_scratch_r{int(run_id)}_{name}" for name in ("inputs", "figures", "scores")}
 
 
-def results_and_company(*, run_id: int, window: Window, weights: dict[str, int], core_pct: int, key_pct: int,
-                        order_handling_cost: Decimal, complaint_handling_cost: Decimal,
-                        previous_run_id: int | None, previous_started_at, progress=None) -> dict:  # fmt: skip
+def results_and_company(
+    *,
+    run_id: int,
+    window: Window,
+    weights: dict[str, int],
+    core_pct: int,
+    key_pct: int,
+    order_handling_cost: Decimal,
+    complaint_handling_cost: Decimal,
+    previous_run_id: int | None,
+    previous_started_at,
+    progress=None,
+) -> dict:
     """Writes the run's rows and returns the company aggregates (Scored.company's, plus the counts).
 
     In one transaction, so a kill leaves nothing: the per-customer inputs into a scratch table
@@ -323,9 +350,11 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
         running_extend(window.as_of)  # running totals reach as_of's month (a new month: once)
     lap("extend")
     statements, params = build_sql(
-        run_id=run_id, window=window, order_handling_cost=order_handling_cost,
+        run_id=run_id,
+        window=window,
+        order_handling_cost=order_handling_cost,
         complaint_handling_cost=complaint_handling_cost,
-    )  # fmt: skip
+    )
     scratch, partition = scratch_tables(run_id), partition_table(run_id)
     with transaction.atomic(), connection.cursor() as cursor:
         run_settings(cursor)
@@ -342,7 +371,8 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
                 raw.execute(
                     f"SELECT pr.customer_id, pr.tier FROM {RESULTS} pr JOIN crm_customer pc ON pc.id = pr.customer_id "
                     "WHERE pr.run_id = %s AND pc.created_at <= %s",
-                    [previous_run_id, previous_started_at], binary=True,
+                    [previous_run_id, previous_started_at],
+                    binary=True,
                 )
                 previous_tiers = dict(raw.fetchall())
             lap("fetch")
@@ -351,10 +381,14 @@ def results_and_company(*, run_id: int, window: Window, weights: dict[str, int],
             # Then the company aggregates in the thread while the server writes and indexes the rows.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 scoring = pool.submit(
-                    keyed.score, rows, weights=weights, core_pct=core_pct, key_pct=key_pct,
+                    keyed.score,
+                    rows,
+                    weights=weights,
+                    core_pct=core_pct,
+                    key_pct=key_pct,
                     order_handling_cents=int(order_handling_cost * 100),
                     complaint_handling_cents=int(complaint_handling_cost * 100),
-                )  # fmt: skip
+                )
                 cursor.execute(statements["figures"], params)
                 lap("figures")
                 scored = scoring.result()
@@ -433,7 +467,9 @@ def company_figures(row: dict, window: Window, run_id: int) -> dict:
         (pk, datetime.date.fromisoformat(day), reason, datetime.date.fromisoformat(first) if first else None)
         for pk, day, reason, first in row["churned"] or []
     ]
-    revenue = {datetime.date.fromisoformat(month): Decimal(value) for month, value in (row["month_revenue"] or {}).items()}
+    revenue = {
+        datetime.date.fromisoformat(month): Decimal(value) for month, value in (row["month_revenue"] or {}).items()
+    }
     tiers = row["tiers"] or {}
     top20 = t.get("top20_count", 0)
     figures = {

@@ -16,7 +16,7 @@ GROUP_PERMISSIONS = {
         "view_complaint", "view_complaintnote", "view_complainttransition", "view_problem",
         "view_slatarget", "change_slatarget",
     ],
-}  # fmt: skip
+}
 
 
 def forwards(apps, schema_editor):

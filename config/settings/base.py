@@ -1,4 +1,5 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
+
 import datetime
 from pathlib import Path
 
@@ -230,8 +231,10 @@ JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=45)
 JOB_SWEEP_SECONDS = 15.0
 CELERY_BEAT_SCHEDULE = {
     "core-sweep-jobs": {
-        "task": "core.sweep_jobs", "schedule": JOB_SWEEP_SECONDS, "options": {"expires": JOB_SWEEP_SECONDS},
-    },  # fmt: skip
+        "task": "core.sweep_jobs",
+        "schedule": JOB_SWEEP_SECONDS,
+        "options": {"expires": JOB_SWEEP_SECONDS},
+    },
     "analytics-nightly-run": {"task": "analytics.nightly_run", "schedule": crontab(hour=2, minute=30)},
     "complaints-mark-sla-breaches": {"task": "complaints.mark_sla_breaches", "schedule": 300.0},
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},

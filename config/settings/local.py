@@ -1,4 +1,5 @@
 """Developer laptop / `make run`: SQLite and in-process tasks unless the environment says otherwise."""
+
 import os
 
 os.environ.setdefault("DJANGO_DEBUG", "true")

@@ -1,4 +1,5 @@
 """Production: every secret and host from the environment; HTTPS everywhere."""
+
 from .base import *  # noqa: F401,F403
 from .base import STORAGES, env
 

@@ -1,4 +1,5 @@
 """Test settings: the database from DATABASE_URL (SQLite by default); tasks eager unless a test says otherwise."""
+
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-a-secret")

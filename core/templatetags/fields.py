@@ -1,4 +1,5 @@
 """`{% load fields %}`: small helpers for templates/includes/form_fields.html."""
+
 from django import template
 
 register = template.Library()

@@ -16,7 +16,7 @@ GROUP_PERMISSIONS = {
         "view_customer", "export_customer", "view_money", "view_contact", "view_interaction",
         "view_order", "view_invoice", "view_survey", "view_region", "view_industry",
     ],
-}  # fmt: skip
+}
 
 
 def create_groups(apps, schema_editor):

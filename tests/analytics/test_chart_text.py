@@ -1,5 +1,6 @@
 """Chart text: money to the cent from the Decimal, never through a float (issue 14.6), and text from
 data shown as plain text, never as plotly.js markup (issue 15.7), in every chart that carries them."""
+
 import array
 import base64
 import datetime
@@ -25,13 +26,20 @@ D = Decimal
 AS_OF = datetime.date(2026, 6, 30)  # window 2025-07-01..2026-06-30
 FLOAT32_EXACT_UP_TO = 2**24  # 16,777,216: above it a float32 no longer counts single units
 HOSTILE = '<a href="https://evil.example/phish">Evil</a><b>Bold</b><br>Line & co'
-HOSTILE_SHOWN = "&lt;a href=\"https://evil.example/phish\"&gt;Evil&lt;/a&gt;&lt;b&gt;Bold&lt;/b&gt;&lt;br&gt;Line &amp; co"
+HOSTILE_SHOWN = (
+    '&lt;a href="https://evil.example/phish"&gt;Evil&lt;/a&gt;&lt;b&gt;Bold&lt;/b&gt;&lt;br&gt;Line &amp; co'
+)
 LANGUAGES = ("en", "zh-hans")
 
 
 def order(customer, on, revenue, cost):
-    return OrderFactory(customer=customer, ordered_on=datetime.date.fromisoformat(on), revenue=D(revenue), cost=D(cost),
-                        service_cost=D("0.00"))  # fmt: skip
+    return OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date.fromisoformat(on),
+        revenue=D(revenue),
+        cost=D(cost),
+        service_cost=D("0.00"),
+    )
 
 
 def compute() -> AnalysisRun:
@@ -109,14 +117,22 @@ def test_profit_vs_volume_payload_holds_every_figure_to_the_cent(client, executi
             # the payload: whole cents, exactly the stored figures
             assert revenue_cents == result.revenue * 100 and profit_cents == result.profit * 100
             # the coordinates the browser draws (cents / 100 in float64) still read as the stored figure
-            assert f"{revenue_cents / 100:.2f}" == str(result.revenue) and f"{profit_cents / 100:.2f}" == str(result.profit)
+            assert f"{revenue_cents / 100:.2f}" == str(result.revenue) and f"{profit_cents / 100:.2f}" == str(
+                result.profit
+            )
             seen.add(pk)
     assert seen == {pk for pk, r in results.items() if r.tier != "P"} and len(seen) == 5
     # int32 cents, and the figures beyond it (21,474,836.47) apart, as JSON numbers: B2 and H1's revenue
-    wide = sorted(cents for trace in payload["points"]["traces"] for key in ("revenue_cents", "profit_cents")
-                  for _index, cents in trace[key]["wide"])  # fmt: skip
+    wide = sorted(
+        cents
+        for trace in payload["points"]["traces"]
+        for key in ("revenue_cents", "profit_cents")
+        for _index, cents in trace[key]["wide"]
+    )
     assert wide == [2147483649, 2713014125]
-    assert {trace[key]["dtype"] for trace in payload["points"]["traces"] for key in ("revenue_cents", "profit_cents")} == {"i4"}
+    assert {
+        trace[key]["dtype"] for trace in payload["points"]["traces"] for key in ("revenue_cents", "profit_cents")
+    } == {"i4"}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -175,14 +191,18 @@ def test_every_money_hover_text_is_the_stored_figure_to_the_cent(client, executi
         # the sales portfolio's profit bars
         summary = selectors.portfolio_tiers(run=big_run, owner=sales_user)
         figure = portfolio_figure(summary)
-        assert figure["data"][1]["hovertext"] == [chart_money(summary[t]["profit"]) for t in summary if summary[t]["customers"]]
+        assert figure["data"][1]["hovertext"] == [
+            chart_money(summary[t]["profit"]) for t in summary if summary[t]["customers"]
+        ]
         # a customer's monthly revenue
         revenue = monthly_revenue_figure([("2026-03", D("27130141.25")), ("2026-04", D("0.05"))], currency="CNY")
         assert revenue["data"][0]["hovertext"] == ["27,130,141.25", "0.05"]
         assert "%{hovertext}" in revenue["data"][0]["hovertemplate"] and revenue["layout"]["separators"] == ".,"
 
 
-@pytest.mark.parametrize(("language", "shown"), [("en", ["Mar 2026", "Dec 2026"]), ("zh-hans", ["2026年3月", "2026年12月"])])
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", ["Mar 2026", "Dec 2026"]), ("zh-hans", ["2026年3月", "2026年12月"])]
+)
 def test_a_customers_months_are_shown_in_the_one_month_format(language, shown):
     with translation.override(language):
         revenue = monthly_revenue_figure([("2026-03", D("1.00")), ("2026-12", D("2.00"))], currency="CNY")
@@ -218,7 +238,7 @@ def strings(node, key=""):
 
 def assert_plain(figure, where):
     text = json.dumps(figure, ensure_ascii=False)
-    for raw in ("<a", "</a", "<b>Bold", "<br>Line", "evil.example/phish\">"):
+    for raw in ("<a", "</a", "<b>Bold", "<br>Line", 'evil.example/phish">'):
         assert raw not in text, f"{where}: raw {raw!r} in the chart"
     for key, value in strings(figure):
         if "evil.example" in value:

@@ -8,6 +8,7 @@ profits, equal scores), drains, prospects with and without older orders, custome
 surveys or prior revenue, churn inside and outside the window, complaints (some not counted), orders
 on the edge days of a mid-month window, cancelled and returned orders.
 """
+
 import datetime
 import random
 from decimal import Decimal
@@ -41,18 +42,24 @@ def build_book(seed: int, as_of: datetime.date) -> None:
     for i in range(90):
         code = f"{rng.choice('AaBbZz')}{i % 7}-{i:03d}" if i % 3 else f"{rng.choice('Kk')}{i % 5}"
         code = code if code not in {c.code for c in customers} else f"{code}x{i}"
-        since = None if rng.random() < 0.3 else _day(rng, datetime.date(2019, 1, 1), as_of + datetime.timedelta(days=40))
+        since = (
+            None if rng.random() < 0.3 else _day(rng, datetime.date(2019, 1, 1), as_of + datetime.timedelta(days=40))
+        )
         churned = None
         if rng.random() < 0.15:
             churned = _day(rng, as_of - datetime.timedelta(days=500), as_of + datetime.timedelta(days=20))
         referred_by = rng.choice(customers) if customers and rng.random() < 0.3 else None
         customers.append(
             CustomerFactory(
-                code=code, since=since, growth_potential=rng.randint(1, 5), strategic=rng.random() < 0.1,
-                referred_by=referred_by, churned_on=churned,
+                code=code,
+                since=since,
+                growth_potential=rng.randint(1, 5),
+                strategic=rng.random() < 0.1,
+                referred_by=referred_by,
+                churned_on=churned,
                 churn_reason=rng.choice(["price", "service", "competitor", ""]) if churned else "",
             )
-        )  # fmt: skip
+        )
     history_start = as_of - datetime.timedelta(days=3 * 365)
     edges = [as_of, as_of - datetime.timedelta(days=365), as_of - datetime.timedelta(days=364), as_of.replace(day=1)]
     revenues = [D("1000.00"), D("2500.00"), D("2500.00"), D("799.99"), D("12345.67"), D("0.01")]
@@ -74,21 +81,43 @@ def build_book(seed: int, as_of: datetime.date) -> None:
                 on = rng.choice(edges) if rng.random() < 0.2 else _day(rng, start, end)
                 revenue = rng.choice(revenues)
                 cost = (revenue * rng.choice([D("0.5"), D("0.9"), D("1.2"), D("0.75")])).quantize(D("0.01"))
-                status = rng.choice([Order.Status.DELIVERED] * 6 + [Order.Status.OPEN, Order.Status.CANCELLED, Order.Status.RETURNED])
+                status = rng.choice(
+                    [Order.Status.DELIVERED] * 6 + [Order.Status.OPEN, Order.Status.CANCELLED, Order.Status.RETURNED]
+                )
                 promised = on + datetime.timedelta(days=rng.randint(1, 10)) if rng.random() < 0.7 else None
-                delivered = on + datetime.timedelta(days=rng.randint(1, 12)) if promised and rng.random() < 0.8 else None
-                planned.append((on, revenue, cost, D(rng.choice(["0.00", "10.00", "33.33"])), status, promised, delivered,
-                                rng.random() < 0.1))  # fmt: skip
+                delivered = (
+                    on + datetime.timedelta(days=rng.randint(1, 12)) if promised and rng.random() < 0.8 else None
+                )
+                planned.append(
+                    (
+                        on,
+                        revenue,
+                        cost,
+                        D(rng.choice(["0.00", "10.00", "33.33"])),
+                        status,
+                        promised,
+                        delivered,
+                        rng.random() < 0.1,
+                    )
+                )
             twins[index] = planned
         for on, revenue, cost, service, status, promised, delivered, error in planned:
             number += 1
             orders.append(
                 Order(
-                    number=f"EQ{seed}-{number:06d}", customer=customer, ordered_on=on, revenue=revenue, cost=cost,
-                    service_cost=service, quantity=1, status=status, promised_on=promised, delivered_on=delivered,
+                    number=f"EQ{seed}-{number:06d}",
+                    customer=customer,
+                    ordered_on=on,
+                    revenue=revenue,
+                    cost=cost,
+                    service_cost=service,
+                    quantity=1,
+                    status=status,
+                    promised_on=promised,
+                    delivered_on=delivered,
                     entry_error=error,
                 )
-            )  # fmt: skip
+            )
     Order.objects.bulk_create(orders)
     monthly_totals_rebuild()
 
@@ -97,18 +126,44 @@ def build_book(seed: int, as_of: datetime.date) -> None:
         if index % 4 == 0:
             continue  # no invoices at all
         for n in range(rng.randint(0, 5)):
-            due = rng.choice([as_of, as_of - datetime.timedelta(days=365), _day(rng, as_of - datetime.timedelta(days=420), as_of + datetime.timedelta(days=30))])
+            due = rng.choice(
+                [
+                    as_of,
+                    as_of - datetime.timedelta(days=365),
+                    _day(rng, as_of - datetime.timedelta(days=420), as_of + datetime.timedelta(days=30)),
+                ]
+            )
             paid = None if rng.random() < 0.3 else due + datetime.timedelta(days=rng.randint(-5, 25))
-            invoices.append(Invoice(number=f"EQI{seed}-{index}-{n}", customer=customer, issued_on=due - datetime.timedelta(days=30),
-                                    due_on=due, amount=rng.choice([D("100.00"), D("250.50")]), paid_on=paid))  # fmt: skip
+            invoices.append(
+                Invoice(
+                    number=f"EQI{seed}-{index}-{n}",
+                    customer=customer,
+                    issued_on=due - datetime.timedelta(days=30),
+                    due_on=due,
+                    amount=rng.choice([D("100.00"), D("250.50")]),
+                    paid_on=paid,
+                )
+            )
         if index % 3:
             for _ in range(rng.randint(0, 3)):
-                surveys.append(Survey(customer=customer, answered_on=_day(rng, as_of - datetime.timedelta(days=500), as_of),
-                                      score=rng.randint(1, 5)))  # fmt: skip
+                surveys.append(
+                    Survey(
+                        customer=customer,
+                        answered_on=_day(rng, as_of - datetime.timedelta(days=500), as_of),
+                        score=rng.randint(1, 5),
+                    )
+                )
         if index % 5:
             for _ in range(rng.randint(0, 3)):
-                interactions.append(Interaction(customer=customer, occurred_on=_day(rng, as_of - datetime.timedelta(days=200), as_of + datetime.timedelta(days=10)),
-                                                kind=Interaction.Kind.choices[0][0]))  # fmt: skip
+                interactions.append(
+                    Interaction(
+                        customer=customer,
+                        occurred_on=_day(
+                            rng, as_of - datetime.timedelta(days=200), as_of + datetime.timedelta(days=10)
+                        ),
+                        kind=Interaction.Kind.choices[0][0],
+                    )
+                )
     Invoice.objects.bulk_create(invoices)
     Survey.objects.bulk_create(surveys)
     Interaction.objects.bulk_create(interactions)

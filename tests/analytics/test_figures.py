@@ -4,6 +4,7 @@ Each data set is small and dated by hand; the arithmetic is in the comments. Whe
 definition open (ARPU's active customers, revenue lost, overdue amount, dormant/churned), the engine's
 documented definition (analytics/services/company.py, metrics.py) is tested and the comment says so.
 """
+
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ def engine(request, settings):
     settings.ANALYSIS_ENGINE = request.param
     return request.param
 
+
 D = Decimal
 AS_OF = datetime.date(2026, 6, 30)  # window 2025-07-01..2026-06-30, prior 2024-07-01..2025-06-30
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the configured TIME_ZONE: a complaint's day is its local day
@@ -47,17 +49,26 @@ def day(text: str) -> datetime.date:
 
 def order(customer, on, revenue, cost, service="0.00", promised=None, delivered=None, **extra):
     return OrderFactory(
-        customer=customer, ordered_on=day(on), revenue=D(revenue), cost=D(cost), service_cost=D(service),
-        promised_on=day(promised) if promised else None, delivered_on=day(delivered) if delivered else None, **extra,
-    )  # fmt: skip
+        customer=customer,
+        ordered_on=day(on),
+        revenue=D(revenue),
+        cost=D(cost),
+        service_cost=D(service),
+        promised_on=day(promised) if promised else None,
+        delivered_on=day(delivered) if delivered else None,
+        **extra,
+    )
 
 
 def invoice(customer, due, amount="1000.00", paid=None):
     due_on = day(due)
     return InvoiceFactory(
-        customer=customer, issued_on=due_on - datetime.timedelta(days=30), due_on=due_on, amount=D(amount),
+        customer=customer,
+        issued_on=due_on - datetime.timedelta(days=30),
+        due_on=due_on,
+        amount=D(amount),
         paid_on=day(paid) if paid else None,
-    )  # fmt: skip
+    )
 
 
 def complaint(customer, on, hour=12, minute=0):
@@ -107,8 +118,17 @@ def book():
     order(c1, "2025-08-10", "30000.00", "27000.00", "1000.00", promised="2025-08-20", delivered="2025-08-19")
     late = {"promised": "2026-02-25", "delivered": "2026-02-27"}
     order(c1, "2026-02-15", "20000.00", "18000.00", "600.00", **late, entry_error=True)
-    order(c1, "2026-03-01", "9999.00", "1.00", "999.00", status=Order.Status.CANCELLED, entry_error=True,
-          promised="2026-03-05", delivered="2026-03-20")  # fmt: skip
+    order(
+        c1,
+        "2026-03-01",
+        "9999.00",
+        "1.00",
+        "999.00",
+        status=Order.Status.CANCELLED,
+        entry_error=True,
+        promised="2026-03-05",
+        delivered="2026-03-20",
+    )
     order(c1, "2026-04-01", "5000.00", "4000.00", "300.00", status=Order.Status.RETURNED, entry_error=True)
     order(c1, "2026-06-20", "10000.00", "9000.00", "400.00", status=Order.Status.OPEN)
     # C2: second by revenue, the most profit.
@@ -271,12 +291,21 @@ def test_growth_complaints_satisfaction_referrals_tenure_and_recency(book):
     assert r["C7"].prior_revenue == D("3000.00")
     # complaints received in the window, rejected and duplicate not counted
     assert {code: x.complaints for code, x in r.items()} == {
-        "C1": 1, "C2": 0, "C3": 2, "C4": 0, "C5": 1, "C6": 2, "C7": 1, "C8": 0
-    }  # fmt: skip
+        "C1": 1,
+        "C2": 0,
+        "C3": 2,
+        "C4": 0,
+        "C5": 1,
+        "C6": 2,
+        "C7": 1,
+        "C8": 0,
+    }
     # mean survey score in the window: C1 (2 + 3) / 2; C4 (4 + 4 + 5) / 3 = 4.3333
     assert {code: x.average_survey_score for code, x in r.items() if x.average_survey_score is not None} == {
-        "C1": D("2.5000"), "C2": D("5.0000"), "C4": D("4.3333")
-    }  # fmt: skip
+        "C1": D("2.5000"),
+        "C2": D("5.0000"),
+        "C4": D("4.3333"),
+    }
     # referrals: C3 and C7 name C1; C5 names C2
     assert {code: x.referrals for code, x in r.items() if x.referrals} == {"C1": 2, "C2": 1}
     # tenure in whole years to 2026-06-30: from since, else from the first order
@@ -303,8 +332,15 @@ def test_growth_complaints_satisfaction_referrals_tenure_and_recency(book):
     }
     # days since the last interaction on or before as_of (C1's 2026-07-10 visit is after as_of)
     assert {code: x.days_since_last_interaction for code, x in r.items()} == {
-        "C1": 29, "C2": None, "C3": 59, "C4": 76, "C5": None, "C6": 0, "C7": None, "C8": None
-    }  # fmt: skip
+        "C1": 29,
+        "C2": None,
+        "C3": 59,
+        "C4": 76,
+        "C5": None,
+        "C6": 0,
+        "C7": None,
+        "C8": None,
+    }
 
 
 def test_percentiles_scores_ranks_and_tiers(book):
@@ -339,13 +375,27 @@ def test_percentiles_scores_ranks_and_tiers(book):
         "C8": None,
     }
     assert {code: x.rank for code, x in r.items()} == {
-        "C2": 1, "C1": 2, "C3": 3, "C4": 4, "C6": 5, "C5": 6, "C7": None, "C8": None
-    }  # fmt: skip
+        "C2": 1,
+        "C1": 2,
+        "C3": 3,
+        "C4": 4,
+        "C6": 5,
+        "C5": 6,
+        "C7": None,
+        "C8": None,
+    }
     # D: C5, C6 (profit < 0). The other m = 4: A if rank <= ceil(0.8) = 1, B if <= ceil(2) = 2.
     # C7 has a negative profit (a complaint) but no orders: P. C8 never ordered: P.
     assert {code: x.tier for code, x in r.items()} == {
-        "C1": "B", "C2": "A", "C3": "C", "C4": "C", "C5": "D", "C6": "D", "C7": "P", "C8": "P"
-    }  # fmt: skip
+        "C1": "B",
+        "C2": "A",
+        "C3": "C",
+        "C4": "C",
+        "C5": "D",
+        "C6": "D",
+        "C7": "P",
+        "C8": "P",
+    }
 
 
 def test_quadrants_protection_and_actions(book):
@@ -354,21 +404,39 @@ def test_quadrants_protection_and_actions(book):
     # future (growth pct + potential pct) / 2 >= 50: C1 (66.67 + 60) / 2 yes, C2 (100 + 60) / 2 yes,
     # C3 (50 + 100) / 2 yes, C4 (33.33 + 10) / 2 no, C5 (0 + 10) / 2 no, C6 (50 + 60) / 2 = 55 yes
     assert {code: x.quadrant for code, x in r.items()} == {
-        "C1": "star", "C2": "champion", "C3": "champion", "C4": "harvest", "C5": "exit", "C6": "star", "C7": "",
+        "C1": "star",
+        "C2": "champion",
+        "C3": "champion",
+        "C4": "harvest",
+        "C5": "exit",
+        "C6": "star",
+        "C7": "",
         "C8": "",
-    }  # fmt: skip
+    }
     # big: the top ceil(0.1 x 6) = 1 by revenue -> C1. potential: C2 growth 60% >= 30, C3 rating 5.
     # loyal: C4 (6 years), C6 (3 years). strategic: C4.
     assert {code: x.protection for code, x in r.items()} == {
-        "C1": "big", "C2": "potential", "C3": "potential", "C4": "loyal;strategic", "C5": "", "C6": "loyal",
-        "C7": "", "C8": "",
-    }  # fmt: skip
+        "C1": "big",
+        "C2": "potential",
+        "C3": "potential",
+        "C4": "loyal;strategic",
+        "C5": "",
+        "C6": "loyal",
+        "C7": "",
+        "C8": "",
+    }
     # C1 B star -> develop; C2 A champion -> invest; C3 C champion -> invest; C4 C harvest -> harvest;
     # C5 D unprotected -> reduce; C6 D loyal -> review; prospects none
     assert {code: x.action for code, x in r.items()} == {
-        "C1": "develop", "C2": "invest", "C3": "invest", "C4": "harvest", "C5": "reduce", "C6": "review",
-        "C7": "", "C8": "",
-    }  # fmt: skip
+        "C1": "develop",
+        "C2": "invest",
+        "C3": "invest",
+        "C4": "harvest",
+        "C5": "reduce",
+        "C6": "review",
+        "C7": "",
+        "C8": "",
+    }
 
 
 def test_the_biggest_customer_earns_less_profit_than_average(book):
@@ -414,9 +482,13 @@ def test_company_figures(book):
     assert company["whale"]["peak_pct"] == "100.9701"
     assert company["whale"]["peak_customers"] == 4
     assert company["whale"]["curve"] == [
-        ["16.6667", "50.1493"], ["33.3333", "73.7313"], ["50.0000", "91.5423"], ["66.6667", "100.9701"],
-        ["83.3333", "100.6716"], ["100.0000", "100.0000"],
-    ]  # fmt: skip
+        ["16.6667", "50.1493"],
+        ["33.3333", "73.7313"],
+        ["50.0000", "91.5423"],
+        ["66.6667", "100.9701"],
+        ["83.3333", "100.6716"],
+        ["100.0000", "100.0000"],
+    ]
     # top-20% trend: C1 +3.45% flat, C2 +60% growing
     assert company["top20_trend"] == {"counts": {"growing": 1, "flat": 1, "declining": 0, "new": 0}, "declining": []}
     # dormant: no counted order in 180 days, longest first: C7 514, C5 364, C3 181 (C8 never ordered)
@@ -553,14 +625,24 @@ def test_dormant_excludes_churned_customers_and_top20_trend(churn_book):
 def test_tier_migration_between_two_runs():
     people = {code: CustomerFactory(code=code) for code in ("M1", "M2", "M3", "M4", "M5", "M6")}
     # profit and revenue in the same order, no invoices, no prior revenue: the score follows revenue
-    for code, revenue, cost in (("M1", "5000", "4000"), ("M2", "4000", "3200"), ("M3", "3000", "2400"),
-                                ("M4", "2000", "1600"), ("M5", "1000", "1200")):  # fmt: skip
+    for code, revenue, cost in (
+        ("M1", "5000", "4000"),
+        ("M2", "4000", "3200"),
+        ("M3", "3000", "2400"),
+        ("M4", "2000", "1600"),
+        ("M5", "1000", "1200"),
+    ):
         order(people[code], "2026-03-01", revenue, cost)
     first = compute()
     # M5 loses 200: D. The other m = 4: A rank <= ceil(0.8) = 1, B <= ceil(2) = 2. M6: P.
     assert {code: x.tier for code, x in results(first).items()} == {
-        "M1": "A", "M2": "B", "M3": "C", "M4": "C", "M5": "D", "M6": "P"
-    }  # fmt: skip
+        "M1": "A",
+        "M2": "B",
+        "M3": "C",
+        "M4": "C",
+        "M5": "D",
+        "M6": "P",
+    }
     assert first.company["tier_migration"] == {}
 
     order(people["M4"], "2026-06-10", "10000", "8000")  # M4: 12000 revenue, 2400 profit
@@ -571,11 +653,15 @@ def test_tier_migration_between_two_runs():
     second = compute()
     # revenue and profit order: M4, M1, M2, M3, M5, M6, M7. m = 7: A <= ceil(1.4) = 2, B <= ceil(3.5) = 4
     assert {code: x.tier for code, x in results(second).items()} == {
-        "M1": "A", "M2": "B", "M3": "B", "M4": "A", "M5": "C", "M6": "C", "M7": "C"
-    }  # fmt: skip
-    assert second.company["tier_migration"] == {
-        "A>A": 1, "B>B": 1, "C>B": 1, "C>A": 1, "D>C": 1, "P>C": 1, "new>C": 1
-    }  # fmt: skip
+        "M1": "A",
+        "M2": "B",
+        "M3": "B",
+        "M4": "A",
+        "M5": "C",
+        "M6": "C",
+        "M7": "C",
+    }
+    assert second.company["tier_migration"] == {"A>A": 1, "B>B": 1, "C>B": 1, "C>A": 1, "D>C": 1, "P>C": 1, "new>C": 1}
     # nobody has an interaction: every A and B is neglected, biggest revenue first
     ids = {code: c.pk for code, c in people.items()}
     assert second.company["neglected_count"] == 4
@@ -666,23 +752,39 @@ def test_mid_month_ties_tiers_and_concentration(edge_book):
     # E1: (35 x 100 + 25 x 50 + 20 x 100 + 20 x 100) / 100 = 87.5
     # E2, E3: (35 x 62.5 + 1250 + 1000 + 1000) / 100 = 54.375; E4: (875 + 3250) / 100 = 41.25; E5: 32.5
     assert {code: x.score for code, x in r.items()} == {
-        "E1": D("87.5000"), "E2": D("54.3750"), "E3": D("54.3750"), "E4": D("41.2500"), "E5": D("32.5000")
-    }  # fmt: skip
+        "E1": D("87.5000"),
+        "E2": D("54.3750"),
+        "E3": D("54.3750"),
+        "E4": D("41.2500"),
+        "E5": D("32.5000"),
+    }
     # the tie shares the better rank: 1, 2, 2, 4, 5
     assert {code: x.rank for code, x in r.items()} == {"E1": 1, "E2": 2, "E3": 2, "E4": 4, "E5": 5}
     # m = 5: A <= ceil(1) = 1, B <= ceil(2.5) = 3
     assert {code: x.tier for code, x in r.items()} == {"E1": "A", "E2": "B", "E3": "B", "E4": "C", "E5": "C"}
     # median profit 20400: E1, E2, E3 current. future: E1 (100 + 50) / 2; others (50 + 50) / 2 = 50 (>= 50)
     assert {code: x.quadrant for code, x in r.items()} == {
-        "E1": "champion", "E2": "champion", "E3": "champion", "E4": "star", "E5": "star"
-    }  # fmt: skip
+        "E1": "champion",
+        "E2": "champion",
+        "E3": "champion",
+        "E4": "star",
+        "E5": "star",
+    }
     # big: ceil(0.5) = 1, all revenues equal -> first by code, E1 (also growth 8300% -> potential)
     assert {code: x.protection for code, x in r.items()} == {
-        "E1": "big;potential", "E2": "loyal", "E3": "", "E4": "", "E5": ""
-    }  # fmt: skip
+        "E1": "big;potential",
+        "E2": "loyal",
+        "E3": "",
+        "E4": "",
+        "E5": "",
+    }
     assert {code: x.action for code, x in r.items()} == {
-        "E1": "invest", "E2": "invest", "E3": "invest", "E4": "develop", "E5": "develop"
-    }  # fmt: skip
+        "E1": "invest",
+        "E2": "invest",
+        "E3": "invest",
+        "E4": "develop",
+        "E5": "develop",
+    }
     company = run.company
     # five equal shares: top1 20%, HHI 5 x 20^2 = 2000: no alert
     assert company["revenue"] == "252000.00"

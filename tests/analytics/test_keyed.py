@@ -1,5 +1,6 @@
 """keyed.py, the SQL engine's scoring on integer keys: its helpers agree with scoring.py's reference
 definitions and with exact fractions. (The whole engine against the Python one: test_engine_equivalence.)"""
+
 import random
 from fractions import Fraction
 
@@ -28,7 +29,7 @@ def test_ratio_keys_order_ratios_exactly_even_with_18_digit_denominators():
 def test_percentiles_are_the_reference_pairs(descending):
     rng = random.Random(11 + descending)
     for size in (0, 1, 2, 3, 50, 400):
-        values = [rng.choice([None, rng.randint(-5, 5), rng.randint(-10**12, 10**12)]) for _ in range(size)]
+        values = [rng.choice([None, rng.randint(-5, 5), rng.randint(-(10**12), 10**12)]) for _ in range(size)]
         q, d = keyed.percentiles(values, descending=descending)
         reference = scoring.percentile_pairs(
             {i: v for i, v in enumerate(values) if v is not None}, descending=descending

@@ -1,5 +1,6 @@
 """The sales portfolio: my customers by tier with their actions, neglected accounts, my declining top
 accounts, follow-ups due this week; a sales rep sees only their own."""
+
 import datetime
 from decimal import Decimal
 
@@ -19,8 +20,13 @@ AS_OF = datetime.date(2026, 6, 30)
 
 
 def order(customer, on, revenue, cost):
-    return OrderFactory(customer=customer, ordered_on=datetime.date.fromisoformat(on), revenue=D(revenue), cost=D(cost),
-                        service_cost=D("0.00"))  # fmt: skip
+    return OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date.fromisoformat(on),
+        revenue=D(revenue),
+        cost=D(cost),
+        service_cost=D("0.00"),
+    )
 
 
 def compute():
@@ -69,8 +75,11 @@ def test_my_customers_by_tier_are_the_runs_results(client, sales_user, run, book
         entry["profit"] += result.profit
         if result.action:
             entry["actions"][result.action] = entry["actions"].get(result.action, 0) + 1
-    shown = {e["tier"]: {"customers": e["customers"], "profit": e["profit"], "actions": e["actions"]}
-             for e in context["tiers"] if e["customers"]}  # fmt: skip
+    shown = {
+        e["tier"]: {"customers": e["customers"], "profit": e["profit"], "actions": e["actions"]}
+        for e in context["tiers"]
+        if e["customers"]
+    }
     assert shown == expected
     assert context["customers_total"] == 4  # S1..S4, never T1 or T2
     listed = {r.customer.code for results in context["top_by_tier"].values() for r in results}
@@ -78,7 +87,9 @@ def test_my_customers_by_tier_are_the_runs_results(client, sales_user, run, book
     assert context["top_by_tier"]["P"][0].customer.code == "S4"
     assert context["top_by_tier"]["D"][0].customer.code == "S3"
     # the tier figure uses the tier colours of app.css
-    colours = dict(zip(context["tier_figure"]["data"][0]["x"], context["tier_figure"]["data"][0]["marker"]["color"]))
+    colours = dict(
+        zip(context["tier_figure"]["data"][0]["x"], context["tier_figure"]["data"][0]["marker"]["color"], strict=False)
+    )
     assert colours["D · drain"] == "#c0392b"
 
 
@@ -104,12 +115,22 @@ def test_neglected_and_declining_top_accounts(client, sales_user, other_sales_us
 def test_follow_ups_due_this_week(sales_user, other_sales_user, book):
     today = datetime.date(2026, 11, 25)  # a Wednesday: the week is 2026-11-23 .. 2026-11-29
     assert week_bounds(today) == (datetime.date(2026, 11, 23), datetime.date(2026, 11, 29))
-    due = InteractionFactory(customer=book["S2"], occurred_on=datetime.date(2026, 11, 20), next_follow_up=datetime.date(2026, 11, 27))
-    overdue = InteractionFactory(customer=book["S3"], occurred_on=datetime.date(2026, 11, 2), next_follow_up=datetime.date(2026, 11, 16))
-    answered = InteractionFactory(customer=book["S1"], occurred_on=datetime.date(2026, 11, 1), next_follow_up=datetime.date(2026, 11, 24))
+    due = InteractionFactory(
+        customer=book["S2"], occurred_on=datetime.date(2026, 11, 20), next_follow_up=datetime.date(2026, 11, 27)
+    )
+    overdue = InteractionFactory(
+        customer=book["S3"], occurred_on=datetime.date(2026, 11, 2), next_follow_up=datetime.date(2026, 11, 16)
+    )
+    answered = InteractionFactory(
+        customer=book["S1"], occurred_on=datetime.date(2026, 11, 1), next_follow_up=datetime.date(2026, 11, 24)
+    )
     InteractionFactory(customer=book["S1"], occurred_on=datetime.date(2026, 11, 3))  # the follow-up happened
-    InteractionFactory(customer=book["S4"], occurred_on=datetime.date(2026, 11, 21), next_follow_up=datetime.date(2026, 11, 30))  # next week
-    InteractionFactory(customer=book["T1"], occurred_on=datetime.date(2026, 11, 21), next_follow_up=datetime.date(2026, 11, 24))  # not mine
+    InteractionFactory(
+        customer=book["S4"], occurred_on=datetime.date(2026, 11, 21), next_follow_up=datetime.date(2026, 11, 30)
+    )  # next week
+    InteractionFactory(
+        customer=book["T1"], occurred_on=datetime.date(2026, 11, 21), next_follow_up=datetime.date(2026, 11, 24)
+    )  # not mine
     count, listed = portfolio_follow_ups(owner=sales_user, today=today)
     assert (count, listed) == (2, [overdue, due])
     assert answered not in listed
@@ -169,7 +190,9 @@ def test_portfolio_queries_do_not_grow_with_customers(client, sales_user, book):
     for n in range(30):
         customer = CustomerFactory(code=f"S9{n:02d}", owner=sales_user)
         order(customer, "2026-01-10", str(2000 + n), "1000.00")
-        InteractionFactory(customer=customer, occurred_on=datetime.date(2026, 5, 1), next_follow_up=timezone.localdate())
+        InteractionFactory(
+            customer=customer, occurred_on=datetime.date(2026, 5, 1), next_follow_up=timezone.localdate()
+        )
     many = queries()
     assert len(many) == len(few) <= 18, "\n".join(many)
 

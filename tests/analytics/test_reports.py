@@ -1,5 +1,6 @@
 """Executive reports: every figure's data against the run's stored figures and hand-computed values,
 who may read them, empty states, and query counts that do not grow with the customers."""
+
 import array
 import base64
 import csv
@@ -12,8 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from analytics.charts import Scope, concentration_figures, whale_figures
-from analytics.selectors import CHARTS_VERSION, chart_key
 from analytics.models import AnalysisRun, CostModel, CustomerResult, RunChart
+from analytics.selectors import CHARTS_VERSION, chart_key
 from analytics.services.runs import run_compute, run_request
 from crm.models import Customer
 from tests.factories import CustomerFactory, OrderFactory, RegionFactory, SurveyFactory
@@ -25,8 +26,13 @@ AS_OF = datetime.date(2026, 6, 30)  # window 2025-07-01..2026-06-30
 
 
 def order(customer, on, revenue, cost):
-    return OrderFactory(customer=customer, ordered_on=datetime.date.fromisoformat(on), revenue=D(revenue), cost=D(cost),
-                        service_cost=D("0.00"))  # fmt: skip
+    return OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date.fromisoformat(on),
+        revenue=D(revenue),
+        cost=D(cost),
+        service_cost=D("0.00"),
+    )
 
 
 def compute(as_of=AS_OF) -> AnalysisRun:
@@ -117,17 +123,22 @@ def test_profit_vs_volume_has_one_point_per_customer_with_orders_by_tier(client,
         assert ids == sorted(ids)
         xs, ys = decode(trace["revenue_cents"]), decode(trace["profit_cents"])
         assert len(xs) == len(ys) == len(ids) == trace["count"]
-        for pk, x, y, label in zip(ids, xs, ys, trace["labels"]):
+        for pk, x, y, label in zip(ids, xs, ys, trace["labels"], strict=False):
             result = results[pk]
             assert result.tier == trace["tier"]
             assert (x, y) == (result.revenue * 100, result.profit * 100)  # whole cents, exactly
             assert label == f"{result.customer.code} {result.customer.name}"
             seen[pk] = (x, y)
     assert seen == {
-        book["K1"].pk: (10000000, 500000), book["K2"].pk: (6000000, 3000000), book["K3"].pk: (4000000, 200000),
-        book["K4"].pk: (3000000, 2000000), book["K5"].pk: (2000000, -400000),
-    }  # fmt: skip
-    assert [t["tier"] for t in payload["points"]["traces"]] == sorted({r.tier for r in results.values() if r.tier != "P"})
+        book["K1"].pk: (10000000, 500000),
+        book["K2"].pk: (6000000, 3000000),
+        book["K3"].pk: (4000000, 200000),
+        book["K4"].pk: (3000000, 2000000),
+        book["K5"].pk: (2000000, -400000),
+    }
+    assert [t["tier"] for t in payload["points"]["traces"]] == sorted(
+        {r.tier for r in results.values() if r.tier != "P"}
+    )
     assert results[book["K5"].pk].tier == "D"
     # the frame: one trace per tier in the same order, then the guides; clicking opens /customers/<id>/
     frame = payload["frame"]["figure"]
@@ -158,9 +169,12 @@ def test_profit_vs_volume_csv_lists_every_plotted_customer_by_revenue(client, ex
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == ["Code", "Name", "Tier", "Revenue", "Profit", "Quadrant", "Action"]
     assert [(r[0], r[3], r[4]) for r in rows[1:]] == [
-        ("K1", "100000.00", "5000.00"), ("K2", "60000.00", "30000.00"), ("K3", "40000.00", "2000.00"),
-        ("K4", "30000.00", "20000.00"), ("K5", "20000.00", "-4000.00"),
-    ]  # fmt: skip
+        ("K1", "100000.00", "5000.00"),
+        ("K2", "60000.00", "30000.00"),
+        ("K3", "40000.00", "2000.00"),
+        ("K4", "30000.00", "20000.00"),
+        ("K5", "20000.00", "-4000.00"),
+    ]
     tiers = dict(CustomerResult.objects.filter(run=run).values_list("customer__code", "tier"))
     assert [r[2] for r in rows[1:]] == [tiers[r[0]] for r in rows[1:]]
 
@@ -176,7 +190,9 @@ def test_a_bad_filter_is_refused_with_its_error(client, executive_user, run):
     client.force_login(executive_user)
     response = client.get(reverse("analytics:report_profit_volume"), {"region": "nope"})
     assert response.status_code == 400
-    assert response.json() == {"errors": {"region": ["Select a valid choice. That choice is not one of the available choices."]}}
+    assert response.json() == {
+        "errors": {"region": ["Select a valid choice. That choice is not one of the available choices."]}
+    }
     assert client.get(reverse("analytics:reports"), {"owner": "999999"}).status_code == 400
 
 
@@ -203,23 +219,42 @@ def test_whale_pareto_and_concentration_are_the_runs_figures(client, executive_u
 
     concentration = charts["concentration"]
     # HHI: (0.4² + 0.24² + 0.16² + 0.12² + 0.08²) x 10,000 = 2,640; top-1 40% > 25%: the alert
-    assert concentration["extra"] == {"top1_share_pct": "40.0000", "top5_share_pct": "100.0000", "hhi": "2640.0000",
-                                      "alert": True}  # fmt: skip
+    assert concentration["extra"] == {
+        "top1_share_pct": "40.0000",
+        "top5_share_pct": "100.0000",
+        "hhi": "2640.0000",
+        "alert": True,
+    }
     assert concentration["extra"]["hhi"] == company["hhi"]
     assert [(r[0], r[3]) for r in concentration["rows"]] == [
-        ("K1", "40.0000"), ("K2", "24.0000"), ("K3", "16.0000"), ("K4", "12.0000"), ("K5", "8.0000")]  # fmt: skip
+        ("K1", "40.0000"),
+        ("K2", "24.0000"),
+        ("K3", "16.0000"),
+        ("K4", "12.0000"),
+        ("K5", "8.0000"),
+    ]
     assert concentration["figure"]["data"][0]["customdata"] == [book[c].pk for c in ("K1", "K2", "K3", "K4", "K5")]
     assert concentration["reading"][0].startswith("Revenue is concentrated: the largest customer brings 40.0%")
 
 
 def test_filtered_figures_follow_the_same_definitions_as_the_run(run, sales_user):
-    population = list(CustomerResult.objects.filter(run=run).exclude(tier="P").values_list(
-        "customer__code", "revenue", "profit", "customer_id"))  # fmt: skip
+    population = list(
+        CustomerResult.objects.filter(run=run)
+        .exclude(tier="P")
+        .values_list("customer__code", "revenue", "profit", "customer_id")
+    )
     # then: on the whole company the report's own computation gives the run's stored figures exactly
     assert whale_figures(population) == run.company["whale"]
     mine = concentration_figures(population)
-    for key in ("top1_share_pct", "top5_share_pct", "hhi", "concentration_alert", "top20_count",
-                "top20_revenue_share_pct", "top20_profit_share_pct"):  # fmt: skip
+    for key in (
+        "top1_share_pct",
+        "top5_share_pct",
+        "hhi",
+        "concentration_alert",
+        "top20_count",
+        "top20_revenue_share_pct",
+        "top20_profit_share_pct",
+    ):
         assert mine[key] == run.company[key], key
 
 
@@ -229,9 +264,15 @@ def test_filtered_whale_and_concentration(client, executive_user, sales_user, ru
     # K2 30,000 then K1 5,000 of 35,000: 85.7143%, then 100%
     assert charts["whale"]["rows"] == [["50.0000", "85.7143"], ["100.0000", "100.0000"]]
     # K1 100,000 of 160,000 = 62.5%; HHI (0.625² + 0.375²) x 10,000 = 5,312.5
-    assert charts["concentration"]["extra"] == {"top1_share_pct": "62.5000", "top5_share_pct": "100.0000",
-                                                "hhi": "5312.5000", "alert": True}  # fmt: skip
-    assert RunChart.objects.filter(run=run, name=chart_key("whale", scope=Scope(owner=sales_user.pk), language="en")).exists()
+    assert charts["concentration"]["extra"] == {
+        "top1_share_pct": "62.5000",
+        "top5_share_pct": "100.0000",
+        "hhi": "5312.5000",
+        "alert": True,
+    }
+    assert RunChart.objects.filter(
+        run=run, name=chart_key("whale", scope=Scope(owner=sales_user.pk), language="en")
+    ).exists()
 
 
 # ------------------------------------------------------------------------------------------- tiers
@@ -247,12 +288,19 @@ def test_tier_distribution_quadrants_and_protected_are_the_results(client, execu
         profit_by_tier[tier] = profit_by_tier.get(tier, D(0)) + profit
     assert {row[0]: D(row[4]) for row in charts["tiers"]["rows"]} == profit_by_tier
     assert charts["tiers"]["figure"]["data"][0]["marker"]["color"][0] == "#1b7f5a"  # tier A's colour, as in app.css
-    quadrants = dict(CustomerResult.objects.filter(run=run).exclude(quadrant="").values_list("quadrant").annotate(
-        n=__import__("django.db.models", fromlist=["Count"]).Count("id")))  # fmt: skip
+    quadrants = dict(
+        CustomerResult.objects.filter(run=run)
+        .exclude(quadrant="")
+        .values_list("quadrant")
+        .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))
+    )
     assert {q: n for q, n in charts["quadrants"]["extra"]["counts"].items() if n} == quadrants
     # the protected loss-makers are the run's D customers sent to review, worst loss first
-    review = list(CustomerResult.objects.filter(run=run, tier="D", action="review").order_by("profit").values_list(
-        "customer__code", "customer__name", "revenue", "profit", "protection"))  # fmt: skip
+    review = list(
+        CustomerResult.objects.filter(run=run, tier="D", action="review")
+        .order_by("profit")
+        .values_list("customer__code", "customer__name", "revenue", "profit", "protection")
+    )
     assert charts["protected"]["rows"] == [[c, n, str(r), str(p), reasons] for c, n, r, p, reasons in review]
     assert charts["migration"]["empty"].startswith("Tier migration compares two runs")
 
@@ -289,22 +337,35 @@ def test_top20_trend_churn_arpu_and_dormant_are_the_runs_figures(client, executi
     client.force_login(executive_user)
     charts = page_charts(client, "trends")
     trend = run.company["top20_trend"]
-    assert charts["top20_trend"]["extra"]["counts"] == trend["counts"] == {"growing": 0, "flat": 0, "declining": 1, "new": 0}
+    assert (
+        charts["top20_trend"]["extra"]["counts"]
+        == trend["counts"]
+        == {"growing": 0, "flat": 0, "declining": 1, "new": 0}
+    )
     # K1: 100,000 against 150,000 the year before: -33.3333%
     assert charts["top20_trend"]["rows"] == [["K1", "Alpha Trading", "100000.00", "-33.3333"]]
-    assert charts["top20_trend"]["reading"][1] == "The steepest fall: K1 Alpha Trading, -33.3% against the year before. Ask why."
+    assert (
+        charts["top20_trend"]["reading"][1]
+        == "The steepest fall: K1 Alpha Trading, -33.3% against the year before. Ask why."
+    )
     churn = charts["churn"]
-    expected = [[p["period"], p["churned"], p["active_at_start"], p["rate_pct"] or ""]
-                for p in run.company["churn_by_month"] + run.company["churn_by_quarter"]]  # fmt: skip
+    expected = [
+        [p["period"], p["churned"], p["active_at_start"], p["rate_pct"] or ""]
+        for p in run.company["churn_by_month"] + run.company["churn_by_quarter"]
+    ]
     assert churn["rows"] == expected and len(churn["rows"]) == 12 + 4  # months, then 2025-Q3 .. 2026-Q2
     assert charts["churn_reasons"]["empty"]  # nobody churned in this book
-    assert charts["arpu"]["rows"] == [[m["month"], m["revenue"], m["active"], m["arpu"] or ""] for m in run.company["arpu"]]
+    assert charts["arpu"]["rows"] == [
+        [m["month"], m["revenue"], m["active"], m["arpu"] or ""] for m in run.company["arpu"]
+    ]
     assert charts["dormant"]["extra"]["count"] == run.company["dormant_count"] > 0
 
 
 def test_churn_reasons_and_dormant_customers(client, executive_user, book):
     for code, reason in (("K3", "price"), ("K4", "price"), ("K5", "service")):
-        Customer.objects.filter(pk=book[code].pk).update(status="churned", churned_on=datetime.date(2026, 6, 1), churn_reason=reason)
+        Customer.objects.filter(pk=book[code].pk).update(
+            status="churned", churned_on=datetime.date(2026, 6, 1), churn_reason=reason
+        )
     run = compute()
     client.force_login(executive_user)
     charts = page_charts(client, "trends")
@@ -332,7 +393,9 @@ def test_satisfaction_distribution_and_trend(client, executive_user, book):
     assert satisfaction["figure"]["data"][0]["y"] == [0, 1, 0, 1, 2]
     assert satisfaction["figure"]["data"][1]["x"] == ["Jan 2026", "Feb 2026"]  # the one month format (core.display)
     assert satisfaction["figure"]["data"][1]["y"] == [4.5, 3.5]
-    assert satisfaction["reading"][0] == "Of 4 answers, 75.0% were satisfied or highly satisfied and 25.0% dissatisfied."
+    assert (
+        satisfaction["reading"][0] == "Of 4 answers, 75.0% were satisfied or highly satisfied and 25.0% dissatisfied."
+    )
     service = charts["service"]
     assert service["extra"]["tiles"][0] == ["Complaints received", "0"]
 
@@ -344,9 +407,13 @@ def test_charts_are_built_once_and_then_only_read(client, executive_user, run, d
     client.force_login(executive_user)
     client.get(reverse("analytics:reports"))
     stored = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert {chart_key(name, scope=Scope(), language="en") for name in ("profit_volume", "whale", "pareto", "concentration")} <= stored
+    assert {
+        chart_key(name, scope=Scope(), language="en") for name in ("profit_volume", "whale", "pareto", "concentration")
+    } <= stored
     points_payload(client)
-    assert chart_key("profit_volume_points", scope=Scope(), language=None) in set(RunChart.objects.filter(run=run).values_list("name", flat=True))
+    assert chart_key("profit_volume_points", scope=Scope(), language=None) in set(
+        RunChart.objects.filter(run=run).values_list("name", flat=True)
+    )
     with django_assert_max_num_queries(12):
         client.get(reverse("analytics:reports"))
     with django_assert_max_num_queries(8):
@@ -354,7 +421,9 @@ def test_charts_are_built_once_and_then_only_read(client, executive_user, run, d
 
 
 @pytest.mark.parametrize("section", ["value", "tiers", "trends", "service"])
-def test_report_queries_do_not_grow_with_customers(client, executive_user, book, section, django_assert_max_num_queries):
+def test_report_queries_do_not_grow_with_customers(
+    client, executive_user, book, section, django_assert_max_num_queries
+):
     client.force_login(executive_user)
 
     def queries_for_a_fresh_run():
@@ -408,9 +477,13 @@ def test_the_recompute_button_returns_to_the_report(client, executive_user, run)
 
 
 REPORT_URLS = [
-    ("analytics:reports", []), ("analytics:report_section", ["tiers"]), ("analytics:report_section", ["service"]),
-    ("analytics:report_profit_volume", []), ("analytics:report_csv", ["whale"]), ("analytics:report_customer", [1]),
-]  # fmt: skip
+    ("analytics:reports", []),
+    ("analytics:report_section", ["tiers"]),
+    ("analytics:report_section", ["service"]),
+    ("analytics:report_profit_volume", []),
+    ("analytics:report_csv", ["whale"]),
+    ("analytics:report_customer", [1]),
+]
 
 
 @pytest.mark.parametrize("role", ["service_user", "sales_user"])
@@ -433,12 +506,18 @@ def test_executive_and_admin_read_every_report(client, request, role, run, book)
     client.force_login(request.getfixturevalue(role))
     for section in ("value", "tiers", "trends", "service"):
         assert client.get(reverse("analytics:report_section", args=[section])).status_code == 200
-    whale_csv = b"".join(client.get(reverse("analytics:report_csv", args=["whale"])).streaming_content).decode("utf-8-sig")
+    whale_csv = b"".join(client.get(reverse("analytics:report_csv", args=["whale"])).streaming_content).decode(
+        "utf-8-sig"
+    )
     rows = list(csv.reader(io.StringIO(whale_csv)))
     assert rows[1:] == run.company["whale"]["curve"] and len(rows) > 2  # the stored curve, point for point
     details = client.get(reverse("analytics:report_customer", args=[book["K2"].pk])).json()
     assert (details["code"], details["revenue"], details["profit"], details["url"]) == (
-        "K2", "60000.00", "30000.00", f"/customers/{book['K2'].pk}/")
+        "K2",
+        "60000.00",
+        "30000.00",
+        f"/customers/{book['K2'].pk}/",
+    )
     nav = client.get(reverse("analytics:reports")).content.decode()
     assert 'href="/analytics/reports/"' in nav and 'href="/analytics/portfolio/"' in nav
 
@@ -494,8 +573,9 @@ def test_warming_builds_every_chart_in_every_language_once(run):
 
     built = report_charts_warm(run=run)
     names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
-    assert names == {chart_key(name, scope=Scope(), language=language) for name in CHARTS for language in ("en", "zh-hans")} | {
-        chart_key("profit_volume_points", scope=Scope(), language=None)}
+    assert names == {
+        chart_key(name, scope=Scope(), language=language) for name in CHARTS for language in ("en", "zh-hans")
+    } | {chart_key("profit_volume_points", scope=Scope(), language=None)}
     assert all(name.startswith(f"v{CHARTS_VERSION}.") for name in names)
     assert built == len(names) and report_charts_warm(run=run) == 0
 

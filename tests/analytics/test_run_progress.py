@@ -1,4 +1,5 @@
 """The SQL engine's progress shows while its transaction is open: it is written on a connection of its own."""
+
 import datetime
 import logging
 import threading
@@ -37,8 +38,12 @@ def elsewhere(read):
 def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monkeypatch):
     settings.ANALYSIS_ENGINE = "sql"
     for i in range(3):
-        OrderFactory(customer=CustomerFactory(code=f"K{i}"), ordered_on=datetime.date(2026, 3, 1),
-                     revenue=Decimal(1000 * (i + 1)), cost=Decimal(600))  # fmt: skip
+        OrderFactory(
+            customer=CustomerFactory(code=f"K{i}"),
+            ordered_on=datetime.date(2026, 3, 1),
+            revenue=Decimal(1000 * (i + 1)),
+            cost=Decimal(600),
+        )
     run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     seen = []
     score = keyed.score

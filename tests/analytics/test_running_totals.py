@@ -2,6 +2,7 @@
 say, whichever way the orders change: one order saved, moved or deleted (signals), a rebuild of some
 customers or months, the import's pairs, a whole rebuild. PostgreSQL only: the SQL engine reads them.
 """
+
 import datetime
 from decimal import Decimal
 
@@ -46,10 +47,19 @@ def expected_running(through: datetime.date) -> dict:
 
 def stored_running() -> dict:
     return {
-        (r.customer_id, r.month): (r.revenue, r.cost, r.service_cost, r.orders, r.error_orders, r.dated_deliveries,
-                                   r.on_time_deliveries, r.first_order_on, r.last_order_on)
+        (r.customer_id, r.month): (
+            r.revenue,
+            r.cost,
+            r.service_cost,
+            r.orders,
+            r.error_orders,
+            r.dated_deliveries,
+            r.on_time_deliveries,
+            r.first_order_on,
+            r.last_order_on,
+        )
         for r in CustomerRunningTotal.objects.all()
-    }  # fmt: skip
+    }
 
 
 def expected_company_months() -> dict:
@@ -67,10 +77,19 @@ def assert_in_step():
 
 
 def order(customer, day, revenue="10.00", **extra):
-    values = {"number": f"T-{customer.pk}-{day.isoformat()}-{revenue}", "customer": customer, "ordered_on": day,
-              "revenue": D(revenue), "cost": D("4.00"), "service_cost": D("1.50"), "quantity": 1,
-              "promised_on": day + datetime.timedelta(days=5), "delivered_on": day + datetime.timedelta(days=3),
-              "status": Order.Status.DELIVERED, **extra}  # fmt: skip
+    values = {
+        "number": f"T-{customer.pk}-{day.isoformat()}-{revenue}",
+        "customer": customer,
+        "ordered_on": day,
+        "revenue": D(revenue),
+        "cost": D("4.00"),
+        "service_cost": D("1.50"),
+        "quantity": 1,
+        "promised_on": day + datetime.timedelta(days=5),
+        "delivered_on": day + datetime.timedelta(days=3),
+        "status": Order.Status.DELIVERED,
+        **extra,
+    }
     return Order.objects.create(**values)
 
 
@@ -106,17 +125,36 @@ def test_single_order_changes_keep_running_totals_and_company_months_in_step():
 def test_bulk_rebuilds_keep_them_in_step():
     customers = [CustomerFactory() for _ in range(3)]
     Order.objects.bulk_create(
-        Order(number=f"B-{i}", customer=customers[i % 3], ordered_on=datetime.date(2023, 1 + i % 12, 1 + i % 28),
-              revenue=D(i) + D("0.25"), cost=D("1.00"), service_cost=D("0.10"), quantity=1, status=Order.Status.DELIVERED)
+        Order(
+            number=f"B-{i}",
+            customer=customers[i % 3],
+            ordered_on=datetime.date(2023, 1 + i % 12, 1 + i % 28),
+            revenue=D(i) + D("0.25"),
+            cost=D("1.00"),
+            service_cost=D("0.10"),
+            quantity=1,
+            status=Order.Status.DELIVERED,
+        )
         for i in range(40)
-    )  # fmt: skip
+    )
     monthly_totals_rebuild()  # the whole table (seed_demo)
     assert_in_step()
 
     Order.objects.filter(number__in=["B-4", "B-5"]).update(revenue=D("99.99"))
-    Order.objects.bulk_create([Order(number="B-new", customer=customers[0], ordered_on=datetime.date(2023, 2, 3),
-                                     revenue=D("1.11"), cost=D("0"), service_cost=D("0"), quantity=1,
-                                     status=Order.Status.OPEN)])  # fmt: skip
+    Order.objects.bulk_create(
+        [
+            Order(
+                number="B-new",
+                customer=customers[0],
+                ordered_on=datetime.date(2023, 2, 3),
+                revenue=D("1.11"),
+                cost=D("0"),
+                service_cost=D("0"),
+                quantity=1,
+                status=Order.Status.OPEN,
+            )
+        ]
+    )
     monthly_totals_rebuild(months=[datetime.date(2023, 2, 1), datetime.date(2023, 5, 1), datetime.date(2023, 6, 1)])
     assert_in_step()
 
@@ -125,11 +163,13 @@ def test_bulk_rebuilds_keep_them_in_step():
     assert_in_step()
 
     Order.objects.filter(customer=customers[2]).update(ordered_on=datetime.date(2022, 12, 31))
-    monthly_totals_rebuild_pairs(pairs_sql=(
-        "SELECT customer_id, month FROM (VALUES (%s::bigint, '2022-12-01'::date), (%s, '2023-03-01'), (%s, '2023-06-01'),"
-        " (%s, '2023-09-01'), (%s, '2023-12-01')) AS p (customer_id, month)",
-        [customers[2].pk] * 5,
-    ))  # fmt: skip
+    monthly_totals_rebuild_pairs(
+        pairs_sql=(
+            "SELECT customer_id, month FROM (VALUES (%s::bigint, '2022-12-01'::date), (%s, '2023-03-01'), (%s, '2023-06-01'),"
+            " (%s, '2023-09-01'), (%s, '2023-12-01')) AS p (customer_id, month)",
+            [customers[2].pk] * 5,
+        )
+    )
     assert_in_step()
 
 

@@ -1,4 +1,5 @@
 """Runs: one at a time, atomic publication, a killed run never shows, reruns succeed, totals follow orders."""
+
 import datetime
 import time
 from decimal import Decimal
@@ -10,8 +11,8 @@ from django.utils import timezone
 
 from analytics.models import AnalysisRun, CustomerMonth, CustomerResult
 from analytics.services.runs import WorkerKilled, published_run, run_compute, run_fail, run_request
-from core import jobs
 from analytics.totals import monthly_totals_rebuild
+from core import jobs
 from crm.models import Order
 from tests.conftest import ON_POSTGRES
 from tests.factories import CustomerFactory, OrderFactory
@@ -26,6 +27,7 @@ def engine(request, settings):
     settings.ANALYSIS_ENGINE = request.param
     return request.param
 
+
 AS_OF = datetime.date(2026, 6, 30)
 
 
@@ -34,8 +36,13 @@ def book():
     """Three customers with orders in the window, one prospect."""
     customers = [CustomerFactory(code=f"K{i}") for i in range(4)]
     for i, customer in enumerate(customers[:3]):
-        OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), revenue=Decimal(1000 * (i + 1)),
-                     cost=Decimal(600 * (i + 1)), service_cost=Decimal("10.00"))  # fmt: skip
+        OrderFactory(
+            customer=customer,
+            ordered_on=datetime.date(2026, 3, 1),
+            revenue=Decimal(1000 * (i + 1)),
+            cost=Decimal(600 * (i + 1)),
+            service_cost=Decimal("10.00"),
+        )
     return customers
 
 
@@ -139,7 +146,7 @@ def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch
 def test_runs_beyond_the_kept_number_go_with_their_rows(book, settings, engine, django_capture_on_commit_callbacks):
     settings.ANALYSIS_RUNS_KEPT = 2
     with django_capture_on_commit_callbacks(execute=True):  # old partitions are dropped after the commit
-        first, second, third = compute(), compute(), compute()
+        _first, second, third = compute(), compute(), compute()
     assert set(AnalysisRun.objects.values_list("pk", flat=True)) == {second.pk, third.pk}
     assert set(CustomerResult.objects.values_list("run_id", flat=True)) == {second.pk, third.pk}
     if engine == "sql":
@@ -177,7 +184,11 @@ def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monke
     with pytest.raises(jobs.JobAbandoned):
         run_compute(run_id=abandoned.pk)
     abandoned.refresh_from_db()
-    assert (abandoned.status, abandoned.active, abandoned.error) == (AnalysisRun.Status.FAILED, False, jobs.WORKER_STOPPED)
+    assert (abandoned.status, abandoned.active, abandoned.error) == (
+        AnalysisRun.Status.FAILED,
+        False,
+        jobs.WORKER_STOPPED,
+    )
     assert not CustomerResult.objects.filter(run=abandoned).exists()
     assert published_run() == before
     if engine == "sql":
@@ -218,7 +229,10 @@ def test_a_run_beats_while_a_long_step_runs(book, monkeypatch, engine, settings)
 def test_monthly_totals_follow_single_order_changes(book):
     customer = book[0]
     march = datetime.date(2026, 3, 1)
-    total = lambda month: CustomerMonth.objects.filter(customer=customer, month=month).values_list("revenue", "orders").first()  # noqa: E731
+
+    def total(month):
+        return CustomerMonth.objects.filter(customer=customer, month=month).values_list("revenue", "orders").first()  # noqa: E731
+
     assert total(march) == (Decimal("1000.00"), 1)
     order = OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 20), revenue=Decimal("0.01"))
     assert total(march) == (Decimal("1000.01"), 2)
@@ -244,13 +258,26 @@ def test_one_monthly_total_per_customer_and_month_on_every_database(book):
 
 
 def test_rebuild_matches_the_orders(book):
-    OrderFactory(customer=book[1], ordered_on=datetime.date(2026, 3, 31), revenue=Decimal("5.55"), cost=Decimal("1.11"),
-                 promised_on=datetime.date(2026, 4, 2), delivered_on=datetime.date(2026, 4, 3), entry_error=True)  # fmt: skip
+    OrderFactory(
+        customer=book[1],
+        ordered_on=datetime.date(2026, 3, 31),
+        revenue=Decimal("5.55"),
+        cost=Decimal("1.11"),
+        promised_on=datetime.date(2026, 4, 2),
+        delivered_on=datetime.date(2026, 4, 3),
+        entry_error=True,
+    )
     CustomerMonth.objects.all().delete()
     monthly_totals_rebuild()
     row = CustomerMonth.objects.get(customer=book[1])
     assert (row.revenue, row.cost, row.orders, row.error_orders, row.dated_deliveries, row.on_time_deliveries) == (
-        Decimal("2005.55"), Decimal("1201.11"), 2, 1, 1, 0)  # fmt: skip
+        Decimal("2005.55"),
+        Decimal("1201.11"),
+        2,
+        1,
+        1,
+        0,
+    )
     assert (row.first_order_on, row.last_order_on) == (datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))
 
 
@@ -286,8 +313,21 @@ def test_report_and_export_commands(book, tmp_path, capsys):
     path = tmp_path / "analytics.csv"
     call_command("export_analytics", str(path))
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
-    assert list(rows[0]) == ["code", "name", "revenue", "gross_margin", "cost_to_serve", "profit", "orders",
-                             "score", "rank", "tier", "quadrant", "action", "protected"]  # fmt: skip
+    assert list(rows[0]) == [
+        "code",
+        "name",
+        "revenue",
+        "gross_margin",
+        "cost_to_serve",
+        "profit",
+        "orders",
+        "score",
+        "rank",
+        "tier",
+        "quadrant",
+        "action",
+        "protected",
+    ]
     assert [r["code"] for r in rows] == ["K0", "K1", "K2", "K3"]
     assert rows[2]["revenue"] == "3000.00" and rows[2]["profit"] == "1190.00" and rows[2]["tier"] == "A"
     assert rows[3]["tier"] == "P" and rows[3]["action"] == "" and rows[3]["revenue"] == "0.00"

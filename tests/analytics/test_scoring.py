@@ -3,6 +3,7 @@
 Pure functions over hand-made `CustomerFigures`: no database, every expected value worked out in
 the comments. Scores are exact Fractions, so equal scores compare equal.
 """
+
 from decimal import Decimal
 from fractions import Fraction
 
@@ -25,15 +26,37 @@ D = Decimal
 F = Fraction
 
 
-def fig(code, revenue="0", cost="0", *, service="0", orders=1, prior="0", invoices=(0, 0), complaints=0,
-        tenure=None, potential=3, strategic=False) -> CustomerFigures:  # fmt: skip
+def fig(
+    code,
+    revenue="0",
+    cost="0",
+    *,
+    service="0",
+    orders=1,
+    prior="0",
+    invoices=(0, 0),
+    complaints=0,
+    tenure=None,
+    potential=3,
+    strategic=False,
+) -> CustomerFigures:
     counted, on_time = invoices
     return CustomerFigures(
-        customer_id=int(code[1:]) + (100 * ord(code[0])), code=code, revenue=D(revenue), cost_of_goods=D(cost),
-        service_cost=D(service), orders=orders, prior_revenue=D(prior), invoices_counted=counted,
-        invoices_on_time=on_time, late_invoices=counted - on_time, complaints=complaints, tenure_years=tenure,
-        growth_potential=potential, strategic=strategic,
-    )  # fmt: skip
+        customer_id=int(code[1:]) + (100 * ord(code[0])),
+        code=code,
+        revenue=D(revenue),
+        cost_of_goods=D(cost),
+        service_cost=D(service),
+        orders=orders,
+        prior_revenue=D(prior),
+        invoices_counted=counted,
+        invoices_on_time=on_time,
+        late_invoices=counted - on_time,
+        complaints=complaints,
+        tenure_years=tenure,
+        growth_potential=potential,
+        strategic=strategic,
+    )
 
 
 def by_code(customers):
@@ -167,8 +190,12 @@ def test_percentiles_of_each_factor(population):
     assert {k: c[k].percentile("growth") for k in c if k != "S6"} == {"S5": 0, "S1": 50, "S4": 50, "S2": 100, "S3": 50}
     # potential rating: S3 and S5 rate 2 (ranks 1, 2 -> 1.5 -> 12.5), S1, S2, S4 rate 3 (ranks 3-5 -> 4 -> 75)
     assert {k: c[k].percentile("potential") for k in c if k != "S6"} == {
-        "S3": F(25, 2), "S5": F(25, 2), "S1": 75, "S2": 75, "S4": 75
-    }  # fmt: skip
+        "S3": F(25, 2),
+        "S5": F(25, 2),
+        "S1": 75,
+        "S2": 75,
+        "S4": 75,
+    }
     # a prospect is outside the population: no percentiles
     assert c["S6"].percentiles == {}
 
@@ -203,35 +230,52 @@ def test_ranks_tiers_quadrants_protection_and_actions(population):
     # S1 (50 + 75) / 2 = 62.5 yes; S2 (100 + 75) / 2 yes; S3 (50 + 12.5) / 2 = 31.25 no;
     # S4 (50 + 75) / 2 = 62.5 yes; S5 (0 + 12.5) / 2 no
     assert {k: c[k].quadrant for k in c} == {
-        "S1": "champion", "S2": "champion", "S3": "harvest", "S4": "star", "S5": "exit", "S6": ""
-    }  # fmt: skip
+        "S1": "champion",
+        "S2": "champion",
+        "S3": "harvest",
+        "S4": "star",
+        "S5": "exit",
+        "S6": "",
+    }
     # big: the top ceil(0.1 x 5) = 1 by revenue -> S1; S2 growth 50% >= 30 -> potential; S4 tenure 5 -> loyal.
     # S6 is strategic with tenure 7 but a prospect: no protection is computed for it.
     assert {k: c[k].protection for k in c} == {
-        "S1": ["big"], "S2": ["potential"], "S3": [], "S4": ["loyal"], "S5": [], "S6": []
-    }  # fmt: skip
+        "S1": ["big"],
+        "S2": ["potential"],
+        "S3": [],
+        "S4": ["loyal"],
+        "S5": [],
+        "S6": [],
+    }
     # D: review when protected (S4), else reduce (S5); A/B/C by quadrant; P none.
     assert {k: c[k].action for k in c} == {
-        "S1": "invest", "S2": "invest", "S3": "harvest", "S4": "review", "S5": "reduce", "S6": ""
-    }  # fmt: skip
+        "S1": "invest",
+        "S2": "invest",
+        "S3": "harvest",
+        "S4": "review",
+        "S5": "reduce",
+        "S6": "",
+    }
 
 
 def test_quadrant_actions_and_protection_boundaries():
     """All six profitable, all with revenue 1300 (so 'big' goes to the first by code)."""
-    people = by_code([
-        # growth (1300 - 650) / 650 = +100%
-        fig("Q1", "1300", "800", prior="650", potential=3, tenure=0),
-        # growth (1300 - 1000) / 1000 = exactly +30% -> potential
-        fig("Q2", "1300", "900", prior="1000", potential=1, tenure=0),
-        # tenure exactly 3 -> loyal
-        fig("Q3", "1300", "1000", prior="1300", potential=1, tenure=3),
-        # rating exactly 4 -> potential
-        fig("Q4", "1300", "1100", prior="1300", potential=4, tenure=2),
-        # strategic flag
-        fig("Q5", "1300", "1200", prior="1300", potential=1, strategic=True),
-        # tenure 2, rating 1, growth 0: nothing protects it
-        fig("Q6", "1300", "1250", prior="1300", potential=1, tenure=2),
-    ])  # fmt: skip
+    people = by_code(
+        [
+            # growth (1300 - 650) / 650 = +100%
+            fig("Q1", "1300", "800", prior="650", potential=3, tenure=0),
+            # growth (1300 - 1000) / 1000 = exactly +30% -> potential
+            fig("Q2", "1300", "900", prior="1000", potential=1, tenure=0),
+            # tenure exactly 3 -> loyal
+            fig("Q3", "1300", "1000", prior="1300", potential=1, tenure=3),
+            # rating exactly 4 -> potential
+            fig("Q4", "1300", "1100", prior="1300", potential=4, tenure=2),
+            # strategic flag
+            fig("Q5", "1300", "1200", prior="1300", potential=1, strategic=True),
+            # tenure 2, rating 1, growth 0: nothing protects it
+            fig("Q6", "1300", "1250", prior="1300", potential=1, tenure=2),
+        ]
+    )
     facts = score_population(list(people.values()), weights=DEFAULT)
     c = people
     # profits 500, 400, 300, 200, 100, 50: median (300 + 200) / 2 = 250 -> current: Q1, Q2, Q3
@@ -242,41 +286,58 @@ def test_quadrant_actions_and_protection_boundaries():
     assert [c[k].percentile("potential") for k in sorted(c)] == [80, 30, 30, 100, 30, 30]
     # future: Q1 (100 + 80) / 2 = 90, Q2 (80 + 30) / 2 = 55, Q3 30, Q4 (30 + 100) / 2 = 65, Q5 30, Q6 30
     assert {k: c[k].quadrant for k in c} == {
-        "Q1": "champion", "Q2": "champion", "Q3": "harvest", "Q4": "star", "Q5": "exit", "Q6": "exit"
-    }  # fmt: skip
+        "Q1": "champion",
+        "Q2": "champion",
+        "Q3": "harvest",
+        "Q4": "star",
+        "Q5": "exit",
+        "Q6": "exit",
+    }
     # big: ceil(0.1 x 6) = 1, all revenues equal -> the first by code, Q1 (also growth 100% -> potential)
     assert {k: c[k].protection for k in c} == {
-        "Q1": ["big", "potential"], "Q2": ["potential"], "Q3": ["loyal"], "Q4": ["potential"], "Q5": ["strategic"],
+        "Q1": ["big", "potential"],
+        "Q2": ["potential"],
+        "Q3": ["loyal"],
+        "Q4": ["potential"],
+        "Q5": ["strategic"],
         "Q6": [],
-    }  # fmt: skip
+    }
     # champion invest, harvest harvest, star develop, exit: review when protected, else reduce
     assert {k: c[k].action for k in c} == {
-        "Q1": "invest", "Q2": "invest", "Q3": "harvest", "Q4": "develop", "Q5": "review", "Q6": "reduce"
-    }  # fmt: skip
+        "Q1": "invest",
+        "Q2": "invest",
+        "Q3": "harvest",
+        "Q4": "develop",
+        "Q5": "review",
+        "Q6": "reduce",
+    }
     assert {c[k].tier for k in c} <= {"A", "B", "C"}
 
 
 def test_big_takes_ceil_of_ten_percent_by_revenue_ties_by_code():
     # n = 11 -> ceil(1.1) = 2 big: B1 (top revenue), then B2 and B3 tie at 900 -> B2 by code
     people = by_code(
-        [fig("B1", "1000", "0")] + [fig(f"B{i}", "900", "0") for i in (3, 2)]
+        [fig("B1", "1000", "0")]
+        + [fig(f"B{i}", "900", "0") for i in (3, 2)]
         + [fig(f"B{i}", str(50 * i), "0") for i in range(4, 12)]  # 200 .. 550
-    )  # fmt: skip
+    )
     score_population(list(people.values()), weights={"revenue": 1})
     assert {k for k, c in people.items() if "big" in c.protection} == {"B1", "B2"}
 
 
 def test_ties_share_the_better_rank_and_both_go_to_the_better_tier():
     # weights: revenue only, so the score is the revenue percentile. n = 7 with orders, 100 (r - 1) / 6.
-    people = by_code([
-        fig("X1", "1000", "1100"),  # a loss: D, but ranked first
-        fig("T1", "600", "0"),
-        fig("T2", "500", "0"),
-        fig("T3", "400", "0"),
-        fig("T4", "400", "0"),
-        fig("T5", "300", "0"),
-        fig("T6", "200", "0"),
-    ])  # fmt: skip
+    people = by_code(
+        [
+            fig("X1", "1000", "1100"),  # a loss: D, but ranked first
+            fig("T1", "600", "0"),
+            fig("T2", "500", "0"),
+            fig("T3", "400", "0"),
+            fig("T4", "400", "0"),
+            fig("T5", "300", "0"),
+            fig("T6", "200", "0"),
+        ]
+    )
     score_population(list(people.values()), weights={"revenue": 1})
     c = people
     # X1 rank 7 -> 100; T1 -> 250/3; T2 -> 200/3; T3, T4 share ranks 3, 4 -> 3.5 -> 125/3; T5 -> 50/3; T6 -> 0
@@ -289,8 +350,16 @@ def test_ties_share_the_better_rank_and_both_go_to_the_better_tier():
 
 
 def test_a_tie_at_the_core_boundary_makes_both_core():
-    people = by_code([fig("U1", "600", "0"), fig("U2", "500", "0"), fig("U3", "500", "0"), fig("U4", "400", "0"),
-                      fig("U5", "300", "0"), fig("U6", "200", "0")])  # fmt: skip
+    people = by_code(
+        [
+            fig("U1", "600", "0"),
+            fig("U2", "500", "0"),
+            fig("U3", "500", "0"),
+            fig("U4", "400", "0"),
+            fig("U5", "300", "0"),
+            fig("U6", "200", "0"),
+        ]
+    )
     score_population(list(people.values()), weights={"revenue": 1})
     # m = 6: A <= ceil(1.2) = 2, B <= ceil(3) = 3. Ranks: U1 1, U2 2, U3 2, U4 4 -> U2 and U3 both A, U4 not B.
     assert {k: c.rank for k, c in people.items()} == {"U1": 1, "U2": 2, "U3": 2, "U4": 4, "U5": 5, "U6": 6}
@@ -306,11 +375,13 @@ def test_zero_profit_is_not_a_drain_and_custom_tier_rules_apply():
 
 
 def test_complaints_factor_ranks_fewer_as_better_and_missing_data_scores_50():
-    people = by_code([
-        fig("M1", "100", "0", complaints=0, invoices=(2, 2)),
-        fig("M2", "100", "0", complaints=3, invoices=(2, 1)),
-        fig("M3", "100", "0", complaints=1),  # no invoices -> payment 50
-    ])  # fmt: skip
+    people = by_code(
+        [
+            fig("M1", "100", "0", complaints=0, invoices=(2, 2)),
+            fig("M2", "100", "0", complaints=3, invoices=(2, 1)),
+            fig("M3", "100", "0", complaints=1),  # no invoices -> payment 50
+        ]
+    )
     score_population(list(people.values()), weights={"complaints": 1, "payment": 3})
     # complaints descending: M2 (3) rank 1 -> 0, M3 (1) -> 50, M1 (0) -> 100
     assert [people[k].percentile("complaints") for k in ("M1", "M2", "M3")] == [100, 0, 50]

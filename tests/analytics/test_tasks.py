@@ -1,4 +1,5 @@
 """Run tasks: a computed run's report charts are built right after publication, in every language."""
+
 import datetime
 from decimal import Decimal
 
@@ -19,8 +20,13 @@ AS_OF = datetime.date(2026, 6, 30)
 @pytest.fixture
 def queued_run():
     for i in range(3):
-        OrderFactory(customer=CustomerFactory(code=f"W{i}"), ordered_on=datetime.date(2026, 3, 1),
-                     revenue=Decimal(1000 * (i + 1)), cost=Decimal(600), service_cost=Decimal("10.00"))  # fmt: skip
+        OrderFactory(
+            customer=CustomerFactory(code=f"W{i}"),
+            ordered_on=datetime.date(2026, 3, 1),
+            revenue=Decimal(1000 * (i + 1)),
+            cost=Decimal(600),
+            service_cost=Decimal("10.00"),
+        )
     run, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=AS_OF, enqueue=False)
     return run
 

@@ -1,4 +1,5 @@
 """Executives start runs and set the models; other roles are refused; settings are versioned."""
+
 import pytest
 from django.urls import reverse
 
@@ -19,8 +20,15 @@ def test_executive_starts_a_run_that_publishes(client, executive_user, django_ca
     run = AnalysisRun.objects.get()  # the task (eager here) ran once the request committed
     assert (run.status, run.requested_by, run.trigger) == (AnalysisRun.Status.SUCCEEDED, executive_user, "manual")
     status = client.get(reverse("analytics:run_status", args=[run.pk])).json()
-    assert status == {"id": run.pk, "status": "succeeded", "status_label": "Published", "progress": 100,
-                      "note": "published", "as_of": run.as_of.isoformat(), "finished": True}  # fmt: skip
+    assert status == {
+        "id": run.pk,
+        "status": "succeeded",
+        "status_label": "Published",
+        "progress": 100,
+        "note": "published",
+        "as_of": run.as_of.isoformat(),
+        "finished": True,
+    }
     page = client.get(reverse("analytics:runs")).content.decode()
     assert "The figures shown everywhere are for the 12 months to" in page
     # The same run-status bar as the reports: its recompute button comes back to this page.
@@ -75,9 +83,16 @@ def test_saving_makes_new_versions_and_runs_record_theirs(client, executive_user
     client.force_login(executive_user)
     old_scoring = ScoringModel.objects.latest()
     assert client.post(reverse("analytics:settings"), scoring_payload(profit=60, complaints=40)).status_code == 302
-    assert client.post(reverse("analytics:settings"), {"which": "cost", "order_handling_cost": "12.50",
-                                                       "complaint_handling_cost": "300"}).status_code == 302  # fmt: skip
-    assert client.post(reverse("analytics:settings"), {"which": "tiers", "core_pct": 10, "key_pct": 40}).status_code == 302
+    assert (
+        client.post(
+            reverse("analytics:settings"),
+            {"which": "cost", "order_handling_cost": "12.50", "complaint_handling_cost": "300"},
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(reverse("analytics:settings"), {"which": "tiers", "core_pct": 10, "key_pct": 40}).status_code == 302
+    )
     scoring = ScoringModel.objects.latest()
     assert scoring != old_scoring and scoring.factors == [["profit", 60], ["complaints", 40]]
     assert ScoringModel.objects.filter(pk=old_scoring.pk).exists()  # the old version is kept
@@ -85,7 +100,9 @@ def test_saving_makes_new_versions_and_runs_record_theirs(client, executive_user
     client.post(reverse("analytics:run_start"))
     run = AnalysisRun.objects.get()
     assert (run.scoring_model, run.cost_model, run.tier_rules) == (
-        scoring, CostModel.objects.latest(), TierRules.objects.latest()
+        scoring,
+        CostModel.objects.latest(),
+        TierRules.objects.latest(),
     )
 
 

@@ -1,4 +1,5 @@
 """What a browser posts from the complaint pages, for tests that post them without a GET first."""
+
 from django.utils import timezone
 
 from complaints.forms import ComplaintEditForm

@@ -2,6 +2,7 @@
 assignment a move makes. The assignee works it; an open complaint that nobody works can be taken
 by a service rep; only an admin gives it to someone else, takes it from its assignee or leaves it
 with nobody. Executives and sales read complaints and work none."""
+
 import pytest
 from django.urls import reverse
 

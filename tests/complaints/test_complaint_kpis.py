@@ -1,4 +1,5 @@
 """Every complaint KPI on one hand-built data set, driven through the real workflow with fixed clocks."""
+
 import datetime
 from decimal import Decimal
 
@@ -58,8 +59,12 @@ def book():
     customer = CustomerFactory()
     problem, other_problem = ProblemFactory(title="包装破损"), ProblemFactory(title="发票错误")
     c = {}
-    c[9] = make_complaint(customer=customer, received_at=T0 - datetime.timedelta(days=60), severity="medium", problem=problem)
-    c[1] = resolve_path(make_complaint(customer=customer, received_at=T0, severity="medium"), notify=2, resolved=10, problem=problem)
+    c[9] = make_complaint(
+        customer=customer, received_at=T0 - datetime.timedelta(days=60), severity="medium", problem=problem
+    )
+    c[1] = resolve_path(
+        make_complaint(customer=customer, received_at=T0, severity="medium"), notify=2, resolved=10, problem=problem
+    )
     c[2] = make_complaint(customer=customer, received_at=T0, severity="medium")
     c[2] = step(c[2], State.ACKNOWLEDGED, 1)
     c[2] = respond(c[2], 4)
@@ -68,8 +73,12 @@ def book():
     c[2] = step(c[2], State.INVESTIGATING, 25)
     c[2] = step(c[2], State.ACTION_COMMUNICATED, 30, action_plan="退款", customer_notified_at=at(30))
     c[2] = step(c[2], State.RESOLVED, 50, root_cause="包装", problem=problem)
-    c[3] = resolve_path(make_complaint(customer=customer, received_at=T0, severity="medium"), notify=30, resolved=40,
-                        problem=other_problem)  # fmt: skip
+    c[3] = resolve_path(
+        make_complaint(customer=customer, received_at=T0, severity="medium"),
+        notify=30,
+        resolved=40,
+        problem=other_problem,
+    )
     c[4] = make_complaint(customer=customer, received_at=at(1), severity="medium")
     c[4] = resolve_path(c[4], notify=2, resolved=3)
     c[4] = step(c[4], State.CLOSED, 10)
@@ -77,8 +86,12 @@ def book():
     c[5] = make_complaint(customer=customer, received_at=T0 + datetime.timedelta(days=2), severity="medium")
     c[6] = make_complaint(customer=customer, received_at=T0 + datetime.timedelta(days=30), severity="medium")
     c[6] = respond(c[6], 30 * 24 + 6)
-    c[7] = step(make_complaint(customer=customer, received_at=T0, severity="medium"), State.REJECTED, 1, note="非我司产品")
-    c[8] = step(make_complaint(customer=customer, received_at=T0, severity="medium"), State.DUPLICATE, 1, duplicate_of=c[1])
+    c[7] = step(
+        make_complaint(customer=customer, received_at=T0, severity="medium"), State.REJECTED, 1, note="非我司产品"
+    )
+    c[8] = step(
+        make_complaint(customer=customer, received_at=T0, severity="medium"), State.DUPLICATE, 1, duplicate_of=c[1]
+    )
     c[10] = make_complaint(customer=customer, received_at=T0 + datetime.timedelta(days=35), severity="medium")
     complaint_mark_breaches(now=NOW)
     # Orders in the period: 6 counted (a cancelled one does not count), one outside it.
@@ -148,8 +161,11 @@ def test_backlog_bucket_boundaries():
         make_complaint(customer=customer, received_at=NOW - datetime.timedelta(days=days))
     # exactly 1 day old falls in [1, 3); exactly 3 in [3, 7); exactly 7 in 7+
     assert complaint_kpis(start=START, end=END, now=NOW)["backlog_by_age"] == {
-        "d0_1": 1, "d1_3": 2, "d3_7": 2, "d7_plus": 1,
-    }  # fmt: skip
+        "d0_1": 1,
+        "d1_3": 2,
+        "d3_7": 2,
+        "d7_plus": 1,
+    }
 
 
 def test_an_empty_period():

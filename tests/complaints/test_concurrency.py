@@ -1,4 +1,5 @@
 """Two reps pressing the same button at the same moment: exactly one wins (PostgreSQL row locks)."""
+
 import threading
 import time
 
@@ -37,7 +38,9 @@ def test_two_reps_transitioning_at_once_cannot_both_succeed(monkeypatch, service
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=press, args=(seen, to)) for seen, to in zip(views_of_the_rep, targets)]
+    threads = [
+        threading.Thread(target=press, args=(seen, to)) for seen, to in zip(views_of_the_rep, targets, strict=False)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -7,6 +7,7 @@ saved the whole instance it had read, and put back the state and workflow fields
 move (issue 15: 9 of 12 tries for acknowledge + edit). Now, in every round, the state is the one
 the last logged transition names, and every field a successful request wrote is still there.
 """
+
 import datetime
 import random
 import threading
@@ -145,23 +146,35 @@ def test_acknowledge_and_edit(reps, clients):
 def test_communicate_action_and_edit(reps, clients):
     rep, _ = reps
     for round_ in range(ROUNDS):
-        complaint = make_complaint(assignee=rep, received_at=timezone.now() - datetime.timedelta(hours=3), severity="low")
+        complaint = make_complaint(
+            assignee=rep, received_at=timezone.now() - datetime.timedelta(hours=3), severity="low"
+        )
         for to in (State.ACKNOWLEDGED, State.INVESTIGATING):
             complaint = workflow.complaint_transition(complaint=complaint, to=to, by=rep)
         notified = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=5)
         results = together(
-            move(clients[0], complaint, "action_communicated", action_plan=f"refund {round_}",
-                 customer_notified_at=as_input(notified)),
+            move(
+                clients[0],
+                complaint,
+                "action_communicated",
+                action_plan=f"refund {round_}",
+                customer_notified_at=as_input(notified),
+            ),
             edit(clients[0], complaint, severity="critical", description=f"edit {round_}"),
-        )  # fmt: skip
+        )
         assert results == [302, 302], round_
         fresh = consistent(complaint)
         assert fresh.state == State.ACTION_COMMUNICATED, round_
         assert (fresh.action_plan, fresh.customer_notified_at, fresh.first_response_at) == (
-            f"refund {round_}", notified, notified), round_  # fmt: skip
+            f"refund {round_}",
+            notified,
+            notified,
+        ), round_
         assert (fresh.severity, fresh.description) == ("critical", f"edit {round_}"), round_
         assert (fresh.first_response_due_at, fresh.resolution_due_at) == (
-            fresh.received_at + datetime.timedelta(hours=2), fresh.received_at + datetime.timedelta(hours=24))  # fmt: skip
+            fresh.received_at + datetime.timedelta(hours=2),
+            fresh.received_at + datetime.timedelta(hours=24),
+        )
 
 
 def test_take_acknowledge_and_edit(reps, clients):
@@ -170,7 +183,9 @@ def test_take_acknowledge_and_edit(reps, clients):
         complaint = make_complaint()
         seen = Complaint.objects.get(pk=complaint.pk)
         took, moved, edited = together(
-            take(clients[1], seen), move(clients[0], seen, "acknowledged"), edit(clients[0], seen, description=f"edit {round_}")
+            take(clients[1], seen),
+            move(clients[0], seen, "acknowledged"),
+            edit(clients[0], seen, description=f"edit {round_}"),
         )
         assert {took, moved, edited} <= {302, *REFUSED}, (round_, took, moved, edited)
         fresh = consistent(complaint)

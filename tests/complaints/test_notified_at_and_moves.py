@@ -1,5 +1,6 @@
 """Issue 14 on the complaint page: "Customer notified at" starts at now and is judged at the input's
 precision with a tolerance; moves off the normal path look apart and ask first; required fields are marked."""
+
 import datetime
 import re
 from unittest import mock
@@ -29,8 +30,9 @@ def frozen(moment):
 def investigating(service_user):
     complaint = make_complaint(received_at=ARRIVED, assignee=service_user, severity="high")
     for seconds, to in ((2, State.ACKNOWLEDGED), (4, State.INVESTIGATING)):
-        complaint = complaint_transition(complaint=complaint, to=to, by=service_user,
-                                         now=ARRIVED + datetime.timedelta(seconds=seconds))  # fmt: skip
+        complaint = complaint_transition(
+            complaint=complaint, to=to, by=service_user, now=ARRIVED + datetime.timedelta(seconds=seconds)
+        )
     return complaint
 
 
@@ -42,9 +44,13 @@ def shown_notified_at(page: str) -> str:
 def communicate(client, complaint, notified: str):
     return client.post(
         reverse("complaints:complaint_transition", args=[complaint.pk]),
-        {"to": "action_communicated", "expected_state": "investigating", "action_plan": "Replace the goods",
-         "customer_notified_at": notified},
-    )  # fmt: skip
+        {
+            "to": "action_communicated",
+            "expected_state": "investigating",
+            "action_plan": "Replace the goods",
+            "customer_notified_at": notified,
+        },
+    )
 
 
 def test_notified_at_starts_at_now_in_local_time_to_the_second(client, service_user, investigating):
@@ -154,18 +160,25 @@ def test_reject_and_mark_duplicate_look_apart_and_ask_first(client, service_user
 
 def test_close_looks_apart_and_asks_first(client, service_user):
     complaint = make_complaint(assignee=service_user)
-    for to, extra in ((State.ACKNOWLEDGED, {}), (State.INVESTIGATING, {}),
-                      (State.ACTION_COMMUNICATED, {"action_plan": "x", "customer_notified_at": complaint.received_at}),
-                      (State.RESOLVED, {"root_cause": "y"})):  # fmt: skip
+    for to, extra in (
+        (State.ACKNOWLEDGED, {}),
+        (State.INVESTIGATING, {}),
+        (State.ACTION_COMMUNICATED, {"action_plan": "x", "customer_notified_at": complaint.received_at}),
+        (State.RESOLVED, {"root_cause": "y"}),
+    ):
         complaint = complaint_transition(complaint=complaint, to=to, by=service_user, **extra)
     client.force_login(service_user)
     page = client.get(complaint.get_absolute_url()).content.decode()
-    assert buttons(page) == {"closed": ("danger", f"Close complaint {complaint.number}? Only a reopening, with its reason, brings it back.")}
+    assert buttons(page) == {
+        "closed": ("danger", f"Close complaint {complaint.number}? Only a reopening, with its reason, brings it back.")
+    }
 
 
 def required(page: str, move: str) -> set:
     """The fields of a move's form marked required (the mark of templates/includes/form_fields.html)."""
-    form = re.search(rf'<form[^>]*class="move[^"]*">(?:(?!</form>).)*value="{move}"(?:(?!</form>).)*</form>', page, re.S).group(0)
+    form = re.search(
+        rf'<form[^>]*class="move[^"]*">(?:(?!</form>).)*value="{move}"(?:(?!</form>).)*</form>', page, re.S
+    ).group(0)
     return set(re.findall(rf'<label for="id_{move}_(\w+)">[^<]*<span class="required-mark"', form))
 
 

@@ -3,6 +3,7 @@ never a 500: PostgreSQL cannot compare text holding NUL, so it must not reach a 
 search box cleans its text with a form CharField, whose validator refuses NUL: django-filter's
 CharFilter (the customer list, the complaint queue) and the customer lookup's form.
 This module runs on SQLite in `make test` and on PostgreSQL in CI's second run."""
+
 import pytest
 from django.urls import reverse
 
@@ -46,7 +47,9 @@ def test_the_complaint_queue_search_refuses_nul(client, service_user, data):
     assert NUL in response.content.decode()
     exported = client.get(reverse("complaints:export", args=["csv"]), {"tab": "all", "q": "\x00"})
     assert exported.status_code == 302  # back to the queue with "The filters are not valid"
-    assert len(client.get(reverse("complaints:queue"), {"tab": "all", "q": "Acme"}).context["table"].paginated_rows) == 1
+    assert (
+        len(client.get(reverse("complaints:queue"), {"tab": "all", "q": "Acme"}).context["table"].paginated_rows) == 1
+    )
 
 
 def test_the_customer_list_search_refuses_nul(client, sales_user, data):

@@ -1,4 +1,5 @@
 """The SLA clock: due times from targets, the pause, breaches that stay, the warning window, auto-close."""
+
 import datetime
 
 import pytest
@@ -18,7 +19,9 @@ def at(hours: float) -> datetime.datetime:
     return T0 + datetime.timedelta(hours=hours)
 
 
-@pytest.mark.parametrize("severity, first, resolution", [("low", 48, 240), ("medium", 24, 120), ("high", 8, 48), ("critical", 2, 24)])
+@pytest.mark.parametrize(
+    "severity, first, resolution", [("low", 48, 240), ("medium", 24, 120), ("high", 8, 48), ("critical", 2, 24)]
+)
 def test_due_times_follow_the_severity_targets(severity, first, resolution):
     complaint = make_complaint(received_at=T0, severity=severity)
     assert (complaint.first_response_due_at, complaint.resolution_due_at) == (at(first), at(resolution))
@@ -43,15 +46,24 @@ def test_first_response_is_the_first_customer_facing_note():
     complaint_add_note(complaint=complaint, by=None, body="again", visibility="customer", at=at(5))
     complaint.refresh_from_db()
     assert (complaint.first_response_at, complaint.first_response_seconds, complaint.first_response_breached) == (
-        at(3), 3 * 3600, False)  # fmt: skip
+        at(3),
+        3 * 3600,
+        False,
+    )
 
 
 def test_telling_the_action_plan_counts_as_first_response_and_late_means_breached():
     complaint = make_complaint(received_at=T0, severity="high")  # first response due in 8 h
     complaint = complaint_transition(complaint=complaint, to=State.ACKNOWLEDGED, by=None, now=at(1))
     complaint = complaint_transition(complaint=complaint, to=State.INVESTIGATING, by=None, now=at(2))
-    complaint = complaint_transition(complaint=complaint, to=State.ACTION_COMMUNICATED, by=None, now=at(10),
-                                     action_plan="replace", customer_notified_at=at(9))  # fmt: skip
+    complaint = complaint_transition(
+        complaint=complaint,
+        to=State.ACTION_COMMUNICATED,
+        by=None,
+        now=at(10),
+        action_plan="replace",
+        customer_notified_at=at(9),
+    )
     assert (complaint.first_response_at, complaint.first_response_breached) == (at(9), True)
 
 
@@ -103,8 +115,14 @@ def test_auto_close_after_the_confirmation_period(settings):
         when = T0 - datetime.timedelta(days=days_ago)
         for to in (State.ACKNOWLEDGED, State.INVESTIGATING):
             complaint = complaint_transition(complaint=complaint, to=to, by=None, now=when)
-        complaint = complaint_transition(complaint=complaint, to=State.ACTION_COMMUNICATED, by=None, now=when,
-                                         action_plan="x", customer_notified_at=when)  # fmt: skip
+        complaint = complaint_transition(
+            complaint=complaint,
+            to=State.ACTION_COMMUNICATED,
+            by=None,
+            now=when,
+            action_plan="x",
+            customer_notified_at=when,
+        )
         return complaint_transition(complaint=complaint, to=State.RESOLVED, by=None, now=when, root_cause="y")
 
     old, recent = resolved(15), resolved(13)

@@ -4,6 +4,7 @@ Every write locks the row and saves only the fields it changes, so an instance (
 before a move cannot carry the old state or workflow fields back. The same on PostgreSQL with
 real concurrent requests: test_concurrent_writes.py.
 """
+
 import datetime
 
 import pytest
@@ -21,11 +22,25 @@ from .posts import as_input, edit_post
 pytestmark = pytest.mark.django_db
 
 WORKFLOW_FIELDS = (
-    "state", "action_plan", "customer_notified_at", "root_cause", "internal_review_notes", "duplicate_id",
-    "first_response_at", "first_response_seconds", "first_response_due_at", "resolution_due_at", "paused_since",
-    "paused_seconds", "resolved_at", "resolution_seconds", "closed_at", "first_response_breached",
-    "resolution_breached", "reopen_count",
-)  # fmt: skip
+    "state",
+    "action_plan",
+    "customer_notified_at",
+    "root_cause",
+    "internal_review_notes",
+    "duplicate_id",
+    "first_response_at",
+    "first_response_seconds",
+    "first_response_due_at",
+    "resolution_due_at",
+    "paused_since",
+    "paused_seconds",
+    "resolved_at",
+    "resolution_seconds",
+    "closed_at",
+    "first_response_breached",
+    "resolution_breached",
+    "reopen_count",
+)
 
 
 def workflow_fields(complaint) -> dict:
@@ -43,7 +58,11 @@ def investigating(**data):
 def communicate(complaint, by=None):
     notified = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=5)
     return complaint_transition(
-        complaint=complaint, to=State.ACTION_COMMUNICATED, by=by, action_plan="Replace the goods", customer_notified_at=notified
+        complaint=complaint,
+        to=State.ACTION_COMMUNICATED,
+        by=by,
+        action_plan="Replace the goods",
+        customer_notified_at=notified,
     )
 
 
@@ -77,7 +96,9 @@ class TestStaleInstances:
 
         after = workflow_fields(complaint)
         retimed = {"first_response_due_at", "resolution_due_at"}
-        assert {k: v for k, v in after.items() if k not in retimed} == {k: v for k, v in told.items() if k not in retimed}
+        assert {k: v for k, v in after.items() if k not in retimed} == {
+            k: v for k, v in told.items() if k not in retimed
+        }
         fresh = Complaint.objects.get(pk=complaint.pk)
         assert fresh.first_response_due_at == fresh.received_at + datetime.timedelta(hours=2)
         assert (fresh.severity, fresh.description) == ("critical", "Whole pallet")
@@ -98,7 +119,9 @@ class TestStaleInstances:
     def test_a_move_cannot_undo_an_edit_or_a_flag(self, service_user):
         complaint = make_complaint(received_at=timezone.now() - datetime.timedelta(days=30), assignee=service_user)
         seen = Complaint.objects.get(pk=complaint.pk)
-        complaint_update(complaint=complaint, data={"description": "Edited meanwhile", "severity": "high"}, by=service_user)
+        complaint_update(
+            complaint=complaint, data={"description": "Edited meanwhile", "severity": "high"}, by=service_user
+        )
         complaint_mark_breaches()
 
         complaint_transition(complaint=seen, to=State.ACKNOWLEDGED, by=service_user)
@@ -144,7 +167,11 @@ class TestStaleInstances:
         complaint_transition(complaint=complaint, to=State.ACKNOWLEDGED, by=service_user, as_worker=True)
         assert complaint.history.count() == entries + 1
         latest = complaint.history.first()
-        assert (latest.state, latest.assignee_id, latest.history_user) == (State.ACKNOWLEDGED, service_user.pk, service_user)
+        assert (latest.state, latest.assignee_id, latest.history_user) == (
+            State.ACKNOWLEDGED,
+            service_user.pk,
+            service_user,
+        )
 
 
 class TestStalePages:
@@ -164,7 +191,9 @@ class TestStalePages:
         url = reverse("complaints:complaint_transition", args=[complaint.pk])
         assert client.post(url, {"to": "acknowledged", "expected_state": "new"}).status_code == 302
 
-        response = client.post(reverse("complaints:complaint_edit", args=[complaint.pk]), edit_post(seen, description="Crushed"))
+        response = client.post(
+            reverse("complaints:complaint_edit", args=[complaint.pk]), edit_post(seen, description="Crushed")
+        )
 
         assert response.status_code == 302
         fresh = Complaint.objects.get(pk=complaint.pk)
@@ -178,13 +207,19 @@ class TestStalePages:
         notified = timezone.now() - datetime.timedelta(minutes=10)
         response = client.post(
             reverse("complaints:complaint_transition", args=[complaint.pk]),
-            {"to": "action_communicated", "expected_state": "investigating", "action_plan": "Refund",
-             "customer_notified_at": as_input(notified)},
-        )  # fmt: skip
+            {
+                "to": "action_communicated",
+                "expected_state": "investigating",
+                "action_plan": "Refund",
+                "customer_notified_at": as_input(notified),
+            },
+        )
         assert response.status_code == 302
         told = workflow_fields(complaint)
 
-        response = client.post(reverse("complaints:complaint_edit", args=[complaint.pk]), edit_post(seen, channel="email"))
+        response = client.post(
+            reverse("complaints:complaint_edit", args=[complaint.pk]), edit_post(seen, channel="email")
+        )
 
         assert response.status_code == 302
         assert workflow_fields(complaint) == told
@@ -205,7 +240,8 @@ class TestStalePages:
         complaint_take(complaint=complaint, by=other_rep)
         client.force_login(service_user)
         response = client.post(
-            reverse("complaints:complaint_edit", args=[complaint.pk]), edit_post(seen, assignee=service_user, description="x")
+            reverse("complaints:complaint_edit", args=[complaint.pk]),
+            edit_post(seen, assignee=service_user, description="x"),
         )
         assert response.status_code == 403
         fresh = Complaint.objects.get(pk=complaint.pk)

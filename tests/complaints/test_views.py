@@ -1,4 +1,5 @@
 """Service pages: the role matrix, the log form, working a complaint through the pages, query counts."""
+
 import datetime
 
 import pytest
@@ -48,9 +49,15 @@ class TestRoles:
         client.force_login(service_user)
         response = client.post(
             reverse("complaints:complaint_create"),
-            {"customer": "深圳华强电子有限公司", "channel": "phone", "category": "delivery", "severity": "critical",
-             "description": "货物延迟三天", "assignee": service_user.pk},
-        )  # fmt: skip
+            {
+                "customer": "深圳华强电子有限公司",
+                "channel": "phone",
+                "category": "delivery",
+                "severity": "critical",
+                "description": "货物延迟三天",
+                "assignee": service_user.pk,
+            },
+        )
         complaint = Complaint.objects.get()
         assert response.status_code == 302 and response["Location"] == complaint.get_absolute_url()
         assert (complaint.customer, complaint.created_by, complaint.state) == (customer, service_user, State.NEW)
@@ -62,7 +69,9 @@ class TestRoles:
         )
         assert response.status_code == 302
         assert Complaint.objects.get(pk=complaint.pk).state == State.ACKNOWLEDGED
-        client.post(reverse("complaints:complaint_note", args=[complaint.pk]), {"visibility": "customer", "body": "已致电客户"})
+        client.post(
+            reverse("complaints:complaint_note", args=[complaint.pk]), {"visibility": "customer", "body": "已致电客户"}
+        )
         assert Complaint.objects.get(pk=complaint.pk).first_response_at is not None
 
     @pytest.mark.parametrize("role", ["sales_user", "executive_user"])
@@ -98,7 +107,8 @@ class TestRoles:
         other = make_user(Role.SERVICE, username="service2")
         client.force_login(other)
         response = client.post(
-            reverse("complaints:complaint_transition", args=[complaint.pk]), {"to": "acknowledged", "expected_state": "new"}
+            reverse("complaints:complaint_transition", args=[complaint.pk]),
+            {"to": "acknowledged", "expected_state": "new"},
         )
         assert response.status_code == 403
         assert Complaint.objects.get(pk=complaint.pk).state == State.NEW
@@ -107,8 +117,11 @@ class TestRoles:
         targets = list(SlaTarget.objects.order_by("first_response_hours"))
         data = {"form-TOTAL_FORMS": len(targets), "form-INITIAL_FORMS": len(targets)}
         for i, target in enumerate(targets):
-            data |= {f"form-{i}-id": target.pk, f"form-{i}-first_response_hours": target.first_response_hours,
-                     f"form-{i}-resolution_hours": target.resolution_hours}  # fmt: skip
+            data |= {
+                f"form-{i}-id": target.pk,
+                f"form-{i}-first_response_hours": target.first_response_hours,
+                f"form-{i}-resolution_hours": target.resolution_hours,
+            }
         data["form-0-first_response_hours"] = 1
         client.force_login(service_user)
         assert client.post(reverse("complaints:sla_targets"), data).status_code == 403
@@ -125,8 +138,16 @@ class TestLogForm:
     @pytest.mark.parametrize("typed", ["C900001", "C900001 深圳华强电子有限公司", "深圳华强电子有限公司"])
     def test_customer_by_code_or_name(self, client, service_user, customer, typed):
         client.force_login(service_user)
-        client.post(reverse("complaints:complaint_create"), {"customer": typed, "channel": "web", "category": "billing",
-                                                             "severity": "low", "description": "发票金额错误"})  # fmt: skip
+        client.post(
+            reverse("complaints:complaint_create"),
+            {
+                "customer": typed,
+                "channel": "web",
+                "category": "billing",
+                "severity": "low",
+                "description": "发票金额错误",
+            },
+        )
         assert Complaint.objects.get().customer == customer
 
     def test_unknown_and_ambiguous_customer_are_refused_with_the_reason(self, client, service_user, customer):
@@ -137,7 +158,9 @@ class TestLogForm:
         assert response.status_code == 200
         assert response.context["form"].errors["customer"] == ["No customer has the code or name “不存在”."]
         response = client.post(reverse("complaints:complaint_create"), {**base, "customer": "同名公司"})
-        assert response.context["form"].errors["customer"] == ["2 customers are named “同名公司”; pick one by its code."]
+        assert response.context["form"].errors["customer"] == [
+            "2 customers are named “同名公司”; pick one by its code."
+        ]
         assert not Complaint.objects.exists()
 
     def test_lookup_suggests_by_code_and_chinese_name(self, client, service_user, customer):
@@ -145,7 +168,9 @@ class TestLogForm:
         client.force_login(service_user)
         found = client.get(reverse("complaints:customer_lookup"), {"q": "华强"}).json()["results"]
         assert found == [{"code": "C900001", "label": "C900001 深圳华强电子有限公司"}]
-        assert client.get(reverse("complaints:customer_lookup"), {"q": "c9000"}).json()["results"][0]["code"] == "C900001"
+        assert (
+            client.get(reverse("complaints:customer_lookup"), {"q": "c9000"}).json()["results"][0]["code"] == "C900001"
+        )
 
 
 class TestWorkingThroughPages:
@@ -209,7 +234,9 @@ class TestQueue:
         mine = make_complaint(customer=customer, assignee=service_user, severity="low")
         theirs = make_complaint(customer=customer, assignee=other, severity="low")
         nobody = make_complaint(customer=customer, severity="low")
-        soon = make_complaint(customer=customer, assignee=other, severity="critical", received_at=now - datetime.timedelta(minutes=30))
+        soon = make_complaint(
+            customer=customer, assignee=other, severity="critical", received_at=now - datetime.timedelta(minutes=30)
+        )
         done = make_complaint(customer=customer, assignee=service_user, severity="low")
         complaint_transition(complaint=done, to=State.REJECTED, by=service_user, note="not ours")
         client.force_login(service_user)
@@ -297,8 +324,9 @@ class TestQueueRows:
     @pytest.fixture
     def queue(self, service_user, customer):
         now = timezone.now()
-        breached = make_complaint(customer=customer, assignee=service_user, severity="critical",
-                                  received_at=now - datetime.timedelta(days=3))  # fmt: skip
+        breached = make_complaint(
+            customer=customer, assignee=service_user, severity="critical", received_at=now - datetime.timedelta(days=3)
+        )
         Complaint.objects.filter(pk=breached.pk).update(first_response_breached=True)
         paused = make_complaint(customer=CustomerFactory(name="<i>Acme & Sons</i>"), severity="low")
         Complaint.objects.filter(pk=paused.pk).update(paused_since=now)

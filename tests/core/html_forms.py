@@ -1,6 +1,7 @@
 """What a browser would send back for a form of a page, left as it is: its fields' values as the page
 wrote them (inputs, checked boxes, selected options, text areas). A date the browser cannot read
 (zh-hans "2019/11/16" in an `<input type=date>`) is sent empty, as the browser does."""
+
 import re
 from html.parser import HTMLParser
 

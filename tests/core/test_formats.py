@@ -3,6 +3,7 @@
 Fast tests (no browser): the format modules, the shared widgets in zh-hans, the display filters,
 and the guard that every form of every app takes its date and time inputs from core.widgets.
 """
+
 import datetime
 import importlib
 import inspect
@@ -19,30 +20,49 @@ from core import display
 from core.widgets import DateInput, DateTimeInput
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-FORM_MODULES = ["crm.forms", "complaints.forms", "analytics.forms", "analytics.reports", "exchange.forms",
-                "crm.filters", "complaints.filters"]  # fmt: skip
+FORM_MODULES = [
+    "crm.forms",
+    "complaints.forms",
+    "analytics.forms",
+    "analytics.reports",
+    "exchange.forms",
+    "crm.filters",
+    "complaints.filters",
+]
 
 
 def render(code: str, **context) -> str:
     return Template("{% load display %}" + code).render(Context(context))
 
 
-@pytest.mark.parametrize("language, day, month, moment", [
-    ("en", "16 Nov 2019", "Nov 2019", "16 Nov 2019 14:30"),
-    ("zh-hans", "2019年11月16日", "2019年11月", "2019年11月16日 14:30"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "language, day, month, moment",
+    [
+        ("en", "16 Nov 2019", "Nov 2019", "16 Nov 2019 14:30"),
+        ("zh-hans", "2019年11月16日", "2019年11月", "2019年11月16日 14:30"),
+    ],
+)
 def test_one_date_month_and_money_format_per_language(language, day, month, moment):
     date = datetime.date(2019, 11, 16)
     with translation.override(language):
         assert render("{{ d }}|{{ d|date }}|{{ d|date:'SHORT_DATE_FORMAT' }}", d=date) == f"{day}|{day}|{day}"
         assert display.day(date) == day
-        assert render("{{ d|month }}|{{ m|month }}|{{ d|date:'YEAR_MONTH_FORMAT' }}", d=date, m="2019-11") == f"{month}|{month}|{month}"
+        assert (
+            render("{{ d|month }}|{{ m|month }}|{{ d|date:'YEAR_MONTH_FORMAT' }}", d=date, m="2019-11")
+            == f"{month}|{month}|{month}"
+        )
         at = datetime.datetime(2019, 11, 16, 6, 30, 59, tzinfo=datetime.UTC)  # 14:30 in Shanghai
         assert render("{{ t }}|{{ t|date:'SHORT_DATETIME_FORMAT' }}", t=at) == f"{moment}|{moment}"
         # Money and large numbers are grouped in threes with a comma in both languages.
         amount = Decimal("27130141.25")
-        assert render("{{ v }}|{{ v|money }}|{{ v|floatformat:'2g' }}", v=amount) == "27,130,141.25|27,130,141.25|27,130,141.25"
-        assert render("{{ n }}|{{ n|number }}|{{ p|number:1 }}", n=1234567, p=Decimal("12.35")) == "1,234,567|1,234,567|12.4"
+        assert (
+            render("{{ v }}|{{ v|money }}|{{ v|floatformat:'2g' }}", v=amount)
+            == "27,130,141.25|27,130,141.25|27,130,141.25"
+        )
+        assert (
+            render("{{ n }}|{{ n|number }}|{{ p|number:1 }}", n=1234567, p=Decimal("12.35"))
+            == "1,234,567|1,234,567|12.4"
+        )
         assert formats.get_format("DATE_INPUT_FORMATS")[0] == "%Y-%m-%d"  # ISO first: what date inputs send
         assert formats.get_format("DATETIME_INPUT_FORMATS")[0] == "%Y-%m-%dT%H:%M:%S"
 
@@ -92,7 +112,10 @@ def test_a_time_with_seconds_and_microseconds_saved_untouched_is_unchanged(langu
         at = forms.DateTimeField(widget=DateTimeInput())
         on = forms.DateField(widget=DateInput())
 
-    stored = {"at": datetime.datetime(2026, 3, 2, 9, 5, 7, 123456, tzinfo=datetime.UTC), "on": datetime.date(2019, 11, 16)}
+    stored = {
+        "at": datetime.datetime(2026, 3, 2, 9, 5, 7, 123456, tzinfo=datetime.UTC),
+        "on": datetime.date(2019, 11, 16),
+    }
     with translation.override(language), timezone.override(SHANGHAI):
         page = Form(initial=stored).as_div()
         posted = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
@@ -131,4 +154,6 @@ def test_every_form_of_every_app_takes_its_date_inputs_from_core_widgets():
         elif issubclass(field_class, forms.DateField):
             assert isinstance(widget, DateInput), f"{where}: use core.widgets.DateInput"
             checked.append(where.split(".")[1])
-    assert {"since", "churned_on", "occurred_on", "next_follow_up", "received_at", "customer_notified_at"} <= set(checked)
+    assert {"since", "churned_on", "occurred_on", "next_follow_up", "received_at", "customer_notified_at"} <= set(
+        checked
+    )

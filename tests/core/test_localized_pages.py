@@ -1,5 +1,6 @@
 """The pages in both languages, through the test client: each form posted back as the browser would
 send it untouched changes nothing; dates, money and codes are shown in the language's one format."""
+
 import datetime
 from decimal import Decimal
 
@@ -27,8 +28,13 @@ def open_as(client, user, language):
 
 @pytest.fixture
 def customer(sales_user):
-    return CustomerFactory(owner=sales_user, name="杭州大客户有限公司", since=datetime.date(2019, 11, 16),
-                           credit_terms="credit", credit_limit=Decimal("27130141.25"))  # fmt: skip
+    return CustomerFactory(
+        owner=sales_user,
+        name="杭州大客户有限公司",
+        since=datetime.date(2019, 11, 16),
+        credit_terms="credit",
+        credit_limit=Decimal("27130141.25"),
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -46,10 +52,12 @@ def test_customer_saved_untouched_keeps_its_dates_and_history(client, sales_user
 
 @pytest.mark.parametrize("language, legend", [("en", "Required field"), ("zh-hans", "必填项")])
 def test_required_fields_are_marked(client, sales_user, customer, language, legend):
-    page = open_as(client, sales_user, language).get(reverse("crm:customer_update", args=[customer.pk])).content.decode()
-    name_field = page[page.index('<label for="id_name"'):page.index('<label for="id_kind"')]
+    page = (
+        open_as(client, sales_user, language).get(reverse("crm:customer_update", args=[customer.pk])).content.decode()
+    )
+    name_field = page[page.index('<label for="id_name"') : page.index('<label for="id_kind"')]
     assert 'class="required-mark" aria-hidden="true">*</span>' in name_field and " required " in name_field + " "
-    email_field = page[page.index('<label for="id_email"'):page.index('<label for="id_phone"')]
+    email_field = page[page.index('<label for="id_email"') : page.index('<label for="id_phone"')]
     assert "required" not in email_field
     assert legend in page
 
@@ -66,10 +74,13 @@ def test_interaction_form_comes_with_todays_date_and_can_be_sent(client, sales_u
     assert Interaction.objects.get(customer=customer).occurred_on == datetime.date.today()
 
 
-@pytest.mark.parametrize("language, since, grouped, loyal, potential", [
-    ("en", "16 Nov 2019", "27,130,141.25", "Loyal", "Potential"),
-    ("zh-hans", "2019年11月16日", "27,130,141.25", "忠诚客户", "成长潜力"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "language, since, grouped, loyal, potential",
+    [
+        ("en", "16 Nov 2019", "27,130,141.25", "Loyal", "Potential"),
+        ("zh-hans", "2019年11月16日", "27,130,141.25", "忠诚客户", "成长潜力"),
+    ],
+)
 def test_customer_page_formats_and_labels(client, sales_user, customer, language, since, grouped, loyal, potential):
     OrderFactory(customer=customer, number="SO-OK", ordered_on=datetime.date(2026, 2, 11))
     OrderFactory(customer=customer, number="SO-BAD", ordered_on=datetime.date(2026, 2, 11), entry_error=True)
@@ -80,7 +91,7 @@ def test_customer_page_formats_and_labels(client, sales_user, customer, language
     assert f"<dd>{since}</dd>" in page and grouped in page
     assert f'<span class="badge">{loyal}</span>' in page and f'<span class="badge">{potential}</span>' in page
     assert '<span class="badge">loyal</span>' not in page and '<span class="badge">potential</span>' not in page
-    rows = {number: page[page.index(f">{number}<"):].split("</tr>")[0] for number in ("SO-OK", "SO-BAD")}
+    rows = {number: page[page.index(f">{number}<") :].split("</tr>")[0] for number in ("SO-OK", "SO-BAD")}
     assert "✘" not in rows["SO-OK"] and "✔" not in rows["SO-OK"]
     assert "✘" in rows["SO-BAD"] and '<span class="visually-hidden">' in rows["SO-BAD"]
     assert "2/11/2026" not in page and "02/11/2026" not in page and "Feb. 11, 2026" not in page
@@ -89,12 +100,24 @@ def test_customer_page_formats_and_labels(client, sales_user, customer, language
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_complaint_and_problem_edits_saved_untouched_change_nothing(client, service_user, language):
     customer = CustomerFactory()
-    complaint = complaint_create(customer=customer, by=service_user, data={
-        "channel": "phone", "category": "delivery", "severity": "high", "description": "订单延迟五天到货。\n第二行"})  # fmt: skip
-    problem = problem_create(by=service_user, data={"title": "承运商延误", "category": "delivery", "description": "旺季"})
+    complaint = complaint_create(
+        customer=customer,
+        by=service_user,
+        data={
+            "channel": "phone",
+            "category": "delivery",
+            "severity": "high",
+            "description": "订单延迟五天到货。\n第二行",
+        },
+    )
+    problem = problem_create(
+        by=service_user, data={"title": "承运商延误", "category": "delivery", "description": "旺季"}
+    )
     open_as(client, service_user, language)
-    for record, url in ((complaint, reverse("complaints:complaint_edit", args=[complaint.pk])),
-                        (problem, reverse("complaints:problem_edit", args=[problem.pk]))):  # fmt: skip
+    for record, url in (
+        (complaint, reverse("complaints:complaint_edit", args=[complaint.pk])),
+        (problem, reverse("complaints:problem_edit", args=[problem.pk])),
+    ):
         model = type(record)
         before = (list(model.objects.filter(pk=record.pk).values()), record.history.count())
         page = client.get(url).content.decode()
@@ -122,9 +145,17 @@ def test_sla_targets_and_model_settings_saved_untouched_change_nothing(client, e
 
 
 def test_complaint_received_at_shown_in_the_language_format(client, service_user):
-    complaint = complaint_create(customer=CustomerFactory(), by=service_user, data={
-        "received_at": datetime.datetime(2026, 3, 2, 1, 5, 7, tzinfo=datetime.UTC), "channel": "phone",
-        "category": "delivery", "severity": "low", "description": "x"})  # fmt: skip
+    complaint = complaint_create(
+        customer=CustomerFactory(),
+        by=service_user,
+        data={
+            "received_at": datetime.datetime(2026, 3, 2, 1, 5, 7, tzinfo=datetime.UTC),
+            "channel": "phone",
+            "category": "delivery",
+            "severity": "low",
+            "description": "x",
+        },
+    )
     page = open_as(client, service_user, "zh-hans").get(complaint.get_absolute_url()).content.decode()
     assert "2026年3月2日 09:05" in page
     assert Complaint.objects.filter(pk=complaint.pk).exists() and Problem.objects.count() == 0

@@ -1,4 +1,5 @@
 """The customer list and detail with a published analysis run: figures, sorting, filters, roles."""
+
 import csv
 import datetime
 import io
@@ -22,9 +23,19 @@ def published(sales_user):
     mid = CustomerFactory(code="MID", name="Mid")
     loss = CustomerFactory(code="LOSS", name="Loss", since=today - datetime.timedelta(days=400))  # not loyal: reduce
     CustomerFactory(code="NEW", name="New prospect")
-    OrderFactory(customer=big, ordered_on=today, revenue=Decimal("5000.00"), cost=Decimal("4000.00"), service_cost=Decimal("0"))
-    OrderFactory(customer=mid, ordered_on=today, revenue=Decimal("3000.00"), cost=Decimal("1000.00"), service_cost=Decimal("0"))
-    OrderFactory(customer=loss, ordered_on=today, revenue=Decimal("2000.00"), cost=Decimal("1900.00"), service_cost=Decimal("300.00"))
+    OrderFactory(
+        customer=big, ordered_on=today, revenue=Decimal("5000.00"), cost=Decimal("4000.00"), service_cost=Decimal("0")
+    )
+    OrderFactory(
+        customer=mid, ordered_on=today, revenue=Decimal("3000.00"), cost=Decimal("1000.00"), service_cost=Decimal("0")
+    )
+    OrderFactory(
+        customer=loss,
+        ordered_on=today,
+        revenue=Decimal("2000.00"),
+        cost=Decimal("1900.00"),
+        service_cost=Decimal("300.00"),
+    )
     run, _ = run_request(trigger=AnalysisRun.Trigger.COMMAND, enqueue=False)
     run_compute(run_id=run.pk)
     return run
@@ -75,7 +86,9 @@ def test_list_query_count_with_figures_does_not_grow(client, sales_user, publish
     assert len(codes(response)) == 50
 
 
-def test_detail_shows_the_published_figures_and_tier_history(client, sales_user, published, django_assert_max_num_queries):
+def test_detail_shows_the_published_figures_and_tier_history(
+    client, sales_user, published, django_assert_max_num_queries
+):
     from crm.models import Customer
 
     loss = Customer.objects.get(code="LOSS")
@@ -122,7 +135,9 @@ def test_a_customer_created_while_a_run_computes_gets_a_row_at_publication(sales
 def test_the_list_joins_the_published_run_once(sales_user, published):
     from crm.selectors import customer_list
 
-    by_profit = str(customer_list(user=sales_user, run_id=published.pk, sorted_by_figure=True).order_by("-profit").query)
+    by_profit = str(
+        customer_list(user=sales_user, run_id=published.pk, sorted_by_figure=True).order_by("-profit").query
+    )
     assert by_profit.count('JOIN "analytics_customerresult"') == 1
     assert 'INNER JOIN "analytics_customerresult"' in by_profit
     by_name = str(customer_list(user=sales_user, run_id=published.pk).order_by("name").query)

@@ -4,6 +4,7 @@ The rows are written without django-tables2's BoundRow/BoundCell per cell; these
 them to the cells django-tables2's own template writes for the same page, for both tables
 (with and without money), in English and in Chinese, and check the pages and counts.
 """
+
 import datetime
 import re
 from decimal import Decimal
@@ -62,15 +63,28 @@ def published(sales_user):
     """Customers that exercise every kind of cell: loss, large figures, no owner/region, markup in a name."""
     today = datetime.date.today()
     east = RegionFactory(name="华东 East China")
-    big = CustomerFactory(code="BIG", name="杭州大客户有限公司", owner=sales_user, region=east, since=datetime.date(2021, 3, 9))
-    loss = CustomerFactory(code="LOSS", name="<b>Loss & Co</b>", region=None, industry=None,
-                           since=today - datetime.timedelta(days=400))  # fmt: skip
+    big = CustomerFactory(
+        code="BIG", name="杭州大客户有限公司", owner=sales_user, region=east, since=datetime.date(2021, 3, 9)
+    )
+    loss = CustomerFactory(
+        code="LOSS", name="<b>Loss & Co</b>", region=None, industry=None, since=today - datetime.timedelta(days=400)
+    )
     CustomerFactory(code="NEW", name="New prospect", status=Customer.Status.PROSPECT, since=None, strategic=True)
     CustomerFactory(code="GONE", name="Gone Ltd", status=Customer.Status.CHURNED, churned_on=today)
-    OrderFactory(customer=big, ordered_on=today, revenue=Decimal("1234567.89"), cost=Decimal("1000000.00"),
-                 service_cost=Decimal("0"))  # fmt: skip
-    OrderFactory(customer=loss, ordered_on=today, revenue=Decimal("2000.00"), cost=Decimal("1900.00"),
-                 service_cost=Decimal("300.00"))  # fmt: skip
+    OrderFactory(
+        customer=big,
+        ordered_on=today,
+        revenue=Decimal("1234567.89"),
+        cost=Decimal("1000000.00"),
+        service_cost=Decimal("0"),
+    )
+    OrderFactory(
+        customer=loss,
+        ordered_on=today,
+        revenue=Decimal("2000.00"),
+        cost=Decimal("1900.00"),
+        service_cost=Decimal("300.00"),
+    )
     run, _ = run_request(trigger=AnalysisRun.Trigger.COMMAND, enqueue=False)
     run_compute(run_id=run.pk)
     return run
@@ -122,8 +136,13 @@ class TestCells:
         page = get(client, sales_user, sort="code").content.decode()
         big, loss, new = (self.row_of(page, code) for code in ("BIG", "LOSS", "NEW"))
         big_pk = Customer.objects.get(code="BIG").pk
-        assert big[:5] == [f'<a href="/customers/{big_pk}/">BIG</a>', f'<a href="/customers/{big_pk}/">杭州大客户有限公司</a>',
-                           "华东 East China", "sales1", "Active"]  # fmt: skip
+        assert big[:5] == [
+            f'<a href="/customers/{big_pk}/">BIG</a>',
+            f'<a href="/customers/{big_pk}/">杭州大客户有限公司</a>',
+            "华东 East China",
+            "sales1",
+            "Active",
+        ]
         assert big[5:7] == ["1,234,567.89", '<span class="">234,567.89</span>']  # revenue, profit
         assert loss[1].endswith(">&lt;b&gt;Loss &amp; Co&lt;/b&gt;</a>")  # markup in a name is text
         assert loss[2:4] == ["—", "—"]  # no region, no owner
@@ -140,7 +159,8 @@ class TestCells:
         service_page = get(client, service_user, "zh-hans", sort="code").content.decode()
         assert self.row_of(service_page, "BIG")[7] == "2021年3月9日"  # customer since, zh-hans date
         assert self.row_of(service_page, "NEW")[9] == (  # strategic: a mark named for screen readers
-            '<span class="flag strategic" title="战略客户">★<span class="visually-hidden">战略客户</span></span>')
+            '<span class="flag strategic" title="战略客户">★<span class="visually-hidden">战略客户</span></span>'
+        )
         assert self.row_of(service_page, "BIG")[9] == ""  # not strategic: no mark at all
 
 
@@ -174,11 +194,16 @@ class TestPages:
         assert table.paginator.count == 124
         assert tbody(response.content.decode()) == stock_tbody(response, "en")  # figures came with the rows
 
-    @pytest.mark.parametrize("user_fixture, params, first", [
-        ("sales_user", {"sort": "name"}, 10), ("sales_user", {"sort": "-profit", "page": 2}, 60),
-        ("sales_user", {"tier": "P", "sort": "-score"}, 10), ("service_user", {"sort": "region", "page": 2}, 60),
-        ("service_user", {"q": "Customer"}, 10),
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "user_fixture, params, first",
+        [
+            ("sales_user", {"sort": "name"}, 10),
+            ("sales_user", {"sort": "-profit", "page": 2}, 60),
+            ("sales_user", {"tier": "P", "sort": "-score"}, 10),
+            ("service_user", {"sort": "region", "page": 2}, 60),
+            ("service_user", {"q": "Customer"}, 10),
+        ],
+    )
     def test_query_count_does_not_grow_with_customers(self, request, client, published, user_fixture, params, first):
         """10 then 60 customers on the first page; 60 then 110 on the second (which needs more than 50)."""
         user = request.getfixturevalue(user_fixture)
@@ -208,10 +233,15 @@ class TestCount:
         assert "analytics_customerresult" not in sql.lower()
         assert response.context["table"].paginator.count == 4
 
-    @pytest.mark.parametrize("params, joined", [
-        ({"sort": "code", "page": 2}, False), ({"sort": "region"}, False), ({"sort": "-profit"}, True),
-        ({"tier": "P", "sort": "name"}, True),  # the figure filter needs the run's rows
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "params, joined",
+        [
+            ({"sort": "code", "page": 2}, False),
+            ({"sort": "region"}, False),
+            ({"sort": "-profit"}, True),
+            ({"tier": "P", "sort": "name"}, True),  # the figure filter needs the run's rows
+        ],
+    )
     def test_the_page_keys_join_the_results_only_when_sorted_or_filtered_on_them(
         self, client, sales_user, published, params, joined
     ):

@@ -1,4 +1,5 @@
 """The role matrix of DESIGN section 2, page by page: who may do what, and what a wrong role gets."""
+
 import datetime
 from decimal import Decimal
 
@@ -19,7 +20,9 @@ INVOICE = Decimal("55555.17")
 
 @pytest.fixture
 def customer_with_money(owned_customer):
-    OrderFactory(customer=owned_customer, revenue=REVENUE, cost=COST, service_cost=SERVICE_COST, ordered_on=datetime.date.today())
+    OrderFactory(
+        customer=owned_customer, revenue=REVENUE, cost=COST, service_cost=SERVICE_COST, ordered_on=datetime.date.today()
+    )
     InvoiceFactory(customer=owned_customer, amount=INVOICE)
     return owned_customer
 

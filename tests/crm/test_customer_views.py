@@ -1,4 +1,5 @@
 """Customer list and detail: filters, search, sorting, pagination, query counts, the monthly chart."""
+
 import datetime
 from decimal import Decimal
 
@@ -32,10 +33,24 @@ def catalogue(sales_user, other_sales_user):
     retail, logistics = IndustryFactory(name="Retail"), IndustryFactory(name="Logistics")
     CustomerFactory(code="A1", name="杭州西湖茶业有限公司", region=east, industry=retail, owner=sales_user)
     CustomerFactory(code="B2", name="Harbor Logistics Ltd", region=north, industry=logistics, owner=other_sales_user)
-    CustomerFactory(code="C3", name="杭州滨江物流", region=north, industry=logistics, owner=sales_user,
-                    status=Customer.Status.PROSPECT)  # fmt: skip
-    CustomerFactory(code="D4", name="Apex Retail", region=east, industry=retail, owner=None,
-                    status=Customer.Status.CHURNED, churned_on=datetime.date(2026, 1, 1), churn_reason="price")  # fmt: skip
+    CustomerFactory(
+        code="C3",
+        name="杭州滨江物流",
+        region=north,
+        industry=logistics,
+        owner=sales_user,
+        status=Customer.Status.PROSPECT,
+    )
+    CustomerFactory(
+        code="D4",
+        name="Apex Retail",
+        region=east,
+        industry=retail,
+        owner=None,
+        status=Customer.Status.CHURNED,
+        churned_on=datetime.date(2026, 1, 1),
+        churn_reason="price",
+    )
     return {"east": east, "north": north, "retail": retail, "logistics": logistics}
 
 
@@ -121,10 +136,19 @@ class TestDetail:
         SurveyFactory(customer=owned_customer, comment="交货及时")
         client.force_login(sales_user)
         page = client.get(owned_customer.get_absolute_url()).content.decode()
-        for text in ("王经理", "季度拜访", "SO-DETAIL-1", "INV-DETAIL-1", "交货及时", 'data-plotly-figure="revenue-chart"'):
+        for text in (
+            "王经理",
+            "季度拜访",
+            "SO-DETAIL-1",
+            "INV-DETAIL-1",
+            "交货及时",
+            'data-plotly-figure="revenue-chart"',
+        ):
             assert text in page
 
-    def test_query_count_does_not_grow_with_records(self, client, sales_user, owned_customer, django_assert_max_num_queries):
+    def test_query_count_does_not_grow_with_records(
+        self, client, sales_user, owned_customer, django_assert_max_num_queries
+    ):
         client.force_login(sales_user)
 
         def add_records(n):

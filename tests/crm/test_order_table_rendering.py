@@ -1,5 +1,6 @@
 """The orders table's lean rows (crm.tables.LeanRowsMixin) write the cells django-tables2's own
 template writes: with and without money, every kind of cell, in English and in Chinese."""
+
 import datetime
 from decimal import Decimal
 
@@ -16,10 +17,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def orders():
     customer = CustomerFactory()
-    OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), promised_on=datetime.date(2026, 3, 8),
-                 delivered_on=datetime.date(2026, 3, 9), revenue=Decimal("1234567.89"), entry_error=True)  # fmt: skip
-    OrderFactory(customer=customer, ordered_on=datetime.date(2026, 4, 2), status=Order.Status.CANCELLED,
-                 promised_on=None, delivered_on=None, revenue=Decimal("0.00"), quantity=3)  # fmt: skip
+    OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date(2026, 3, 1),
+        promised_on=datetime.date(2026, 3, 8),
+        delivered_on=datetime.date(2026, 3, 9),
+        revenue=Decimal("1234567.89"),
+        entry_error=True,
+    )
+    OrderFactory(
+        customer=customer,
+        ordered_on=datetime.date(2026, 4, 2),
+        status=Order.Status.CANCELLED,
+        promised_on=None,
+        delivered_on=None,
+        revenue=Decimal("0.00"),
+        quantity=3,
+    )
     return customer.orders.all()
 
 

@@ -1,4 +1,5 @@
 """seed_demo: deterministic, realistic, complete, and careful with an existing database."""
+
 import datetime
 import re
 import stat
@@ -33,7 +34,11 @@ def seed(customers=150, seed=7, **kwargs):
 
 def fingerprint():
     return (
-        list(Customer.objects.order_by("code").values_list("code", "name", "status", "since", "churned_on", "owner__username")),
+        list(
+            Customer.objects.order_by("code").values_list(
+                "code", "name", "status", "since", "churned_on", "owner__username"
+            )
+        ),
         Order.objects.aggregate(n=Count("id"), revenue=Sum("revenue"), cost=Sum("cost"), service=Sum("service_cost")),
         Invoice.objects.aggregate(n=Count("id"), amount=Sum("amount")),
         Complaint.objects.count(),
@@ -94,7 +99,6 @@ def test_users_roles_and_password(seeded, logins_in_tmp):
     assert {"sales2", "sales3", "sales4", "sales5"} <= set(owners)
 
 
-
 def test_without_password_one_is_generated_and_existing_users_are_reset(capsys, logins_in_tmp):
     # given: a demo user from an earlier database, with another password
     get_user_model().objects.create_user("sales", password="old-password")
@@ -133,10 +137,17 @@ def test_shape_pareto_losses_chinese_history_invoices_and_neglect(seeded):
     assert Customer.objects.filter(name__regex=r"[\u4e00-\u9fff]").count() > 50
     assert Customer.objects.filter(name__regex=r"^[A-Za-z]").exists()
     assert Customer.objects.filter(kind=Customer.Kind.INDIVIDUAL).exists()
-    first, last = Order.objects.order_by("ordered_on").first().ordered_on, Order.objects.order_by("ordered_on").last().ordered_on
+    first, last = (
+        Order.objects.order_by("ordered_on").first().ordered_on,
+        Order.objects.order_by("ordered_on").last().ordered_on,
+    )
     assert first >= HISTORY_START and last <= END
     assert Order.objects.count() > 150 * 25
-    assert Survey.objects.exists() and Interaction.objects.exists() and Invoice.objects.filter(paid_on__isnull=True).exists()
+    assert (
+        Survey.objects.exists()
+        and Interaction.objects.exists()
+        and Invoice.objects.filter(paid_on__isnull=True).exists()
+    )
 
     # invoices bill the counted orders; some top customers had no contact in 60 days
     assert Invoice.objects.aggregate(total=Sum("amount"))["total"] == sum(revenue)

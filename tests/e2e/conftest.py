@@ -6,12 +6,22 @@ Two sets of fixtures:
   for a whole module, for the checks that sweep every page (tests/e2e/test_every_page.py). The data
   is written once, committed, and the database is put back as the migrations left it afterwards.
 """
+
 import pytest
 from django.conf import settings
 
-ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-        "--window-size=1400,1100")  # fmt: skip
+ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1100",
+)
 
 
 def chromium():
@@ -42,8 +52,13 @@ def log_in(browser, client, live_server):
     def log_in(user, language="en"):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         browser.get(live_server.url + "/healthz")
-        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                            "path": "/"})  # fmt: skip
+        browser.add_cookie(
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "path": "/",
+            }
+        )
         browser.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "path": "/"})
 
     return log_in

@@ -1,6 +1,7 @@
 """Charts in headless Chromium, as the executive sees them: a customer named like a link shows as
 that text (issue 15.7), hover figures are the stored money to the cent far above float32's range
 (issue 14.6), and no report page trips the Content-Security-Policy (issue 15, acceptance 4)."""
+
 import datetime
 from decimal import Decimal
 
@@ -40,11 +41,19 @@ def published(sales_user):
         ("B1", "华东精密机械", "16777217.01", "3.03"),
         ("B2", "Odd cents", "21474836.49", "1.01"),
         ("L1", "Loss maker", "1234567.89", "2469135.78"),
-    ] + [(f"S{n}", f"客户 {n}", f"{10000 + 7919 * n}.{n:02d}", f"{6000 + 3001 * n}.{(n * 7) % 100:02d}") for n in range(8)]
+    ] + [
+        (f"S{n}", f"客户 {n}", f"{10000 + 7919 * n}.{n:02d}", f"{6000 + 3001 * n}.{(n * 7) % 100:02d}")
+        for n in range(8)
+    ]
     for code, name, revenue, cost in book:
         customer = CustomerFactory(code=code, name=name, owner=sales_user)
-        OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), revenue=D(revenue), cost=D(cost),
-                     service_cost=D("0.00"))  # fmt: skip
+        OrderFactory(
+            customer=customer,
+            ordered_on=datetime.date(2026, 3, 1),
+            revenue=D(revenue),
+            cost=D(cost),
+            service_cost=D("0.00"),
+        )
     run, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=datetime.date(2026, 6, 30), enqueue=False)
     run_compute(run_id=run.pk)
     run.refresh_from_db()
@@ -96,7 +105,9 @@ return Array.from(document.querySelectorAll('a')).filter(function (a) {
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_profit_vs_volume_hover_shows_every_figure_to_the_cent(browser, log_in, live_server, executive_user, published, language):
+def test_profit_vs_volume_hover_shows_every_figure_to_the_cent(
+    browser, log_in, live_server, executive_user, published, language
+):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
@@ -108,8 +119,14 @@ def test_profit_vs_volume_hover_shows_every_figure_to_the_cent(browser, log_in, 
     drawn = browser.execute_script(HOVER_FIGURES)
     results = CustomerResult.objects.filter(run=published).exclude(tier="P").select_related("customer")
     with translation.override(language):
-        expected = {str(r.customer_id): [chart_text(f"{r.customer.code} {r.customer.name}"), chart_money(r.revenue),
-                                         chart_money(r.profit)] for r in results}  # fmt: skip
+        expected = {
+            str(r.customer_id): [
+                chart_text(f"{r.customer.code} {r.customer.name}"),
+                chart_money(r.revenue),
+                chart_money(r.profit),
+            ]
+            for r in results
+        }
     assert drawn == expected and len(drawn) == 12
     hostile = next(r for r in results if r.customer.code == "H1")
     assert drawn[str(hostile.customer_id)][1:] == ["27,130,141.25", "16,777,217.13"]
@@ -124,7 +141,9 @@ def test_profit_vs_volume_hover_shows_every_figure_to_the_cent(browser, log_in, 
     assert browser.execute_script(LINKS_TO_EVIL) == 0
 
 
-def test_concentration_chart_shows_a_link_like_name_as_plain_text(browser, log_in, live_server, executive_user, published):
+def test_concentration_chart_shows_a_link_like_name_as_plain_text(
+    browser, log_in, live_server, executive_user, published
+):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
@@ -134,7 +153,8 @@ def test_concentration_chart_shows_a_link_like_name_as_plain_text(browser, log_i
 
     # then: the largest customer's bar is labelled with the name exactly as typed, and nothing links to it
     ticks = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#card-concentration .ytick text')).map(t => t.textContent)")
+        "return Array.from(document.querySelectorAll('#card-concentration .ytick text')).map(t => t.textContent)"
+    )
     assert f"H1 {HOSTILE}" in ticks and len(ticks) == 10
     assert browser.execute_script(LINKS_TO_EVIL) == 0
     assert not browser.find_elements(By.CSS_SELECTOR, "#card-concentration svg a")
@@ -143,7 +163,9 @@ def test_concentration_chart_shows_a_link_like_name_as_plain_text(browser, log_i
     bar = browser.find_elements(By.CSS_SELECTOR, "#card-concentration .point path")[0]
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", bar)
     ActionChains(browser).move_to_element(bar).pause(0.4).perform()
-    hover = wait(browser, "var h = document.querySelector('#card-concentration .hoverlayer'); return h && h.textContent", 10)
+    hover = wait(
+        browser, "var h = document.querySelector('#card-concentration .hoverlayer'); return h && h.textContent", 10
+    )
     assert f"H1 {HOSTILE}" in hover
     assert browser.execute_script(LINKS_TO_EVIL) == 0
 
@@ -152,8 +174,14 @@ def test_report_pages_draw_without_a_csp_violation(browser, log_in, live_server,
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COLLECT_VIOLATIONS})
     log_in(executive_user, "zh-hans")
     pages = [reverse("analytics:report_section", args=[slug]) for slug in SECTIONS]
-    pages += [reverse("analytics:portfolio") + f"?owner={sales_user.pk}", reverse("analytics:runs"),
-              reverse("crm:customer_detail", args=[CustomerResult.objects.filter(run=published).order_by("-revenue")[0].customer_id])]  # fmt: skip
+    pages += [
+        reverse("analytics:portfolio") + f"?owner={sales_user.pk}",
+        reverse("analytics:runs"),
+        reverse(
+            "crm:customer_detail",
+            args=[CustomerResult.objects.filter(run=published).order_by("-revenue")[0].customer_id],
+        ),
+    ]
     for page in pages:
         browser.get(live_server.url + page)
         assert wait(browser, FIGURES_DRAWN)
@@ -161,10 +189,14 @@ def test_report_pages_draw_without_a_csp_violation(browser, log_in, live_server,
             assert wait(browser, PROFIT_VOLUME_DRAWN) == "true"  # WebGL drawn: the page's policy allows what it needs
             assert browser.execute_script("return document.querySelectorAll('#profit-volume canvas').length") >= 1
         assert browser.execute_script("return window.__cspViolations") == [], page
-    console = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    console = [
+        entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]
+    ]
     assert console == []
 
     # the collector does see a violation: an inline script, as an injected one would be, is refused
-    browser.execute_script("var s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.appendChild(s);")
+    browser.execute_script(
+        "var s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.appendChild(s);"
+    )
     assert wait(browser, "return window.__cspViolations.length", 5) == 1
     assert browser.execute_script("return window.__ran") is None

@@ -1,5 +1,6 @@
 """Issue 14 in headless Chromium: Reject asks first (static/js/confirm.js), in the page's language,
 and looks apart from Acknowledge; "Customer notified at" is filled with now, which the move accepts."""
+
 import pytest
 
 from complaints.models import Complaint, State
@@ -43,7 +44,9 @@ def test_reject_asks_first_and_does_nothing_when_cancelled(browser, log_in, live
     assert Complaint.objects.get(pk=complaint.pk).state == State.REJECTED
 
 
-def test_the_question_is_in_the_page_s_language_and_acknowledge_asks_nothing(browser, log_in, live_server, service_user):
+def test_the_question_is_in_the_page_s_language_and_acknowledge_asks_nothing(
+    browser, log_in, live_server, service_user
+):
     from selenium.webdriver.common.by import By
 
     complaint = make_complaint(assignee=service_user)

@@ -14,6 +14,7 @@ One browser, one data set and one live server for the whole module (tests/e2e/co
 (role, language, width) is swept once and the checks below read the same sweep. With E2E_DUMP=path
 every page's findings are also appended to that file, one JSON line a page.
 """
+
 import json
 import os
 import re
@@ -30,8 +31,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 LANGUAGES = ("en", "zh-hans")
 WIDTHS = (390, 1440)
-VIEWPORTS = {390: {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-             1440: {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False}}  # fmt: skip
+VIEWPORTS = {
+    390: {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    1440: {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+}
 COMBINATIONS = [(role, language, width) for role in ROLES for language in LANGUAGES for width in WIDTHS]
 # axe-core takes about a second a page: every page of every role goes through it twice, in English
 # on a desktop and in Chinese on a phone, so both languages and both widths are covered.
@@ -44,14 +47,33 @@ def combination_id(combination):
 
 # What a Chinese page may show in Latin letters besides the data set's own values.
 ALLOWED_LATIN = {
-    "CNY", "CSV", "XLSX", "PNG", "SVG", "Excel", "Plotly", "Django",  # currency, file formats, product names
-    "SLA", "KPI", "ARPU", "HHI", "ABC", "ID", "IP",  # standard abbreviations, used as such in Chinese
-    "A", "B", "C", "D", "P",  # tier letters
-}  # fmt: skip
+    "CNY",
+    "CSV",
+    "XLSX",
+    "PNG",
+    "SVG",
+    "Excel",
+    "Plotly",
+    "Django",  # currency, file formats, product names
+    "SLA",
+    "KPI",
+    "ARPU",
+    "HHI",
+    "ABC",
+    "ID",
+    "IP",  # standard abbreviations, used as such in Chinese
+    "A",
+    "B",
+    "C",
+    "D",
+    "P",  # tier letters
+}
 # Codes and numbers written with letters: a quarter (2026-Q4), an encoding (UTF-8, GB18030), what a
 # file holds (YYYY-MM-DD, yes/no), a chart's axis figure with its SI prefix (400k, 2.5M: symbols, not words).
-CODE_PATTERNS = re.compile(r"\b\d{4}-Q[1-4]\b|\bUTF-8\b|\bGB18030\b|\bGBK\b|\bYYYY-MM-DD\b|\byes/no\b"
-                           r"|(?<![\w.])[-−]?\d+(?:\.\d+)?[kMGT](?![\w])")
+CODE_PATTERNS = re.compile(
+    r"\b\d{4}-Q[1-4]\b|\bUTF-8\b|\bGB18030\b|\bGBK\b|\bYYYY-MM-DD\b|\byes/no\b"
+    r"|(?<![\w.])[-−]?\d+(?:\.\d+)?[kMGT](?![\w])"
+)
 
 # Scripts that wait for these before the page counts as drawn (charts draw after the load event).
 SETTLED = """
@@ -178,7 +200,7 @@ def raw_codes():
     codes = set()
     with translation.override("en"):
         for choices in subclasses(Choices):
-            if not choices.__module__.split(".")[0] in {"crm", "complaints", "analytics", "exchange", "core"}:
+            if choices.__module__.split(".")[0] not in {"crm", "complaints", "analytics", "exchange", "core"}:
                 continue
             for value, label in choices.choices:
                 if isinstance(value, str) and len(value) > 1 and value != str(label):
@@ -199,8 +221,11 @@ def data_values():
     for model in wanted + [get_user_model()]:
         if model.__name__.startswith("Historical"):
             continue
-        fields = [f.attname for f in model._meta.concrete_fields
-                  if isinstance(f, (models.CharField, models.TextField)) and not f.choices and f.name != "password"]  # fmt: skip
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField)) and not f.choices and f.name != "password"
+        ]
         for row in model.objects.values_list(*fields):
             values.update(str(value) for value in row if value)
     return sorted(values, key=len, reverse=True)
@@ -228,7 +253,11 @@ class Sweep:
 
     def pages(self, role):
         user = self.site.users()[role]
-        return [page for page in pages_for(user, self.site, include_admin=True) if page.status == OK and page.kind in (HTML, ADMIN)]
+        return [
+            page
+            for page in pages_for(user, self.site, include_admin=True)
+            if page.status == OK and page.kind in (HTML, ADMIN)
+        ]
 
     def __call__(self, role, language, width):
         key = (role, language, width)
@@ -247,7 +276,9 @@ class Sweep:
         if os.environ.get("E2E_DUMP"):  # every finding of every page, for a developer to read
             with open(os.environ["E2E_DUMP"], "a", encoding="utf-8") as dump:
                 for visit in visits:
-                    dump.write(json.dumps({"combo": [role, language, width], **visit.__dict__}, ensure_ascii=False) + "\n")
+                    dump.write(
+                        json.dumps({"combo": [role, language, width], **visit.__dict__}, ensure_ascii=False) + "\n"
+                    )
         return visits
 
     def visit(self, url, language, width, *, axe):
@@ -265,7 +296,9 @@ class Sweep:
 
         layout = browser.execute_script(OVERFLOWING, width)
         if layout["scrollWidth"] > width or layout["innerWidth"] != width:
-            visit.overflow.append(f"{layout['scrollWidth']} px wide on a {width} px screen; sticking out: {layout['culprits']}")
+            visit.overflow.append(
+                f"{layout['scrollWidth']} px wide on a {width} px screen; sticking out: {layout['culprits']}"
+            )
 
         visit.console += [entry["message"][:300] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
@@ -295,7 +328,9 @@ class Sweep:
             for value in self.values:
                 if value in rest:
                     rest = rest.replace(value, " ")
-            allowed = ALLOWED_LATIN | next((codes for prefix, codes in self.page_codes.items() if url.startswith(prefix)), set())
+            allowed = ALLOWED_LATIN | next(
+                (codes for prefix, codes in self.page_codes.items() if url.startswith(prefix)), set()
+            )
             if url.startswith("/admin/") and where.endswith("img [alt]") and text in ("True", "False", "None"):
                 return  # the admin's yes/no icons: Django writes the Python value as their alt text, untranslatable
             words = [word for word in re.findall(r"[A-Za-z][A-Za-z'’]*", rest) if word not in allowed]
@@ -315,7 +350,8 @@ def report(visits, attribute):
         for problem in getattr(visit, attribute):
             pages.setdefault(re.sub(r"modebar-[0-9a-f]+", "modebar", problem), []).append(visit.url)
     lines = [
-        f"{problem}  [{len(urls)} page(s): {', '.join(urls[:3])}{' ...' if len(urls) > 3 else ''}]" for problem, urls in pages.items()
+        f"{problem}  [{len(urls)} page(s): {', '.join(urls[:3])}{' ...' if len(urls) > 3 else ''}]"
+        for problem, urls in pages.items()
     ]
     return "\n".join(lines[:80]) + (f"\n... and {len(lines) - 80} more" if len(lines) > 80 else "")
 
@@ -373,7 +409,9 @@ def menu_links(browser):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_on_a_phone_the_menu_folds_behind_a_button_that_works_from_the_keyboard(module_browser, site, sign_in, language):
+def test_on_a_phone_the_menu_folds_behind_a_button_that_works_from_the_keyboard(
+    module_browser, site, sign_in, language
+):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -438,7 +476,9 @@ def test_on_a_desktop_the_menu_is_one_row_without_a_button(module_browser, site,
     sign_in("admin", language)
     browser.get(site.url + "/customers/")
     assert not browser.find_element(By.CSS_SELECTOR, ".topbar .menu-toggle").is_displayed()
-    assert not browser.find_element(By.CSS_SELECTOR, ".langswitch button[type=submit]").is_displayed()  # the list switches by itself
+    assert not browser.find_element(
+        By.CSS_SELECTOR, ".langswitch button[type=submit]"
+    ).is_displayed()  # the list switches by itself
     links = menu_links(browser)
     assert len({round(link["top"]) for link in links}) == 1, links
 

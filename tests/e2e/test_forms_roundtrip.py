@@ -14,6 +14,7 @@ Not here: complaint moves and notes (each submit is a step of the workflow, neve
 complaints), the import upload (a file, tests/e2e/test_import_flow.py), report filters (GET, no
 record), the Django admin's own forms.
 """
+
 import datetime
 import zoneinfo
 from decimal import Decimal
@@ -109,7 +110,10 @@ def set_value(browser, name: str, value):
         browser.execute_script(
             "arguments[0].value = arguments[1];"
             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-            "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", element, value)  # fmt: skip
+            "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+            element,
+            value,
+        )
         assert element.get_attribute("value") == value  # the browser took it
     else:
         element.clear()
@@ -133,12 +137,25 @@ def no_charts(browser):
 @pytest.fixture
 def world(sales_user, other_sales_user):
     east = RegionFactory(name="华东 East China")
-    mine = CustomerFactory(code="MINE", name="杭州大客户有限公司", owner=sales_user, region=east,
-                           since=datetime.date(2019, 11, 16), credit_terms="credit",
-                           credit_limit=Decimal("158000.00"), strategic_note="行业标杆客户")  # fmt: skip
-    theirs = CustomerFactory(code="THEIRS", name="Harbor Logistics Ltd", owner=other_sales_user,
-                             status=Customer.Status.CHURNED, since=datetime.date(2018, 1, 5),
-                             churned_on=datetime.date(2025, 7, 31), churn_reason="price")  # fmt: skip
+    mine = CustomerFactory(
+        code="MINE",
+        name="杭州大客户有限公司",
+        owner=sales_user,
+        region=east,
+        since=datetime.date(2019, 11, 16),
+        credit_terms="credit",
+        credit_limit=Decimal("158000.00"),
+        strategic_note="行业标杆客户",
+    )
+    theirs = CustomerFactory(
+        code="THEIRS",
+        name="Harbor Logistics Ltd",
+        owner=other_sales_user,
+        status=Customer.Status.CHURNED,
+        since=datetime.date(2018, 1, 5),
+        churned_on=datetime.date(2025, 7, 31),
+        churn_reason="price",
+    )
     return {"mine": mine, "theirs": theirs}
 
 
@@ -168,12 +185,22 @@ def test_sales_customer_edit(browser, log_in, live_server, sales_user, world, la
     set_value(browser, "name", "上海华强贸易有限公司")  # Chinese text
     submit(browser, form_with(browser, "since"))
     customer.refresh_from_db()
-    assert (customer.since, customer.growth_potential, customer.credit_limit, customer.value_orientation, customer.name) == (
-        datetime.date(2020, 2, 29), 5, Decimal("27130141.25"), "assurance", "上海华强贸易有限公司")
+    assert (
+        customer.since,
+        customer.growth_potential,
+        customer.credit_limit,
+        customer.value_orientation,
+        customer.name,
+    ) == (datetime.date(2020, 2, 29), 5, Decimal("27130141.25"), "assurance", "上海华强贸易有限公司")
     latest = customer.history.first()
     assert latest.history_user == sales_user
     assert sorted(c.field for c in latest.diff_against(latest.prev_record).changes) == [
-        "credit_limit", "growth_potential", "name", "since", "value_orientation"]
+        "credit_limit",
+        "growth_potential",
+        "name",
+        "since",
+        "value_orientation",
+    ]
     assert customer.history.count() == before[1] + 1
     # the page shows it in the language's formats
     assert ("2020年2月29日" if language == "zh-hans" else "29 Feb 2020") in browser.page_source
@@ -196,7 +223,12 @@ def test_sales_interaction_create(browser, log_in, live_server, sales_user, worl
     submit(browser, form_with(browser, "occurred_on"))
     logged = Interaction.objects.get(customer=customer)
     assert (logged.occurred_on, logged.kind, logged.summary, logged.next_follow_up, logged.by) == (
-        today, Interaction.Kind.CALL, "电话跟进报价。", None, sales_user)
+        today,
+        Interaction.Kind.CALL,
+        "电话跟进报价。",
+        None,
+        sales_user,
+    )
     assert state(Customer, customer.pk) == before  # logging an interaction leaves the customer as it was
 
     # one field of each kind it has: dates, a choice, Chinese text
@@ -207,7 +239,10 @@ def test_sales_interaction_create(browser, log_in, live_server, sales_user, worl
     submit(browser, form_with(browser, "occurred_on"))
     visit = Interaction.objects.get(customer=customer, kind="visit")
     assert (visit.occurred_on, visit.next_follow_up, visit.summary) == (
-        datetime.date(2026, 1, 5), datetime.date(2026, 1, 19), "季度拜访，讨论下季度订单。")
+        datetime.date(2026, 1, 5),
+        datetime.date(2026, 1, 19),
+        "季度拜访，讨论下季度订单。",
+    )
     shown = browser.find_element(By.ID, "interactions").text
     assert ("2026年1月5日" if language == "zh-hans" else "5 Jan 2026") in shown
 
@@ -227,7 +262,9 @@ def test_service_complaint_create_and_edit(browser, log_in, live_server, service
     started = datetime.datetime.now(datetime.UTC)
     submit(browser, form_with(browser, "description"))
     complaint = Complaint.objects.get(customer=customer)
-    assert complaint.description == "收到的货物有破损，要求换货。" and complaint.received_at >= started.replace(microsecond=0)
+    assert complaint.description == "收到的货物有破损，要求换货。" and complaint.received_at >= started.replace(
+        microsecond=0
+    )
     assert complaint.assignee == service_user and complaint.history.count() >= 1
 
     # create with a time to the second, a choice, a flag
@@ -302,7 +339,9 @@ def test_executive_sla_targets(browser, log_in, live_server, executive_user, lan
     submit(browser, form_with(browser, "form-0-first_response_hours"))
     target = SlaTarget.objects.get(pk=row)
     assert target.first_response_hours == 3 and target.history.count() == before[targets.index(target.pk)][1] + 1
-    assert [state(SlaTarget, pk) for pk in targets if pk != target.pk] == [b for pk, b in zip(targets, before) if pk != target.pk]
+    assert [state(SlaTarget, pk) for pk in targets if pk != target.pk] == [
+        b for pk, b in zip(targets, before, strict=False) if pk != target.pk
+    ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -343,8 +382,11 @@ def test_admin_edits_any_customer(browser, log_in, live_server, admin_user_, wor
     """A churned customer (two dates and a reason) edited by an admin; then a complaint and a problem
     made by a service rep, which the admin may edit too."""
     customer = world["theirs"]
-    complaint = complaint_create(customer=customer, by=service_user, data={
-        "channel": "phone", "category": "delivery", "severity": "low", "description": "订单延迟五天到货。"})  # fmt: skip
+    complaint = complaint_create(
+        customer=customer,
+        by=service_user,
+        data={"channel": "phone", "category": "delivery", "severity": "low", "description": "订单延迟五天到货。"},
+    )
     problem = problem_create(by=service_user, data={"title": "包装不牢", "category": "product_quality"})
     log_in(admin_user_, language)
     for model, pk, path, name in (

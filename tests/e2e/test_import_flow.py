@@ -2,6 +2,7 @@
 the other browser tests): upload a file, read the check, confirm, watch the progress bar, read
 the report. The import task is held back after confirming so the progress bar is seen polling;
 the test then runs it, and the page reloads itself into the report."""
+
 import datetime
 from decimal import Decimal
 
@@ -29,7 +30,9 @@ def wait_until(browser, condition, seconds=60):
     return WebDriverWait(browser, seconds, poll_frequency=0.2).until(condition)
 
 
-def test_upload_preview_confirm_progress_report(browser, log_in, live_server, executive_user, tmp_path, monkeypatch, settings):
+def test_upload_preview_confirm_progress_report(
+    browser, log_in, live_server, executive_user, tmp_path, monkeypatch, settings
+):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -79,14 +82,18 @@ def test_upload_preview_confirm_progress_report(browser, log_in, live_server, ex
     assert "3 rows imported" in wait_until(browser, lambda d: d.find_element(By.ID, "import-report")).text
 
 
-def test_bad_file_shows_its_rows_and_no_confirm_button(browser, log_in, live_server, executive_user, tmp_path, settings):
+def test_bad_file_shows_its_rows_and_no_confirm_button(
+    browser, log_in, live_server, executive_user, tmp_path, settings
+):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     CustomerFactory(code="K1")
     path = tmp_path / "bad.csv"
-    path.write_text("number,customer,ordered_on,revenue,cost\nSO-1,K1,2026-01-05,100.00,60.00\nSO-2,K9,2026-01-32,1,1\n")
+    path.write_text(
+        "number,customer,ordered_on,revenue,cost\nSO-1,K1,2026-01-05,100.00,60.00\nSO-2,K9,2026-01-32,1,1\n"
+    )
     log_in(executive_user)
 
     browser.get(live_server.url + "/imports/")

@@ -1,6 +1,7 @@
 """The executive report in headless Chromium (Debian's chromium and chromedriver, through selenium):
 the profit-vs-volume chart draws a point per customer, a click opens that customer, the console
 stays clean, in English and in Chinese."""
+
 import datetime
 from decimal import Decimal
 
@@ -20,9 +21,13 @@ def published(db):
     for n in range(24):
         customer = CustomerFactory(code=f"E{n:03d}", name=f"客户 {n} Browser")
         revenue = Decimal(10000 + 7000 * n)
-        OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1) + datetime.timedelta(days=n),
-                     revenue=revenue, cost=revenue * Decimal("0.6") + Decimal(900 * (n % 5)) * (n % 3),
-                     service_cost=Decimal("0.00"))  # fmt: skip
+        OrderFactory(
+            customer=customer,
+            ordered_on=datetime.date(2026, 3, 1) + datetime.timedelta(days=n),
+            revenue=revenue,
+            cost=revenue * Decimal("0.6") + Decimal(900 * (n % 5)) * (n % 3),
+            service_cost=Decimal("0.00"),
+        )
     CustomerFactory(code="E999", name="Prospect")
     run, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=datetime.date(2026, 6, 30), enqueue=False)
     run_compute(run_id=run.pk)
@@ -110,7 +115,11 @@ def test_profit_vs_volume_draws_every_customer_and_a_click_opens_it(
     assert "E023" in browser.page_source
 
     # and: no JavaScript error in the console on either page
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+    errors = [
+        entry
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
+    ]
     assert errors == []
 
 
@@ -120,8 +129,11 @@ def test_every_report_section_draws_without_console_errors(browser, log_in, live
     log_in(executive_user)
     for section in ("value", "tiers", "trends", "service"):
         browser.get(live_server.url + reverse("analytics:report_section", args=[section]))
-        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
-            "return Array.from(document.querySelectorAll('[data-report-figure]')).every(e => e.querySelector('.main-svg'))"))
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script(
+                "return Array.from(document.querySelectorAll('[data-report-figure]')).every(e => e.querySelector('.main-svg'))"
+            )
+        )
         if section == "value":
             assert wait_for_chart(browser) == "true"
     errors_before = browser.get_log("browser")
@@ -137,5 +149,9 @@ def test_every_report_section_draws_without_console_errors(browser, log_in, live
     ActionChains(browser).move_to_element(bar).pause(0.3).click().perform()
     largest = CustomerResult.objects.filter(run=published).order_by("-revenue").values_list("customer_id", flat=True)[0]
     WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith(f"/customers/{largest}/"))
-    errors = [entry for entry in errors_before + browser.get_log("browser") if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+    errors = [
+        entry
+        for entry in errors_before + browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
+    ]
     assert errors == []

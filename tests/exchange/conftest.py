@@ -1,4 +1,3 @@
-
 import pytest
 from openpyxl import Workbook
 
@@ -35,5 +34,3 @@ def xlsx_file(tmp_path):
         return str(path)
 
     return write
-
-

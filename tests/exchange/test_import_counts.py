@@ -1,6 +1,7 @@
 """What an import did, counted (issue 14): created, updated and unchanged rows, the same in the
 check (dry run) as in the import, on the ORM road and PostgreSQL's COPY road; and the change
 history: a created record gets its first entry, an updated one an entry, an unchanged one none."""
+
 import datetime
 from decimal import Decimal
 
@@ -37,7 +38,9 @@ def test_orders_reimport_counts_unchanged_and_writes_nothing(csv_file):
 
     assert check_then_import(kind="orders", path=first) == (0, 0, 2)
     # written values read back equal: "10" is 10.00, "5" is 5.00
-    same = csv_file(ORDERS, "SO-1,K1,2026-01-05,10,5.00", "SO-2,K1,2026-01-06,1.1,0.0", "SO-3,K1,2026-02-01,3,1", name="b.csv")
+    same = csv_file(
+        ORDERS, "SO-1,K1,2026-01-05,10,5.00", "SO-2,K1,2026-01-06,1.1,0.0", "SO-3,K1,2026-02-01,3,1", name="b.csv"
+    )
     assert check_then_import(kind="orders", path=same) == (1, 0, 2)
     changed = csv_file(ORDERS, "SO-1,K1,2026-01-05,11.00,5", "SO-2,K1,2026-01-06,1.10,0", name="c.csv")
     assert check_then_import(kind="orders", path=changed) == (0, 1, 1)
@@ -57,7 +60,9 @@ def test_orders_from_xlsx_take_the_orm_road_on_every_database(xlsx_file):
 @pytest.mark.postgres
 def test_postgres_road_counts_from_what_the_database_wrote(csv_file):
     CustomerFactory(code="K1")
-    import_file(kind="orders", path=csv_file(ORDERS, "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,1,0", name="a.csv"))
+    import_file(
+        kind="orders", path=csv_file(ORDERS, "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,1,0", name="a.csv")
+    )
 
     def versions():
         with connection.cursor() as cursor:
@@ -65,7 +70,9 @@ def test_postgres_road_counts_from_what_the_database_wrote(csv_file):
             return dict(cursor.fetchall())
 
     before = versions()
-    path = csv_file(ORDERS, "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,2,0", "SO-3,K1,2026-01-07,3,0", name="b.csv")
+    path = csv_file(
+        ORDERS, "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,2,0", "SO-3,K1,2026-01-07,3,0", name="b.csv"
+    )
     assert check_then_import(kind="orders", path=path) == (1, 1, 1)
     after = versions()
     assert after["SO-1"] == before["SO-1"]  # unchanged: not written
@@ -77,11 +84,16 @@ def test_invoices_and_surveys_count_unchanged(csv_file):
     invoices = csv_file("number,customer,issued_on,due_on,amount", "INV-1,K1,2026-01-01,2026-01-31,1200", name="i.csv")
     assert check_then_import(kind="invoices", path=invoices) == (1, 0, 0)
     assert check_then_import(kind="invoices", path=invoices) == (0, 0, 1)
-    surveys = csv_file("customer,answered_on,score,comment", "K1,2026-04-10,4,好", "K1,2026-04-11,非常满意,", name="s.csv")
+    surveys = csv_file(
+        "customer,answered_on,score,comment", "K1,2026-04-10,4,好", "K1,2026-04-11,非常满意,", name="s.csv"
+    )
     assert check_then_import(kind="surveys", path=surveys) == (2, 0, 0)
     again = csv_file("customer,answered_on,score,comment", "K1,2026-04-10,4,好", "K1,2026-04-11,3,", name="s2.csv")
     assert check_then_import(kind="surveys", path=again) == (0, 1, 1)
-    assert (Invoice.objects.count(), list(Survey.objects.order_by("answered_on").values_list("score", flat=True))) == (1, [4, 3])
+    assert (Invoice.objects.count(), list(Survey.objects.order_by("answered_on").values_list("score", flat=True))) == (
+        1,
+        [4, 3],
+    )
 
 
 def test_customer_history_first_entry_one_per_update_none_when_unchanged(csv_file, make_user):
@@ -105,8 +117,9 @@ def test_customer_history_first_entry_one_per_update_none_when_unchanged(csv_fil
     assert check_then_import(kind="customers", path=changed, by=by) == (0, 1, 1)
     assert [h.history_type for h in k1.history.all()] == ["+"]
     assert [(h.history_type, h.credit_limit) for h in k2.history.order_by("history_id")] == [
-        ("+", Decimal("0.00")), ("~", Decimal("5000.00")),
-    ]  # fmt: skip
+        ("+", Decimal("0.00")),
+        ("~", Decimal("5000.00")),
+    ]
 
 
 def test_a_referral_to_a_customer_later_in_the_file_is_in_the_first_history_entry(csv_file):
@@ -123,9 +136,11 @@ COMPLAINTS = "number,customer,received_at,channel,category,severity,description,
 def test_complaints_count_unchanged_and_get_one_history_entry_each(csv_file, executive_user):
     CustomerFactory(code="K1")
     path = csv_file(
-        COMPLAINTS, "CP-1,K1,2026-03-10 09:30,phone,delivery,low,Late,new", "CP-2,K1,2026-03-11,email,billing,low,,closed",
+        COMPLAINTS,
+        "CP-1,K1,2026-03-10 09:30,phone,delivery,low,Late,new",
+        "CP-2,K1,2026-03-11,email,billing,low,,closed",
         name="a.csv",
-    )  # fmt: skip
+    )
 
     assert check_then_import(kind="complaints", path=path, by=executive_user) == (2, 0, 0)
     closed = Complaint.objects.get(number="CP-2")
@@ -136,12 +151,15 @@ def test_complaints_count_unchanged_and_get_one_history_entry_each(csv_file, exe
     assert Complaint.history.count() == 2
 
     changed = csv_file(
-        COMPLAINTS, "CP-1,K1,2026-03-10 09:30,web,delivery,low,Late,Closed", "CP-2,K1,2026-03-11,email,billing,low,,已关闭",
+        COMPLAINTS,
+        "CP-1,K1,2026-03-10 09:30,web,delivery,low,Late,Closed",
+        "CP-2,K1,2026-03-11,email,billing,low,,已关闭",
         name="b.csv",
-    )  # fmt: skip
+    )
     assert check_then_import(kind="complaints", path=changed, by=executive_user) == (0, 1, 1)
     first = Complaint.objects.get(number="CP-1")
     assert (first.channel, first.state) == ("web", State.CLOSED)
     assert [(h.history_type, h.channel, h.state) for h in first.history.order_by("history_id")] == [
-        ("+", "phone", State.NEW), ("~", "web", State.CLOSED),
-    ]  # fmt: skip
+        ("+", "phone", State.NEW),
+        ("~", "web", State.CLOSED),
+    ]

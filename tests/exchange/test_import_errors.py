@@ -1,4 +1,5 @@
 """Every reason a row or a file is refused, with its exact message; the killed import; the command."""
+
 import datetime
 from decimal import Decimal
 
@@ -17,9 +18,18 @@ pytestmark = pytest.mark.django_db
 
 ORDERS = "number,customer,ordered_on,revenue,cost,service_cost,quantity,promised_on,delivered_on,error,status"
 GOOD_ORDER = {
-    "number": "SO-1", "customer": "K1", "ordered_on": "2026-01-05", "revenue": "10.00", "cost": "5.00",
-    "service_cost": "", "quantity": "", "promised_on": "", "delivered_on": "", "error": "", "status": "",
-}  # fmt: skip
+    "number": "SO-1",
+    "customer": "K1",
+    "ordered_on": "2026-01-05",
+    "revenue": "10.00",
+    "cost": "5.00",
+    "service_cost": "",
+    "quantity": "",
+    "promised_on": "",
+    "delivered_on": "",
+    "error": "",
+    "status": "",
+}
 
 
 def order_line(**changes) -> str:
@@ -58,7 +68,9 @@ def test_each_order_cell_reason_has_its_message(csv_file, changes, column, value
 
 def test_a_row_with_more_cells_than_the_header(csv_file):
     CustomerFactory(code="K1")
-    path = csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10.00,5,50", "SO-2,K1,2026-01-05,10,5,,")
+    path = csv_file(
+        "number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10.00,5,50", "SO-2,K1,2026-01-05,10,5,,"
+    )
 
     report = import_file(kind="orders", path=path)
 
@@ -116,16 +128,33 @@ def test_customer_reasons(csv_file, row, problem):
 @pytest.mark.parametrize(
     ("row", "problems"),
     [
-        ("K1,甲,churned,,", [("churned_on", "A churned customer needs the date it left."),
-                             ("churn_reason", "A churned customer needs a churn reason.")]),
+        (
+            "K1,甲,churned,,",
+            [
+                ("churned_on", "A churned customer needs the date it left."),
+                ("churn_reason", "A churned customer needs a churn reason."),
+            ],
+        ),
         ("K1,甲,active,2025-01-01,price", [("status", "Only a churned customer has a churn date or reason.")]),
-        ("K1,甲,churned,2019-01-01,price", [("churned_on", "The churn date cannot be before the customer-since date.")]),
-        ("K1,甲,churned,2025-01-01,bored", [("churn_reason", "Unknown value: use one of price, quality, service, delivery, "
-                                                             "competitor, business_closed, other.")]),
+        (
+            "K1,甲,churned,2019-01-01,price",
+            [("churned_on", "The churn date cannot be before the customer-since date.")],
+        ),
+        (
+            "K1,甲,churned,2025-01-01,bored",
+            [
+                (
+                    "churn_reason",
+                    "Unknown value: use one of price, quality, service, delivery, competitor, business_closed, other.",
+                )
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_customer_churn_rules(csv_file, row, problems):
-    report = import_file(kind="customers", path=csv_file("code,name,status,churned_on,churn_reason,since", row + ",2020-01-01"))
+    report = import_file(
+        kind="customers", path=csv_file("code,name,status,churned_on,churn_reason,since", row + ",2020-01-01")
+    )
 
     assert sorted((p.column, p.message()) for p in report.problems) == sorted(problems)
 
@@ -170,7 +199,10 @@ def test_wrong_header_says_which_columns(csv_file):
     report = import_file(kind="orders", path=csv_file("number,client,ordered_on,revenue", "SO-1,K1,2026-01-01,1"))
     assert file_error(report) == "Wrong header: required columns missing: customer, cost."
 
-    report = import_file(kind="invoices", path=csv_file("number,customer,issued_on,due_on,amount,colour", "I,K,2026-01-01,2026-01-01,1,red"))
+    report = import_file(
+        kind="invoices",
+        path=csv_file("number,customer,issued_on,due_on,amount,colour", "I,K,2026-01-01,2026-01-01,1,red"),
+    )
     assert file_error(report) == (
         "Wrong header: unknown columns: colour. The columns are: number, customer, issued_on, due_on, amount, paid_on."
     )
@@ -202,7 +234,9 @@ def test_not_csv_or_xlsx(tmp_path):
     assert file_error(import_file(kind="orders", path=str(binary))) == "“orders.csv” is not a CSV or XLSX file."
     fake = tmp_path / "orders.xlsx"
     fake.write_text("number,customer\n")
-    assert file_error(import_file(kind="orders", path=str(fake))) == "“orders.xlsx” could not be read as an XLSX workbook."
+    assert (
+        file_error(import_file(kind="orders", path=str(fake))) == "“orders.xlsx” could not be read as an XLSX workbook."
+    )
 
 
 def test_file_over_the_size_cap(csv_file, settings):
@@ -220,7 +254,10 @@ def test_import_killed_halfway_leaves_the_database_unchanged(csv_file, settings,
     the upsert is done and the totals rebuild dies. All of it rolls back, monthly totals included."""
     settings.IMPORT_BATCH_SIZE = 2
     CustomerFactory(code="K1")
-    import_file(kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,100,50", name="a.csv"))
+    import_file(
+        kind="orders",
+        path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,100,50", name="a.csv"),
+    )
     before_orders = list(Order.objects.values_list("number", "revenue", "ordered_on"))
     before_months = list(CustomerMonth.objects.values_list("customer_id", "month", "revenue", "orders"))
     assert before_months == [(Customer.objects.get().pk, datetime.date(2026, 1, 1), Decimal("100.00"), 1)]
@@ -237,8 +274,14 @@ def test_import_killed_halfway_leaves_the_database_unchanged(csv_file, settings,
             raise RuntimeError("killed")
 
         monkeypatch.setattr(orders_pg, "monthly_totals_rebuild_pairs", dying_rebuild)
-        expected_calls = [[("SO-1", Decimal("999.00")), ("SO-2", Decimal("10.00")), ("SO-3", Decimal("10.00")),
-                           ("SO-4", Decimal("10.00"))]]  # fmt: skip
+        expected_calls = [
+            [
+                ("SO-1", Decimal("999.00")),
+                ("SO-2", Decimal("10.00")),
+                ("SO-3", Decimal("10.00")),
+                ("SO-4", Decimal("10.00")),
+            ]
+        ]
     else:
         real_write = importers.OrderImporter.write_batch
 
@@ -253,9 +296,12 @@ def test_import_killed_halfway_leaves_the_database_unchanged(csv_file, settings,
         expected_calls = [[("SO-1", Decimal("100.00"))], [("SO-1", Decimal("999.00")), ("SO-2", Decimal("10.00"))]]
     path = csv_file(
         "number,customer,ordered_on,revenue,cost",
-        "SO-1,K1,2026-02-05,999,50", "SO-2,K1,2026-01-06,10,5", "SO-3,K1,2026-01-07,10,5", "SO-4,K1,2026-03-07,10,5",
+        "SO-1,K1,2026-02-05,999,50",
+        "SO-2,K1,2026-01-06,10,5",
+        "SO-3,K1,2026-01-07,10,5",
+        "SO-4,K1,2026-03-07,10,5",
         name="b.csv",
-    )  # fmt: skip
+    )
 
     with pytest.raises(RuntimeError, match="killed"):
         import_file(kind="orders", path=path)
@@ -278,7 +324,9 @@ def test_customer_import_killed_halfway_keeps_no_customer_nor_history(csv_file, 
 
     monkeypatch.setattr(importers.CustomerImporter, "write_batch", dying_write)
     with pytest.raises(RuntimeError):
-        import_file(kind="customers", path=csv_file("code,name,region", "K1,甲,华东", "K2,乙,华北"), create_new_values=True)
+        import_file(
+            kind="customers", path=csv_file("code,name,region", "K1,甲,华东", "K2,乙,华北"), create_new_values=True
+        )
 
     assert calls == [1, 1]  # the first batch created both new regions and a customer, then all rolled back
     assert Customer.objects.count() == 0 and Customer.history.count() == 0 and Region.objects.count() == 0
@@ -300,7 +348,9 @@ def test_command_imports_and_prints_a_summary(csv_file, capsys):
 
 def test_command_bad_file_lists_rows_and_exits_non_zero(csv_file, capsys):
     CustomerFactory(code="K1")
-    path = csv_file(ORDERS, order_line(), order_line(number="SO-2", revenue="-1"), order_line(number="SO-3", customer="K9"))
+    path = csv_file(
+        ORDERS, order_line(), order_line(number="SO-2", revenue="-1"), order_line(number="SO-3", customer="K9")
+    )
 
     with pytest.raises(CommandError) as raised:
         call_command("import_data", "orders", path)

@@ -1,5 +1,6 @@
 """Each kind: a good file imports exactly, one bad row imports nothing, re-import updates,
 Chinese names survive GBK and BOM files, XLSX reads like CSV."""
+
 import datetime
 from decimal import Decimal
 
@@ -26,10 +27,17 @@ def problems(report):
 
 def months():
     return {
-        (m.customer.code, m.month.isoformat()): (m.revenue, m.cost, m.service_cost, m.orders, m.error_orders,
-                                                 m.dated_deliveries, m.on_time_deliveries)
+        (m.customer.code, m.month.isoformat()): (
+            m.revenue,
+            m.cost,
+            m.service_cost,
+            m.orders,
+            m.error_orders,
+            m.dated_deliveries,
+            m.on_time_deliveries,
+        )
         for m in CustomerMonth.objects.select_related("customer")
-    }  # fmt: skip
+    }
 
 
 # customers -------------------------------------------------------------------------------------
@@ -47,23 +55,46 @@ def test_customers_good_file_imports_exactly(csv_file, make_user):
     report = import_file(kind="customers", path=path, by=owner, create_new_values=True)
 
     assert report.ok and (report.rows, report.created, report.updated) == (2, 2, 0)
-    assert [(v.column, v.value, v.lines) for v in report.new_values] == [("industry", "Retail", [2]), ("region", "华东 East China", [2])]
+    assert [(v.column, v.value, v.lines) for v in report.new_values] == [
+        ("industry", "Retail", [2]),
+        ("region", "华东 East China", [2]),
+    ]
     first, second = Customer.objects.get(code="K001"), Customer.objects.get(code="K002")
     assert (first.name, first.kind, first.industry.name, first.region.name, first.owner) == (
-        "上海华东贸易有限公司", "company", "Retail", "华东 East China", owner,
-    )  # fmt: skip
+        "上海华东贸易有限公司",
+        "company",
+        "Retail",
+        "华东 East China",
+        owner,
+    )
     assert (first.status, first.since, first.credit_terms, first.credit_limit, first.strategic) == (
-        "active", datetime.date(2021, 3, 15), "credit", Decimal("50000.00"), True,
-    )  # fmt: skip
+        "active",
+        datetime.date(2021, 3, 15),
+        "credit",
+        Decimal("50000.00"),
+        True,
+    )
     assert (first.growth_potential, first.value_orientation, first.referred_by, first.email, first.phone) == (
-        4, "performance", second, "buyer@example.com", "021-5555 0101",
-    )  # fmt: skip
+        4,
+        "performance",
+        second,
+        "buyer@example.com",
+        "021-5555 0101",
+    )
     assert (second.name, second.kind, second.status, second.churned_on, second.churn_reason) == (
-        "王小明", "individual", "churned", datetime.date(2025, 6, 30), "price",
-    )  # fmt: skip
+        "王小明",
+        "individual",
+        "churned",
+        datetime.date(2025, 6, 30),
+        "price",
+    )
     assert (second.industry, second.region, second.owner, second.credit_terms, second.credit_limit) == (
-        None, None, None, "prepaid", Decimal("0.00"),
-    )  # fmt: skip
+        None,
+        None,
+        None,
+        "prepaid",
+        Decimal("0.00"),
+    )
     assert (second.strategic, second.growth_potential, second.value_orientation) == (False, 3, "")
     # the change history has the creation, by the importing user
     assert [(h.history_type, h.history_user) for h in first.history.all()] == [("+", owner)]
@@ -117,11 +148,18 @@ def test_customers_from_xlsx(xlsx_file):
     assert report.file_format == "xlsx"
     first, second = Customer.objects.get(code="1001"), Customer.objects.get(code="K2")
     assert (first.name, first.since, first.credit_limit, first.growth_potential, first.strategic) == (
-        "杭州西湖茶业", datetime.date(2022, 5, 1), Decimal("1234.50"), 5, True,
-    )  # fmt: skip
+        "杭州西湖茶业",
+        datetime.date(2022, 5, 1),
+        Decimal("1234.50"),
+        5,
+        True,
+    )
     assert (second.since, second.credit_limit, second.growth_potential, second.strategic) == (
-        datetime.date(2023, 1, 31), Decimal("0.00"), 1, False,
-    )  # fmt: skip
+        datetime.date(2023, 1, 31),
+        Decimal("0.00"),
+        1,
+        False,
+    )
 
 
 def test_xlsx_bad_row_reports_its_line(xlsx_file):
@@ -160,13 +198,26 @@ def test_orders_good_file_imports_exactly_with_monthly_totals(csv_file):
     assert (report.rows, report.created, report.updated) == (4, 4, 0)
     first = Order.objects.get(number="SO-1")
     assert (first.customer.code, first.ordered_on, first.revenue, first.cost, first.service_cost, first.quantity) == (
-        "K1", datetime.date(2026, 1, 5), Decimal("1000.50"), Decimal("600.25"), Decimal("20.00"), 3,
-    )  # fmt: skip
+        "K1",
+        datetime.date(2026, 1, 5),
+        Decimal("1000.50"),
+        Decimal("600.25"),
+        Decimal("20.00"),
+        3,
+    )
     assert (first.promised_on, first.delivered_on, first.entry_error, first.status) == (
-        datetime.date(2026, 1, 10), datetime.date(2026, 1, 9), False, "delivered",
-    )  # fmt: skip
+        datetime.date(2026, 1, 10),
+        datetime.date(2026, 1, 9),
+        False,
+        "delivered",
+    )
     second = Order.objects.get(number="SO-2")
-    assert (second.service_cost, second.quantity, second.entry_error, second.status) == (Decimal("0.00"), 1, True, "open")
+    assert (second.service_cost, second.quantity, second.entry_error, second.status) == (
+        Decimal("0.00"),
+        1,
+        True,
+        "open",
+    )
     assert Order.objects.get(number="SO-4").status == "delivered"  # blank status: the default
     # by hand: K1 January = SO-1 + SO-2; SO-3 is cancelled, so K1 has no February row
     assert months() == {
@@ -180,10 +231,12 @@ def test_orders_reimport_updates_and_moves_monthly_totals(csv_file):
     import_file(
         kind="orders",
         path=csv_file(
-            "number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,100.00,60.00", "SO-2,K1,2026-01-20,50.00,10.00",
+            "number,customer,ordered_on,revenue,cost",
+            "SO-1,K1,2026-01-05,100.00,60.00",
+            "SO-2,K1,2026-01-20,50.00,10.00",
             name="first.csv",
         ),
-    )  # fmt: skip
+    )
     assert months() == {("K1", "2026-01-01"): (Decimal("150.00"), Decimal("70.00"), Decimal("0.00"), 2, 0, 0, 0)}
 
     # SO-1 moves to K2 in March with a new revenue; SO-2 changes its amounts; SO-3 is new.
@@ -191,10 +244,12 @@ def test_orders_reimport_updates_and_moves_monthly_totals(csv_file):
         kind="orders",
         path=csv_file(
             "number,customer,ordered_on,revenue,cost,service_cost",
-            "SO-1,K2,2026-03-03,80.00,30.00,1.50", "SO-2,K1,2026-01-20,75.25,20.00,0", "SO-3,K1,2026-01-31,4.75,1.00,0",
+            "SO-1,K2,2026-03-03,80.00,30.00,1.50",
+            "SO-2,K1,2026-01-20,75.25,20.00,0",
+            "SO-3,K1,2026-01-31,4.75,1.00,0",
             name="second.csv",
         ),
-    )  # fmt: skip
+    )
 
     assert report.ok and (report.created, report.updated) == (1, 2)
     assert Order.objects.count() == 3
@@ -207,7 +262,10 @@ def test_orders_reimport_updates_and_moves_monthly_totals(csv_file):
 def test_orders_one_bad_row_imports_nothing(csv_file):
     CustomerFactory(code="K1")
     path = csv_file(
-        "number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10,5", "SO-2,K9,2026-01-06,10,5", "SO-3,K1,2026-01-07,10,5"
+        "number,customer,ordered_on,revenue,cost",
+        "SO-1,K1,2026-01-05,10,5",
+        "SO-2,K9,2026-01-06,10,5",
+        "SO-3,K1,2026-01-07,10,5",
     )
 
     report = import_file(kind="orders", path=path)
@@ -222,19 +280,35 @@ def test_orders_one_bad_row_imports_nothing(csv_file):
 def test_invoices_good_file_reimport_and_bad_row(csv_file):
     CustomerFactory(code="K1")
     header = "number,customer,issued_on,due_on,amount,paid_on"
-    report = import_file(kind="invoices", path=csv_file(header, "INV-1,K1,2026-01-01,2026-01-31,1200.00,2026-01-30", "INV-2,K1,2026-02-01,2026-03-02,99.99,"))
+    report = import_file(
+        kind="invoices",
+        path=csv_file(
+            header, "INV-1,K1,2026-01-01,2026-01-31,1200.00,2026-01-30", "INV-2,K1,2026-02-01,2026-03-02,99.99,"
+        ),
+    )
     assert report.ok and report.created == 2
     first = Invoice.objects.get(number="INV-1")
     assert (first.customer.code, first.issued_on, first.due_on, first.amount, first.paid_on) == (
-        "K1", datetime.date(2026, 1, 1), datetime.date(2026, 1, 31), Decimal("1200.00"), datetime.date(2026, 1, 30),
-    )  # fmt: skip
+        "K1",
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 1, 31),
+        Decimal("1200.00"),
+        datetime.date(2026, 1, 30),
+    )
     assert Invoice.objects.get(number="INV-2").paid_on is None
 
-    report = import_file(kind="invoices", path=csv_file(header, "INV-2,K1,2026-02-01,2026-03-02,99.99,2026-03-05", name="paid.csv"))
+    report = import_file(
+        kind="invoices", path=csv_file(header, "INV-2,K1,2026-02-01,2026-03-02,99.99,2026-03-05", name="paid.csv")
+    )
     assert report.ok and (report.created, report.updated) == (0, 1)
     assert Invoice.objects.get(number="INV-2").paid_on == datetime.date(2026, 3, 5)
 
-    report = import_file(kind="invoices", path=csv_file(header, "INV-3,K1,2026-02-01,2026-03-02,10,", "INV-4,K1,2026-02-01,2026-01-02,10,", name="bad.csv"))
+    report = import_file(
+        kind="invoices",
+        path=csv_file(
+            header, "INV-3,K1,2026-02-01,2026-03-02,10,", "INV-4,K1,2026-02-01,2026-01-02,10,", name="bad.csv"
+        ),
+    )
     assert problems(report) == [(3, "due_on", "2026-01-02", "The due date is before the issue date.")]
     assert Invoice.objects.count() == 2
 
@@ -245,12 +319,15 @@ def test_invoices_good_file_reimport_and_bad_row(csv_file):
 def test_surveys_good_file_reimport_and_bad_row(csv_file):
     CustomerFactory(code="K1")
     header = "customer,answered_on,score,comment"
-    report = import_file(kind="surveys", path=csv_file(header, "K1,2026-04-10,4,交货及时", "K1,2026-05-10,非常满意,"), by=None)
+    report = import_file(
+        kind="surveys", path=csv_file(header, "K1,2026-04-10,4,交货及时", "K1,2026-05-10,非常满意,"), by=None
+    )
     # the score may be given as 1-5 or by its label (English or Chinese)
     assert report.ok, report.lines()
     assert list(Survey.objects.order_by("answered_on").values_list("answered_on", "score", "comment")) == [
-        (datetime.date(2026, 4, 10), 4, "交货及时"), (datetime.date(2026, 5, 10), 5, ""),
-    ]  # fmt: skip
+        (datetime.date(2026, 4, 10), 4, "交货及时"),
+        (datetime.date(2026, 5, 10), 5, ""),
+    ]
 
     report = import_file(kind="surveys", path=csv_file(header, "K1,2026-04-10,2,包装破损", name="again.csv"))
     assert report.ok and (report.created, report.updated) == (0, 1)
@@ -280,15 +357,24 @@ def test_complaints_new_and_closed_go_through_the_services(csv_file, executive_u
     first, second = Complaint.objects.get(number="CP-1"), Complaint.objects.get(number="CP-2")
     received = timezone.make_aware(datetime.datetime(2026, 3, 10, 9, 30))
     assert (first.customer.code, first.received_at, first.channel, first.category, first.severity) == (
-        "K1", received, "phone", "delivery", "high",
-    )  # fmt: skip
+        "K1",
+        received,
+        "phone",
+        "delivery",
+        "high",
+    )
     assert (first.description, first.state, first.created_by) == ("两箱货物外包装破损。", State.NEW, executive_user)
     # SLA due times from the severity's targets (high: 8 h first response, 48 h resolution)
     assert (first.first_response_due_at, first.resolution_due_at) == (
-        received + datetime.timedelta(hours=8), received + datetime.timedelta(hours=48),
-    )  # fmt: skip
+        received + datetime.timedelta(hours=8),
+        received + datetime.timedelta(hours=48),
+    )
     assert first.transitions.count() == 0
-    assert (second.state, second.description, second.resolved_at) == (State.CLOSED, "Imported without a description.", None)
+    assert (second.state, second.description, second.resolved_at) == (
+        State.CLOSED,
+        "Imported without a description.",
+        None,
+    )
     log = ComplaintTransition.objects.get(complaint=second)
     assert (log.from_state, log.to_state, log.by) == (State.NEW, State.CLOSED, executive_user)
     assert "Imported as closed from “history.csv”" in log.note
@@ -296,22 +382,39 @@ def test_complaints_new_and_closed_go_through_the_services(csv_file, executive_u
 
 def test_complaints_reimport_updates_but_never_moves_the_state_backwards(csv_file):
     CustomerFactory(code="K1")
-    import_file(kind="complaints", path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,phone,delivery,low,Late,new", name="a.csv"))
+    import_file(
+        kind="complaints",
+        path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,phone,delivery,low,Late,new", name="a.csv"),
+    )
     complaint = Complaint.objects.get()
     Complaint.objects.filter(pk=complaint.pk).update(state=State.INVESTIGATING)
 
-    report = import_file(kind="complaints", path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,web,delivery,critical,Very late,", name="b.csv"))
+    report = import_file(
+        kind="complaints",
+        path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,web,delivery,critical,Very late,", name="b.csv"),
+    )
     assert report.ok and report.updated == 1
     complaint.refresh_from_db()
     assert (complaint.channel, complaint.severity, complaint.description, complaint.state) == (
-        "web", "critical", "Very late", State.INVESTIGATING,
-    )  # fmt: skip
+        "web",
+        "critical",
+        "Very late",
+        State.INVESTIGATING,
+    )
     # critical: resolution within 24 h of receipt
     assert complaint.resolution_due_at == complaint.received_at + datetime.timedelta(hours=24)
 
-    report = import_file(kind="complaints", path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,web,delivery,critical,Very late,new", name="c.csv"))
+    report = import_file(
+        kind="complaints",
+        path=csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10 09:30,web,delivery,critical,Very late,new", name="c.csv"),
+    )
     assert problems(report) == [
-        (2, "status", "new", "This complaint is already “Investigating”; an import cannot move it to “New”. Use the complaint workflow.")
+        (
+            2,
+            "status",
+            "new",
+            "This complaint is already “Investigating”; an import cannot move it to “New”. Use the complaint workflow.",
+        )
     ]
     # the report keeps the state codes: a reader in Chinese sees the states in Chinese
     with translation.override("zh-hans"):
@@ -322,7 +425,9 @@ def test_complaints_reimport_updates_but_never_moves_the_state_backwards(csv_fil
 
 def test_complaints_one_bad_row_imports_nothing(csv_file):
     CustomerFactory(code="K1")
-    path = csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10,phone,delivery,low,a,new", "CP-2,K1,2026-03-11,fax,delivery,low,b,new")
+    path = csv_file(
+        COMPLAINT_HEADER, "CP-1,K1,2026-03-10,phone,delivery,low,a,new", "CP-2,K1,2026-03-11,fax,delivery,low,b,new"
+    )
 
     report = import_file(kind="complaints", path=path)
 
@@ -332,22 +437,35 @@ def test_complaints_one_bad_row_imports_nothing(csv_file):
 
 def test_complaint_status_other_than_new_or_closed_is_refused(csv_file):
     CustomerFactory(code="K1")
-    path = csv_file(COMPLAINT_HEADER, "CP-1,K1,2026-03-10,phone,delivery,low,a,resolved", "CP-2,K1,2026-03-10,phone,delivery,low,a,pending")
+    path = csv_file(
+        COMPLAINT_HEADER,
+        "CP-1,K1,2026-03-10,phone,delivery,low,a,resolved",
+        "CP-2,K1,2026-03-10,phone,delivery,low,a,pending",
+    )
 
     report = import_file(kind="complaints", path=path)
 
     assert problems(report) == [
-        (2, "status", "resolved", "An import creates complaints as new or records them as closed; other states are reached "
-         "only through the complaint workflow."),
+        (
+            2,
+            "status",
+            "resolved",
+            "An import creates complaints as new or records them as closed; other states are reached "
+            "only through the complaint workflow.",
+        ),
         (3, "status", "pending", "Unknown value: use one of new, closed."),
-    ]  # fmt: skip
+    ]
     assert Complaint.objects.count() == 0
 
 
 def test_dry_run_writes_nothing_and_counts(csv_file):
     CustomerFactory(code="K1")
-    import_file(kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,1,1", name="a.csv"))
-    path = csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,2,1", "SO-2,K1,2026-01-06,2,1", name="b.csv")
+    import_file(
+        kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,1,1", name="a.csv")
+    )
+    path = csv_file(
+        "number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,2,1", "SO-2,K1,2026-01-06,2,1", name="b.csv"
+    )
 
     report = import_file(kind="orders", path=path, dry_run=True)
 
@@ -368,5 +486,7 @@ def test_new_customers_join_the_published_run_as_prospects(csv_file):
 
     assert report.ok
     assert sorted(CustomerResult.objects.filter(run=run).values_list("customer__code", "tier")) == [
-        ("NEW1", Tier.P), ("NEW2", Tier.P), ("OLD", Tier.P),
-    ]  # fmt: skip
+        ("NEW1", Tier.P),
+        ("NEW2", Tier.P),
+        ("OLD", Tier.P),
+    ]

@@ -2,6 +2,7 @@
 field, a zip bomb, NUL bytes, too many columns or rows; an unexpected error fails the job
 instead of leaving it active; an upload over the limit is refused before its body is read;
 uploaded files are deleted after the retention."""
+
 import datetime
 import io
 import time
@@ -81,7 +82,7 @@ def test_a_field_over_the_limit(tmp_path):
     """Python's csv module stops at 128 KiB with its own error; a 200 KB value is refused with ours."""
     CustomerFactory(code="K1")
     path = tmp_path / "huge.csv"
-    path.write_text(f"{ORDERS}\nSO-1,K1,2026-01-05,1,1\nSO-2,K1,2026-01-05,\"{'x' * 200_000}\",1\n")
+    path.write_text(f'{ORDERS}\nSO-1,K1,2026-01-05,1,1\nSO-2,K1,2026-01-05,"{"x" * 200_000}",1\n')
     assert refused(path) == "Line 3 holds a value longer than 32768 characters: is a quotation mark left open?"
 
 
@@ -203,7 +204,7 @@ def bad_inputs(tmp_path) -> dict[str, bytes]:
     bomb = zip_bomb(tmp_path / "bomb.xlsx", unpacked_mib=64).read_bytes()
     rows = "".join(f"SO-{n},K1,2026-01-05,1,1\n" for n in range(500))
     return {
-        "huge_field.csv": f"{ORDERS}\nSO-1,K1,2026-01-05,\"{'x' * 200_000}\",1\n".encode(),
+        "huge_field.csv": f'{ORDERS}\nSO-1,K1,2026-01-05,"{"x" * 200_000}",1\n'.encode(),
         "bomb.xlsx": bomb,
         "nul.csv": f"{ORDERS}\n{rows}".encode() + b"SO-X,K1,\x00,1,1\n",
         "wide.csv": (",".join(f"c{n}" for n in range(150)) + "\n1\n").encode(),
@@ -226,12 +227,16 @@ def test_each_bad_input_ends_as_a_refused_job_with_a_message(client, executive_u
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INVALID and not job.in_progress
     assert job.preview["file_error"]["code"] in {
-        "field_too_long", "xlsx_too_compressed", "nul_bytes", "too_many_columns", "too_many_rows"
-    }  # fmt: skip
+        "field_too_long",
+        "xlsx_too_compressed",
+        "nul_bytes",
+        "too_many_columns",
+        "too_many_rows",
+    }
     assert Order.objects.count() == 0
     client.force_login(executive_user)
     page = client.get(job.get_absolute_url()).content.decode()
-    assert 'data-file-error' in page and 'id="confirm-import"' not in page
+    assert "data-file-error" in page and 'id="confirm-import"' not in page
 
 
 def test_an_unexpected_error_in_the_check_fails_the_job(client, executive_user, monkeypatch):
@@ -265,8 +270,8 @@ BOUNDARY = "----limit"
 
 def multipart_start() -> bytes:
     return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\norders\r\n"
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\norders\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
         "Content-Type: text/csv\r\n\r\nnumber,customer\r\n"
     ).encode()
 
@@ -275,7 +280,11 @@ def post_declaring(client, url: str, length: int):
     """A POST that says it carries `length` bytes but holds a few hundred: reading past them fails
     the test (the test client's payload refuses), so an answer proves the body was not read."""
     return client.generic(
-        "POST", url, multipart_start(), content_type=f"multipart/form-data; boundary={BOUNDARY}", CONTENT_LENGTH=str(length)
+        "POST",
+        url,
+        multipart_start(),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        CONTENT_LENGTH=str(length),
     )
 
 

@@ -1,6 +1,7 @@
 """Lookup columns (issue 14): a value names an existing one by its code or its label in either
 language, ignoring case and spacing; a value that matches nothing is new, listed with its rows,
 and created only once confirmed; a refused file leaves the database as it was."""
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -55,7 +56,7 @@ def test_names_and_their_labels():
     ],
 )
 def test_a_label_in_either_language_matches_its_existing_value(csv_file, seeded, industry, region):
-    path = csv_file("code,name,industry,region", f"K1,甲,{industry},{region}", f"K2,乙,Electronics,西南")
+    path = csv_file("code,name,industry,region", f"K1,甲,{industry},{region}", "K2,乙,Electronics,西南")
 
     report = import_file(kind="customers", path=path)
 
@@ -74,11 +75,18 @@ def test_a_whole_name_wins_over_a_label_and_a_shared_label_is_ambiguous(csv_file
     report = import_file(kind="customers", path=csv_file("code,name,industry", "K1,甲,retail", "K2,乙,电子"))
 
     assert [(p.line, p.column, p.value, p.message()) for p in report.problems] == [
-        (3, "industry", "电子", "Matches more than one existing value (电子 Electronic Parts, 电子 Electronics): "
-                               "write the one you mean in full."),
-    ]  # fmt: skip
+        (
+            3,
+            "industry",
+            "电子",
+            "Matches more than one existing value (电子 Electronic Parts, 电子 Electronics): "
+            "write the one you mean in full.",
+        ),
+    ]
     assert Customer.objects.count() == 0
-    report = import_file(kind="customers", path=csv_file("code,name,industry", "K1,甲,retail", "K2,乙,电子 electronics"))
+    report = import_file(
+        kind="customers", path=csv_file("code,name,industry", "K1,甲,retail", "K2,乙,电子 electronics")
+    )
     assert report.ok
     assert Customer.objects.get(code="K1").industry == plain
     assert Customer.objects.get(code="K2").industry == seeded["electronics"]
@@ -97,8 +105,12 @@ def test_choice_columns_and_owners_ignore_case_and_spacing(csv_file):
     assert report.ok, report.lines()
     first, second = Customer.objects.get(code="K1"), Customer.objects.get(code="K2")
     assert (first.kind, first.status, first.churn_reason, first.credit_terms, first.owner) == (
-        "individual", "churned", "quality", "prepaid", owner,
-    )  # fmt: skip
+        "individual",
+        "churned",
+        "quality",
+        "prepaid",
+        owner,
+    )
     assert (second.status, second.owner) == ("active", owner)
 
 
@@ -130,9 +142,13 @@ def test_new_values_are_listed_with_their_rows_and_the_file_refused_without_conf
         "have them created, or correct the file."
     )
     assert [(v.column, v.value, v.rows, v.lines) for v in report.new_values] == [
-        ("industry", "Aerospace", 1, [3]), ("region", "Atlantis", 2, [2, 4]),
-    ]  # fmt: skip
-    assert report.lines()[1:3] == ["New industry “Aerospace”: 1 rows, lines 3.", "New region “Atlantis”: 2 rows, lines 2, 4."]
+        ("industry", "Aerospace", 1, [3]),
+        ("region", "Atlantis", 2, [2, 4]),
+    ]
+    assert report.lines()[1:3] == [
+        "New industry “Aerospace”: 1 rows, lines 3.",
+        "New region “Atlantis”: 2 rows, lines 2, 4.",
+    ]
     assert (report.created, report.updated, report.unchanged) == (0, 0, 0)
     assert database_state() == before  # nothing created behind anyone's back
 
@@ -143,8 +159,9 @@ def test_the_check_lists_new_values_and_counts_and_the_confirmed_import_creates_
     check = import_file(kind="customers", path=path, dry_run=True)
 
     assert check.ok and [(v.column, v.value, v.lines) for v in check.new_values] == [
-        ("industry", "Aerospace", [3]), ("region", "Atlantis", [2, 4]),
-    ]  # fmt: skip
+        ("industry", "Aerospace", [3]),
+        ("region", "Atlantis", [2, 4]),
+    ]
     assert (check.created, check.updated, check.unchanged) == (4, 0, 0)
     assert Region.objects.count() == 2 and Industry.objects.count() == 2
 
@@ -156,9 +173,11 @@ def test_the_check_lists_new_values_and_counts_and_the_confirmed_import_creates_
     assert sorted(Industry.objects.values_list("name", flat=True)) == ["Aerospace", "电子 Electronics", "零售 Retail"]
     by_code = {c.code: (c.industry.name, c.region.name) for c in Customer.objects.select_related("industry", "region")}
     assert by_code == {
-        "K1": ("零售 Retail", "Atlantis"), "K2": ("Aerospace", "华东 East China"),
-        "K3": ("零售 Retail", "Atlantis"), "K4": ("零售 Retail", "华东 East China"),
-    }  # fmt: skip
+        "K1": ("零售 Retail", "Atlantis"),
+        "K2": ("Aerospace", "华东 East China"),
+        "K3": ("零售 Retail", "Atlantis"),
+        "K4": ("零售 Retail", "华东 East China"),
+    }
 
 
 def test_only_the_confirmed_new_values_may_be_created(csv_file, seeded):
@@ -219,13 +238,17 @@ def test_command_lists_new_values_and_refuses_without_the_flag(csv_file, seeded,
 
     call_command("import_data", "customers", path, "--dry-run")
     out = capsys.readouterr().out
-    assert "Dry run, nothing written: 4 rows of customers (csv, utf-8): would create 4, would update 0, unchanged 0" in out
+    assert (
+        "Dry run, nothing written: 4 rows of customers (csv, utf-8): would create 4, would update 0, unchanged 0" in out
+    )
     assert "2 new value(s), listed above: created only with --create-new-values." in out
     assert database_state() == before
 
     call_command("import_data", "customers", path, "--create-new-values", "--no-analysis")
     assert "created 4, updated 0, unchanged 0" in capsys.readouterr().out
-    assert Region.objects.filter(name="Atlantis").count() == 1 and Industry.objects.filter(name="Aerospace").count() == 1
+    assert (
+        Region.objects.filter(name="Atlantis").count() == 1 and Industry.objects.filter(name="Aerospace").count() == 1
+    )
 
 
 # the import page --------------------------------------------------------------------------------
@@ -260,12 +283,15 @@ def test_the_page_lists_new_values_and_creates_them_only_once_confirmed(web, see
     job = web.upload("\n".join(NEW_VALUES_FILE) + "\n")
     assert job.status == ImportJob.Status.READY
     assert [(v["column"], v["value"], v["rows"], v["lines"]) for v in job.preview["new_values"]] == [
-        ("industry", "Aerospace", 1, [3]), ("region", "Atlantis", 2, [2, 4]),
-    ]  # fmt: skip
+        ("industry", "Aerospace", 1, [3]),
+        ("region", "Atlantis", 2, [2, 4]),
+    ]
     page = web.page(job)
     assert "The file names 2 values that do not exist yet." in page
-    assert "<td>region</td><td>Atlantis</td><td class=\"num\">2</td><td>2, 4</td>" in page
-    assert 'name="create_new_values"' in page and "Create the 2 new values" in page and "Upload a corrected file" in page
+    assert '<td>region</td><td>Atlantis</td><td class="num">2</td><td>2, 4</td>' in page
+    assert (
+        'name="create_new_values"' in page and "Create the 2 new values" in page and "Upload a corrected file" in page
+    )
 
     # confirming without ticking the new values does nothing
     response = web.confirm(job)
@@ -280,7 +306,9 @@ def test_the_page_lists_new_values_and_creates_them_only_once_confirmed(web, see
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED, job.report
     assert (job.report["created"], job.report["updated"], job.report["unchanged"]) == (4, 0, 0)
-    assert Region.objects.filter(name="Atlantis").count() == 1 and Industry.objects.filter(name="Aerospace").count() == 1
+    assert (
+        Region.objects.filter(name="Atlantis").count() == 1 and Industry.objects.filter(name="Aerospace").count() == 1
+    )
     assert "New values created" in web.page(job)
 
 

@@ -1,5 +1,6 @@
 """The PostgreSQL road for orders (COPY staging, set-based checks and writes) and the bulk
 monthly-totals rebuild it calls."""
+
 import datetime
 from decimal import Decimal
 
@@ -18,23 +19,50 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def month_rows():
     return sorted(
         CustomerMonth.objects.values_list(
-            "customer_id", "month", "revenue", "cost", "service_cost", "orders", "error_orders", "dated_deliveries",
-            "on_time_deliveries", "first_order_on", "last_order_on",
+            "customer_id",
+            "month",
+            "revenue",
+            "cost",
+            "service_cost",
+            "orders",
+            "error_orders",
+            "dated_deliveries",
+            "on_time_deliveries",
+            "first_order_on",
+            "last_order_on",
         )
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("hash_join_from", [1, 10**9])
 def test_pairs_rebuild_matches_a_full_rebuild_on_both_plans(monkeypatch, hash_join_from):
     monkeypatch.setattr(totals, "PAIRS_HASH_JOIN_FROM", hash_join_from)
     first, second = CustomerFactory(), CustomerFactory()
-    days = [datetime.date(2024, 2, 29), datetime.date(2024, 2, 1), datetime.date(2026, 12, 31), datetime.date(2026, 1, 1)]
+    days = [
+        datetime.date(2024, 2, 29),
+        datetime.date(2024, 2, 1),
+        datetime.date(2026, 12, 31),
+        datetime.date(2026, 1, 1),
+    ]
     for n, day in enumerate(days):
-        OrderFactory(customer=first, ordered_on=day, revenue=Decimal(100 + n), cost=Decimal(10), service_cost=Decimal("1.50"),
-                     promised_on=day, delivered_on=day + datetime.timedelta(days=n - 1), entry_error=n == 2)  # fmt: skip
+        OrderFactory(
+            customer=first,
+            ordered_on=day,
+            revenue=Decimal(100 + n),
+            cost=Decimal(10),
+            service_cost=Decimal("1.50"),
+            promised_on=day,
+            delivered_on=day + datetime.timedelta(days=n - 1),
+            entry_error=n == 2,
+        )
     OrderFactory(customer=second, ordered_on=datetime.date(2024, 2, 10), revenue=Decimal(7), cost=Decimal(1))
-    OrderFactory(customer=second, ordered_on=datetime.date(2024, 2, 11), revenue=Decimal(9), cost=Decimal(1),
-                 status=Order.Status.CANCELLED)  # fmt: skip
+    OrderFactory(
+        customer=second,
+        ordered_on=datetime.date(2024, 2, 11),
+        revenue=Decimal(9),
+        cost=Decimal(1),
+        status=Order.Status.CANCELLED,
+    )
     expected = month_rows()
     CustomerMonth.objects.all().delete()
 
@@ -47,14 +75,20 @@ def test_pairs_rebuild_matches_a_full_rebuild_on_both_plans(monkeypatch, hash_jo
     feb = CustomerMonth.objects.get(customer=first, month=datetime.date(2024, 2, 1))
     # by hand: February 2024 holds 29 Feb (100, delivered a day early) and 1 Feb (101, delivered that day)
     assert (feb.revenue, feb.orders, feb.dated_deliveries, feb.on_time_deliveries, feb.first_order_on) == (
-        Decimal("201.00"), 2, 2, 2, datetime.date(2024, 2, 1),
-    )  # fmt: skip
+        Decimal("201.00"),
+        2,
+        2,
+        2,
+        datetime.date(2024, 2, 1),
+    )
     assert CustomerMonth.objects.get(customer=second).revenue == Decimal("7.00")
 
 
 def test_reimporting_an_unchanged_file_writes_no_row(csv_file):
     CustomerFactory(code="K1")
-    path = csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,1.10,0")
+    path = csv_file(
+        "number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,10.00,5", "SO-2,K1,2026-01-06,1.10,0"
+    )
     import_file(kind="orders", path=path)
 
     def versions():
@@ -72,16 +106,31 @@ def test_reimporting_an_unchanged_file_writes_no_row(csv_file):
 
 def test_columns_absent_from_the_file_keep_their_values(csv_file):
     customer = CustomerFactory(code="K1")
-    OrderFactory(number="SO-1", customer=customer, ordered_on=datetime.date(2026, 1, 5), revenue=Decimal(10), cost=Decimal(5),
-                 service_cost=Decimal("3.00"), quantity=7, entry_error=True, status=Order.Status.OPEN)  # fmt: skip
+    OrderFactory(
+        number="SO-1",
+        customer=customer,
+        ordered_on=datetime.date(2026, 1, 5),
+        revenue=Decimal(10),
+        cost=Decimal(5),
+        service_cost=Decimal("3.00"),
+        quantity=7,
+        entry_error=True,
+        status=Order.Status.OPEN,
+    )
 
-    report = import_file(kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,12.00,5"))
+    report = import_file(
+        kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", "SO-1,K1,2026-01-05,12.00,5")
+    )
 
     assert report.ok and report.updated == 1
     order = Order.objects.get()
     assert (order.revenue, order.service_cost, order.quantity, order.entry_error, order.status) == (
-        Decimal("12.00"), Decimal("3.00"), 7, True, Order.Status.OPEN,
-    )  # fmt: skip
+        Decimal("12.00"),
+        Decimal("3.00"),
+        7,
+        True,
+        Order.Status.OPEN,
+    )
     assert CustomerMonth.objects.get().revenue == Decimal("12.00")
 
 
@@ -93,5 +142,8 @@ def test_many_problems_are_counted_beyond_the_listed_ones(csv_file, settings):
     report = import_file(kind="orders", path=csv_file("number,customer,ordered_on,revenue,cost", *rows))
 
     assert report.problem_count == 5 + 2  # five unknown customers; SO-1 on lines 7 and 8 repeats line 3
-    assert [(p.line, p.reason) for p in report.problems] == [(2, "unknown_customer"), (3, "unknown_customer"),
-                                                             (4, "unknown_customer")]  # fmt: skip
+    assert [(p.line, p.reason) for p in report.problems] == [
+        (2, "unknown_customer"),
+        (3, "unknown_customer"),
+        (4, "unknown_customer"),
+    ]

@@ -1,4 +1,5 @@
 """The web import: who may use it, upload → check → confirm → report, templates, languages."""
+
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -125,11 +126,15 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
     assert response.status_code == 302
     job.refresh_from_db()
     assert (job.status, job.confirmed_by, job.report["created"], job.progress) == (
-        ImportJob.Status.SUCCEEDED, executive_user, 2, 100,
-    )  # fmt: skip
+        ImportJob.Status.SUCCEEDED,
+        executive_user,
+        2,
+        100,
+    )
     assert list(Order.objects.order_by("number").values_list("number", "revenue")) == [
-        ("SO-1", Decimal("100.00")), ("SO-2", Decimal("20.00")),
-    ]  # fmt: skip
+        ("SO-1", Decimal("100.00")),
+        ("SO-2", Decimal("20.00")),
+    ]
     assert job.analysis_run.trigger == AnalysisRun.Trigger.IMPORT
     assert job.analysis_run.requested_by == executive_user
 
@@ -138,8 +143,13 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
     assert "2 rows imported: 2 new, 0 updated, 0 unchanged." in page
     assert "Monthly order totals were recomputed for 2 customer-months." in page
     assert client.get(reverse("exchange:import_status", args=[job.pk])).json() == {
-        "id": job.pk, "status": "succeeded", "status_label": "Imported", "progress": 100, "note": "", "finished": True,
-    }  # fmt: skip
+        "id": job.pk,
+        "status": "succeeded",
+        "status_label": "Imported",
+        "progress": 100,
+        "note": "",
+        "finished": True,
+    }
 
     # a second confirm does nothing
     confirm(job)
@@ -184,9 +194,10 @@ def test_wrong_header_and_bad_upload(client, executive_user, upload):
     upload("number,client\nA,B\n")
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.INVALID
-    assert "Wrong header: required columns missing: customer, ordered_on, revenue, cost." in client.get(
-        job.get_absolute_url()
-    ).content.decode()
+    assert (
+        "Wrong header: required columns missing: customer, ordered_on, revenue, cost."
+        in client.get(job.get_absolute_url()).content.decode()
+    )
 
     response = upload("%PDF", name="scan.pdf")
     assert response.status_code == 400

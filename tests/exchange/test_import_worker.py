@@ -1,5 +1,6 @@
 """The web import with a real Celery worker process on Redis: the check and the import run in
 the worker, after the request's transaction committed, reading the file the web process kept."""
+
 import time
 from decimal import Decimal
 
@@ -40,7 +41,9 @@ def test_worker_checks_then_imports_then_a_run_follows(shared_media, live_worker
     celery_app.conf.task_default_queue = live_worker
     CustomerFactory(code="K1")
     client.force_login(executive_user)
-    file = SimpleUploadedFile("orders.csv", b"number,customer,ordered_on,revenue,cost\nSO-1,K1,2026-01-05,100.00,60.00\n")
+    file = SimpleUploadedFile(
+        "orders.csv", b"number,customer,ordered_on,revenue,cost\nSO-1,K1,2026-01-05,100.00,60.00\n"
+    )
 
     client.post(reverse("exchange:imports"), {"kind": "orders", "file": file})
     job = wait_for(ImportJob.objects.get(), {ImportJob.Status.READY, ImportJob.Status.INVALID})

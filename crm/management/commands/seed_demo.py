@@ -17,9 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000, help="how many customers (default 2000)")
         parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
-        parser.add_argument("--password", help="password of the demo staff, checked by the password validators "
-                            "(default: generated); admin always gets a generated one of its own; all are printed")
-        parser.add_argument("--end", type=datetime.date.fromisoformat, help="last day of the history, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--password",
+            help="password of the demo staff, checked by the password validators "
+            "(default: generated); admin always gets a generated one of its own; all are printed",
+        )
+        parser.add_argument(
+            "--end", type=datetime.date.fromisoformat, help="last day of the history, YYYY-MM-DD (default: today)"
+        )
         parser.add_argument("--if-empty", action="store_true", help="do nothing when customers already exist")
 
     def handle(self, *args, customers, seed, password, end, if_empty, **options):
@@ -27,7 +32,8 @@ class Command(BaseCommand):
             raise CommandError("--customers must be at least 1.")
         if password is not None and (problems := password_problems(password, usernames=DEMO_USERNAMES)):
             raise CommandError(
-                "--password is refused by the password validators: " + " ".join(problems)
+                "--password is refused by the password validators: "
+                + " ".join(problems)
                 + " Choose a longer, less common one, or leave --password out to have one generated."
             )
         if Customer.objects.exists():

@@ -1,4 +1,5 @@
 """python manage.py import_data KIND PATH [--dry-run] [--create-new-values]: all of the file or nothing, with a report."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.models import AnalysisRun
@@ -20,9 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--dry-run", action="store_true", help="check the whole file and write nothing")
         parser.add_argument(
-            "--create-new-values", action="store_true",
+            "--create-new-values",
+            action="store_true",
             help="create the new industries and regions the file names (listed by a --dry-run first)",
-        )  # fmt: skip
+        )
         parser.add_argument(
             "--no-analysis", action="store_true", help="do not start an analysis run after a successful import"
         )
@@ -57,7 +59,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(("Dry run, nothing written: " if dry_run else "") + summary))
         if dry_run and report.new_values and not create_new_values:
-            self.stdout.write(f"{len(report.new_values)} new value(s), listed above: created only with --create-new-values.")
+            self.stdout.write(
+                f"{len(report.new_values)} new value(s), listed above: created only with --create-new-values."
+            )
         if report.written and not no_analysis:
             run, created = run_request(trigger=AnalysisRun.Trigger.IMPORT)
             if run.status == AnalysisRun.Status.FAILED:  # the import stands; only its run did not start
