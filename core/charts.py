@@ -12,6 +12,9 @@ money text (core.display.money: the active language's separators, grouped in tho
 Coordinates may be floats (float64: exact to the cent below 2**45), but what a person reads is text.
 """
 
+import functools
+
+import plotly.io
 from django.utils.formats import get_format
 
 from .display import money
@@ -34,3 +37,17 @@ def chart_separators() -> str:
     """Plotly's `separators` (the decimal mark, then the thousands separator) of the active language,
     so that what plotly.js and our JS format (axis ticks, hover figures) matches the pages."""
     return get_format("DECIMAL_SEPARATOR") + get_format("THOUSAND_SEPARATOR")
+
+
+@functools.cache
+def _plotly_white() -> dict:
+    # Read from plotly's template registry once per process: go.Figure(template=...) validates and
+    # deep-copies the whole template on every figure, a third of a customer page's CPU (bench/RESULTS.md).
+    return plotly.io.templates["plotly_white"].to_plotly_json()
+
+
+def figure(data: list[dict], layout: dict) -> dict:
+    """A Plotly figure as the plain dict a page hands to plotly.js (`json_script`) or a run stores:
+    the traces and layout as written (plain dicts, plotly.js attribute names), on the white template.
+    No plotly.graph_objects: they validate every attribute on every request."""
+    return {"data": data, "layout": {"template": _plotly_white(), **layout}}

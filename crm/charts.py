@@ -1,12 +1,10 @@
 """Plotly figures for customer pages, built in Python and drawn by plotly.js from our static files."""
 
-import json
 from decimal import Decimal
 
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
-from core.charts import chart_money, chart_separators, chart_texts
+from core.charts import chart_money, chart_separators, chart_texts, figure
 from core.display import month as month_label
 
 
@@ -15,22 +13,22 @@ def monthly_revenue_figure(monthly: list[tuple[str, Decimal]], *, currency: str)
     Decimal as text (core.charts), so no float rounds it; the bar heights are float64."""
     months = chart_texts(month_label(month) for month, _amount in monthly)  # "Dec 2024", "2024年12月"
     amounts = [float(amount) for _month, amount in monthly]
-    figure = go.Figure(
-        go.Bar(
-            x=months,
-            y=amounts,
-            hovertext=[chart_money(amount) for _month, amount in monthly],
-            marker_color="#2f6db5",
-            hovertemplate="%{x}<br>%{hovertext} " + currency + "<extra></extra>",
-        )
+    trace = {
+        "type": "bar",
+        "x": months,
+        "y": amounts,
+        "hovertext": [chart_money(amount) for _month, amount in monthly],
+        "marker": {"color": "#2f6db5"},
+        "hovertemplate": "%{x}<br>%{hovertext} " + currency + "<extra></extra>",
+    }
+    return figure(
+        [trace],
+        {
+            "title": {"text": _("Monthly revenue (%(currency)s)") % {"currency": currency}},
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+            "height": 320,
+            "xaxis": {"type": "category"},
+            "yaxis": {"rangemode": "tozero", "separatethousands": True},
+            "separators": chart_separators(),
+        },
     )
-    figure.update_layout(
-        title=_("Monthly revenue (%(currency)s)") % {"currency": currency},
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        height=320,
-        xaxis={"type": "category"},
-        yaxis={"rangemode": "tozero", "separatethousands": True},
-        template="plotly_white",
-        separators=chart_separators(),
-    )
-    return json.loads(figure.to_json())
