@@ -7,9 +7,12 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self):
+        # Imported here, not at the top: an app's models, forms and tables may only be imported
+        # once the app registry is ready (Django's rule for AppConfig modules).
         from core import jobs
 
-        from . import signals  # noqa: F401
+        from . import customer_figures, signals  # noqa: F401 (signals: connects the receivers)
         from .services import runs
 
         jobs.register(runs.JOB_KIND)
+        customer_figures.register()  # the published run's figures on crm's customer pages

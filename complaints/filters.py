@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import contains_text
+from crm.selectors import contains_text, customer_search_condition
 
 from .models import Category, Complaint, Severity, State
 
@@ -21,10 +21,10 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["q", "state", "severity", "category"]
 
     def search(self, queryset, name, value):
-        """Complaint number, customer code or customer name contains the text."""
+        """The complaint's number contains the text, or its customer is one the customer search finds
+        (crm.selectors.customer_search: code, name, email or phone)."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            contains_text(value, text_fields=["customer__name"], code_fields=["number", "customer__code"])
-        )
+        number = contains_text(value, text_fields=[], code_fields=["number"])
+        return queryset.filter(number | customer_search_condition(value, through="customer", using=queryset.db))

@@ -39,9 +39,33 @@ TABS = (Tab.MINE, Tab.UNASSIGNED, Tab.BREACHING, Tab.OPEN, Tab.ALL)
 # Rejected and duplicate complaints are not complaints to measure.
 NOT_MEASURED = (State.REJECTED, State.DUPLICATE)
 
+RECURRENCE_WINDOW = datetime.timedelta(days=90)
+
+
+def complaints_with_recurrence(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
+    """`complaints`, each with `recurrence`: its problem already had another complaint received in the
+    90 days before it (DESIGN section 4; rejected and duplicate complaints are not counted). The one
+    definition: the recurrence rate KPI and the problem page both read it. One subquery per row, in SQL.
+    """
+    earlier_on_same_problem = Complaint.objects.filter(
+        problem=OuterRef("problem"),
+        received_at__lt=OuterRef("received_at"),
+        received_at__gte=ExpressionWrapper(OuterRef("received_at") - RECURRENCE_WINDOW, output_field=DateTimeField()),
+    ).exclude(state__in=NOT_MEASURED)
+    return complaints.annotate(recurrence=Exists(earlier_on_same_problem))
+
 
 def complaint_list() -> QuerySet[Complaint]:
     return Complaint.objects.select_related("customer", "assignee", "problem")
+
+
+def customer_complaints(customer, *, rows: int = 20) -> dict:
+    """The customer page's complaints section (registered into crm.extensions by ComplaintsConfig):
+    the latest `rows` complaints and how many there are."""
+    return {
+        "complaints": customer.complaints.select_related("assignee")[:rows],
+        "complaint_count": customer.complaints.count(),
+    }
 
 
 def _warning_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
@@ -121,7 +145,7 @@ def complaint_kpis(*, start: datetime.datetime, end: datetime.datetime, now: dat
     - unresolved customer-days: the days all open complaints have been open, summed.
     - reopen rate %: resolved complaints that were reopened at least once.
     - recurrence rate %: complaints whose problem already had another complaint received in the
-      90 days before this one.
+      90 days before this one (complaints_with_recurrence).
     - complaints per 100 orders: complaints received / orders placed (counted ones) in the period.
     - post-complaint satisfaction: mean score of surveys linked to these complaints.
     Rejected and duplicate complaints are not measured.
@@ -131,20 +155,13 @@ def complaint_kpis(*, start: datetime.datetime, end: datetime.datetime, now: dat
 
     breached = Q(first_response_breached=True) | Q(resolution_breached=True)
     decided = Q(resolved_at__isnull=False) | breached
-    earlier_same_problem = Complaint.objects.filter(
-        problem=OuterRef("problem"),
-        received_at__lt=OuterRef("received_at"),
-        received_at__gte=ExpressionWrapper(
-            OuterRef("received_at") - datetime.timedelta(days=90), output_field=DateTimeField()
-        ),
-    ).exclude(state__in=NOT_MEASURED)
-    counts = received.annotate(recurs=Exists(earlier_same_problem)).aggregate(
+    counts = complaints_with_recurrence(received).aggregate(
         total=Count("id"),
         decided=Count("id", filter=decided),
         compliant=Count("id", filter=decided & ~breached),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
         reopened=Count("id", filter=Q(resolved_at__isnull=False, reopen_count__gt=0)),
-        recurring=Count("id", filter=Q(problem__isnull=False, recurs=True)),
+        recurring=Count("id", filter=Q(problem__isnull=False, recurrence=True)),
     )
 
     open_now = Complaint.objects.filter(state__in=OPEN_STATES, received_at__lte=now)

@@ -16,6 +16,7 @@ from django_tables2 import SingleTableMixin
 from crm.exports import export_response, filtered_sorted
 from crm.models import Customer
 from crm.roles import Role, RoleRequiredMixin
+from crm.selectors import customer_search
 from crm.tables import IdsFirstPaginator
 
 from . import selectors, services
@@ -115,7 +116,7 @@ class ComplaintExportView(RoleRequiredMixin, QueueMixin, View):
 
 
 class CustomerLookupView(RoleRequiredMixin, View):
-    """Suggestions for the customer field: code or name contains the text (Chinese included)."""
+    """Suggestions for the customer field: the customer search's first 20 (crm.selectors.customer_search)."""
 
     permission_required = "complaints.add_complaint"
 
@@ -126,11 +127,7 @@ class CustomerLookupView(RoleRequiredMixin, View):
         text = form.cleaned_data["q"]
         if len(text) < 1:
             return JsonResponse({"results": []})
-        matches = (
-            (Customer.objects.filter(code__istartswith=text) | Customer.objects.filter(name__icontains=text))
-            .order_by("name")
-            .values("code", "name")[:20]
-        )
+        matches = customer_search(Customer.objects.all(), text).order_by("name").values("code", "name")[:20]
         return JsonResponse({"results": [{"code": m["code"], "label": f"{m['code']} {m['name']}"} for m in matches]})
 
 
@@ -330,11 +327,11 @@ class ProblemDetailView(RoleRequiredMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        complaints = list(self.object.complaints.select_related("customer", "assignee").order_by("received_at"))
-        previous = None
-        for complaint in complaints:  # a recurrence: an earlier complaint on this problem within 90 days
-            complaint.recurrence = previous is not None and (complaint.received_at - previous).days < 90
-            previous = complaint.received_at
+        complaints = list(
+            selectors.complaints_with_recurrence(
+                self.object.complaints.select_related("customer", "assignee")
+            ).order_by("received_at")
+        )
         context["complaints"] = complaints
         context["recurrences"] = sum(1 for c in complaints if c.recurrence)
         return context

@@ -6,8 +6,10 @@ import io
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django_tables2 import RequestConfig
 from openpyxl import Workbook
 
+from .extensions import CustomerFigures, registered_figures
 from .models import Customer
 from .roles import money_field_names
 
@@ -44,10 +46,6 @@ def neutralise_formula(value):
     return value
 
 
-# With a published analysis run, money roles also get its figures (codes, as export_analytics writes them).
-FIGURE_EXPORT_HEADERS = ["revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protected"]
-
-
 def _money_free(money: bool) -> list[int]:
     """The positions of the customer columns a role sees: all of them with money (crm.roles.can_see_money),
     else all but the customer's money fields (the credit limit)."""
@@ -55,17 +53,24 @@ def _money_free(money: bool) -> list[int]:
     return [i for i, name in enumerate(CUSTOMER_EXPORT_HEADERS) if name not in hidden]
 
 
+def _figures(*, money: bool, with_figures: bool) -> type[CustomerFigures] | None:
+    """The figures an app registered for the list (crm.extensions; analytics: the published run's), if exported."""
+    return registered_figures() if with_figures and money else None
+
+
 def customer_export_headers(*, money: bool, with_figures: bool) -> list[str]:
-    """The export's columns: without money, no credit limit and none of the run's figures."""
+    """The export's columns: without money, no credit limit and none of the figures (the published run's)."""
     headers = [CUSTOMER_EXPORT_HEADERS[i] for i in _money_free(money)]
-    return headers + (FIGURE_EXPORT_HEADERS if with_figures and money else [])
+    figures = _figures(money=money, with_figures=with_figures)
+    return headers + (list(figures.export_headers) if figures else [])
 
 
 def customer_export_rows(queryset, *, money: bool, with_figures: bool = False) -> Iterator[list]:
     """One list per customer, in the queryset's order, values as the import file expects them,
-    under the columns customer_export_headers gives for the same arguments."""
+    under the columns customer_export_headers gives for the same arguments (with the figures, `queryset`
+    carries them: crm.selectors.customer_list)."""
     keep = _money_free(money)
-    with_figures = with_figures and money
+    figures = _figures(money=money, with_figures=with_figures)
     rows = queryset.select_related("owner", "region", "industry", "referred_by").only(
         *[f for f in CUSTOMER_EXPORT_HEADERS if f not in {"owner", "region", "industry", "referred_by"}],
         "owner__username",
@@ -75,23 +80,7 @@ def customer_export_rows(queryset, *, money: bool, with_figures: bool = False) -
     )
     for customer in rows.iterator(chunk_size=2000):
         row = _customer_row(customer)
-        yield [row[i] for i in keep] + (_figures(customer) if with_figures else [])
-
-
-def _figures(customer) -> list:
-    if customer.tier is None:  # the customer arrived after the run
-        return [""] * len(FIGURE_EXPORT_HEADERS)
-    # Numbers stay numbers (a negative profit is not a formula) and become number cells in XLSX.
-    return [
-        customer.revenue,
-        customer.profit,
-        "" if customer.score is None else customer.score,
-        customer.rank or "",
-        customer.tier,
-        customer.quadrant,
-        customer.action,
-        customer.protection,
-    ]
+        yield [row[i] for i in keep] + (figures.export_values(customer) if figures else [])
 
 
 def _customer_row(customer) -> list:
@@ -144,8 +133,6 @@ def xlsx_bytes(headers: list[str], rows: Iterable[list], *, sheet_name: str) -> 
 
 def filtered_sorted(request, *, filterset_class, table_class, queryset):
     """The rows a list page shows for this request (its filters and sort), unpaginated; None if the filters are invalid."""
-    from django_tables2 import RequestConfig
-
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     if not filterset.is_valid():
         return None

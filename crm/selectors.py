@@ -4,33 +4,89 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains
+from django.db import connections
+from django.db.models import Count, Func, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import TruncMonth
 
+from .extensions import CustomerFigures
 from .models import Customer, Order
-from .roles import Role, can_see_money
+from .roles import Role
 
-PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
-SORTABLE_FIGURES = {"revenue", "profit", "score", "rank", "tier", "quadrant", "action"}
+SHORT_GRAM = 2  # crm_short_grams (migration crm 0007) holds a name's non-ASCII pieces of one and two characters
 
 
-def customer_list(*, user, run_id: int | None = None, sorted_by_figure: bool = False) -> QuerySet[Customer]:
+def customer_list(*, figures: CustomerFigures | None = None, sorted_by_figure: bool = False) -> QuerySet[Customer]:
     """Every customer (all roles see all records), with what the list shows.
 
-    With `run_id` (the published analysis run) and a user who may see money, each customer also
-    carries that run's figures as annotations, so the database filters and sorts on them.
+    With `figures` (crm.extensions.customer_figures: for a role that sees money, the published
+    run's), each customer also carries them as annotations, so the database filters and sorts on them.
     """
     customers = Customer.objects.select_related("owner", "region", "industry")
-    if run_id is None or not can_see_money(user):
+    if figures is None:
         return customers
-    figures = customers.annotate(published=FilteredRelation("results", condition=Q(results__run_id=run_id)))
-    if sorted_by_figure:
-        # Every customer has a row in the published run (analytics.services.runs.run_add_prospects),
-        # so an inner join loses no one, and sorting on a figure walks the result index instead of
-        # sorting 100,000 joined rows. Otherwise the outer join stays: PostgreSQL drops it from the
-        # page count. (The filter sits between the annotations so that both use one join.)
-        figures = figures.filter(published__run_id=run_id)
-    return figures.annotate(**{name: F(f"published__{name}") for name in PUBLISHED_FIGURES})
+    return figures.annotate(customers, sorted_by_figure=sorted_by_figure)
+
+
+def customer_search(queryset: QuerySet, text: str, *, through: str = "") -> QuerySet:
+    """The rows of `queryset` whose customer's code, name, email or phone contains `text`: the one
+    customer search (the customer list, the complaint queue, the complaint form's customer lookup).
+
+    `queryset` holds customers, or (with `through`, the relation's name: "customer") rows that point
+    to one. Blank text finds everything. See customer_search_condition for how it matches.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(customer_search_condition(text, through=through, using=queryset.db))
+
+
+def customer_search_condition(text: str, *, through: str = "", using: str = "default") -> Q:
+    """customer_search's condition, to combine with others (the queue also searches complaint numbers).
+
+    Case-insensitive for Latin letters; Chinese names as they are written. Codes, emails and phones
+    are ASCII, so only ASCII text is looked for in them. Each test is one that PostgreSQL's trigram
+    indexes on these columns serve (migrations crm 0003, 0005, 0009); a one- or two-character
+    Chinese search is first narrowed by the name's short grams (0007).
+    """
+    prefix = f"{through}__" if through else ""
+    condition = contains_text(
+        text, text_fields=[f"{prefix}name"], code_fields=[f"{prefix}code"], gram_fields=[f"{prefix}name"], using=using
+    )
+    if text.isascii():
+        for field in ("email", "phone"):
+            condition |= Q(**{f"{prefix}{field}__icontains": text})
+    return condition
+
+
+def contains_text(value: str, *, text_fields: list[str], code_fields: list[str], gram_fields=(), using="default") -> Q:
+    """Any of the fields contains `value`; case-insensitive for Latin letters.
+
+    Text without cased letters (Chinese, digits) is matched as it is: the same result without
+    upper-casing every row, so PostgreSQL's trigram indexes on the plain columns serve it. Codes
+    are ASCII, so they are not searched for non-ASCII text. Trigrams cannot serve one or two
+    characters: on PostgreSQL, a field in `gram_fields` (indexed on crm_short_grams) is then
+    first narrowed to the rows whose pieces hold the term, which that index finds.
+    """
+    cased = value.upper() != value.lower()
+    lookup = "icontains" if cased else "contains"
+    fields = text_fields + (code_fields if value.isascii() else [])
+    short_chinese = not cased and not value.isascii() and len(value) <= SHORT_GRAM
+    on_postgres = connections[using].vendor == "postgresql"
+    condition = Q()
+    for field in fields:
+        if short_chinese and on_postgres and field in gram_fields:
+            condition |= Q(**{f"{field}__{lookup}": value}) & Q(_short_grams_contain(field, value))
+        else:
+            condition |= Q(**{f"{field}__{lookup}": value})
+    return condition
+
+
+def _short_grams_contain(field: str, value: str):
+    """crm_short_grams(field) @> ARRAY[value], which the GIN index on that expression answers."""
+    grams = Func(field, function="crm_short_grams", output_field=ArrayField(TextField()))
+    return DataContains(grams, Value([value], output_field=ArrayField(TextField())))
 
 
 def sales_reps() -> QuerySet:
@@ -69,15 +125,3 @@ def _as_date(value) -> datetime.date:
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def customer_value(*, customer: Customer, runs: int = 12) -> dict:
-    """The customer's figures in the published run, and its tier in the last `runs` published runs."""
-    from analytics.models import AnalysisRun, CustomerResult
-
-    history = list(
-        CustomerResult.objects.filter(customer=customer, run__status=AnalysisRun.Status.SUCCEEDED)
-        .select_related("run")
-        .order_by("-run__published_at", "-run_id")[:runs]
-    )
-    return {"customer_value": history[0] if history else None, "tier_history": history[::-1]}

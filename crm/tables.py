@@ -18,8 +18,7 @@ from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.utils import signature
 
-from analytics.models import Action, Protection, Quadrant
-from core.display import label, money, number
+from core.display import money
 
 from .models import Customer, Order
 
@@ -361,61 +360,6 @@ class CustomerTable(LeanRowsMixin, tables.Table):
         empty_text = _("No customer matches these filters. Clear a filter or search for another code or name.")
         order_by = ("name",)
         template_name = LEAN_TEMPLATE
-
-
-class TierColumn(tables.Column):
-    def render(self, value):
-        return format_html('<span class="tier tier-{}">{}</span>', value, value)
-
-
-class CustomerValueTable(CustomerTable):
-    """The customer list with the published run's figures (only for roles that see money)."""
-
-    revenue = tables.Column(verbose_name=_("Revenue (12 m)"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    profit = tables.Column(verbose_name=_("Profit (12 m)"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
-    score = tables.Column(verbose_name=_("Score"), attrs={"td": {"class": "num"}})
-    rank = tables.Column(verbose_name=_("Rank"), attrs={"td": {"class": "num"}})
-    tier = TierColumn(verbose_name=_("Tier"))
-    quadrant = tables.Column(verbose_name=_("Quadrant"))
-    action = tables.Column(verbose_name=_("Action"))
-    protection = tables.Column(verbose_name=_("Protection"), orderable=False)
-
-    class Meta(CustomerTable.Meta):
-        fields = (
-            "code",
-            "name",
-            "region",
-            "owner",
-            "status",
-            "revenue",
-            "profit",
-            "score",
-            "rank",
-            "tier",
-            "quadrant",
-            "action",
-            "protection",
-        )
-        sequence = fields
-        exclude = ("kind", "industry", "since", "growth_potential", "strategic")
-
-    def render_revenue(self, value):
-        return money(value)
-
-    def render_profit(self, value):
-        return format_html('<span class="{}">{}</span>', "neg" if value < 0 else "", money(value))
-
-    def render_score(self, value):
-        return number(value, 1)
-
-    def render_quadrant(self, value):
-        return label(value, Quadrant)
-
-    def render_action(self, value):
-        return label(value, Action)
-
-    def render_protection(self, value):
-        return ", ".join(label(reason, Protection) for reason in value.split(";") if reason) or "—"
 
 
 class OrderTable(LeanRowsMixin, tables.Table):

@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models.query import EmptyQuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -10,43 +11,43 @@ from django.views.generic import DetailView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from analytics.models import CustomerResult
-from analytics.services.runs import published_run
 from core.display import field_value
 
-from . import charts, selectors, services
+from . import charts, extensions, selectors, services
 from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
-from .filters import FIGURE_FILTERS, CustomerFilter, CustomerValueFilter
+from .filters import CustomerFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
 from .roles import RoleRequiredMixin, can_edit_customer, can_see_money, money_field_names
-from .tables import CustomerTable, CustomerValueTable, IdsFirstPaginator, OrderMoneyTable, OrderTable
+from .tables import CustomerTable, IdsFirstPaginator, OrderMoneyTable, OrderTable
 
 DETAIL_ROWS = 20
 
 
-class PublishedFiguresMixin:
-    """Money roles see the published run's figures in the list, and filter and sort on them."""
+class CustomerFiguresMixin:
+    """Money roles see the figures registered for the list (crm.extensions: the published run's),
+    and filter and sort on them."""
 
-    def published_run_id(self) -> int | None:
-        if not hasattr(self, "_run_id"):
-            run = published_run() if can_see_money(self.request.user) else None
-            self._run_id = run.pk if run else None
-        return self._run_id
+    def figures(self) -> extensions.CustomerFigures | None:
+        if not hasattr(self, "_figures"):
+            self._figures = extensions.customer_figures(self.request.user)
+        return self._figures
 
     def list_parts(self):
-        if self.published_run_id():
-            return CustomerValueFilter, CustomerValueTable
+        figures = self.figures()
+        if figures is not None:
+            return figures.filterset_class, figures.table_class
         return CustomerFilter, CustomerTable
 
     def customers(self):
+        figures = self.figures()
         sort = self.request.GET.get("sort", "").lstrip("-")
         return selectors.customer_list(
-            user=self.request.user, run_id=self.published_run_id(), sorted_by_figure=sort in selectors.SORTABLE_FIGURES
+            figures=figures, sorted_by_figure=figures is not None and sort in figures.sortable
         )
 
 
-class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixin, FilterView):
+class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin, FilterView):
     permission_required = "crm.view_customer"
     template_name = "crm/customer_list.html"
 
@@ -67,30 +68,26 @@ class CustomerListView(RoleRequiredMixin, PublishedFiguresMixin, SingleTableMixi
         }
 
     def count_queryset(self):
-        """The filtered customers to count, joined to the published run only to filter on its figures.
+        """The filtered customers to count, joined to the figures only to filter on them.
 
         Every customer has a row in the published run, so the inner join a sort by a figure makes
         removes no one: counting through it joined all 100,000 results (~50 ms). Filtered on figures
-        alone (say tier A), the run's rows are counted without the customers: one row each.
+        alone (say tier A), the figures' own rows are counted without the customers: one row each.
         """
-        if self.object_list.query.is_empty():
+        if isinstance(self.object_list, EmptyQuerySet):  # invalid filters: nothing listed
             return None
         if not self.filterset.is_bound:
             return Customer.objects.all()
-        data = self.filterset.form.cleaned_data
-        figure_filters = [name for name in FIGURE_FILTERS if name in self.filterset.filters and data.get(name)]
+        data, figures = self.filterset.form.cleaned_data, self.figures()
+        figure_filters = [name for name in (figures.filter_names if figures else ()) if data.get(name)]
         if not figure_filters:
             return self.filterset.filter_queryset(Customer.objects.all())
         if not any(data.get(name) for name in self.filterset.filters if name not in figure_filters):
-            results = CustomerResult.objects.filter(run_id=self.published_run_id())
-            for name in figure_filters:
-                results = self.filterset.filters[name].filter(results, data[name])
-            return results
-        customers = selectors.customer_list(user=self.request.user, run_id=self.published_run_id())
-        return self.filterset.filter_queryset(customers)
+            return figures.count_queryset(self.filterset)
+        return self.filterset.filter_queryset(selectors.customer_list(figures=figures))
 
 
-class CustomerExportView(RoleRequiredMixin, PublishedFiguresMixin, View):
+class CustomerExportView(RoleRequiredMixin, CustomerFiguresMixin, View):
     """The customer list, filtered and sorted as on screen, as CSV or XLSX."""
 
     permission_required = "crm.export_customer"
@@ -105,7 +102,7 @@ class CustomerExportView(RoleRequiredMixin, PublishedFiguresMixin, View):
         if queryset is None:
             messages.error(request, _("The filters are not valid; nothing was exported."))
             return redirect("crm:customer_list")
-        money, with_figures = can_see_money(request.user), self.published_run_id() is not None
+        money, with_figures = can_see_money(request.user), self.figures() is not None
         return export_response(
             fmt,
             customer_export_headers(money=money, with_figures=with_figures),
@@ -136,11 +133,9 @@ class CustomerContextMixin:
             "interaction_form": interaction_form or _blank_interaction_form(may_edit),
             "history": _history(customer, hidden=frozenset() if money else money_field_names(Customer)),
         }
-        if user.has_perm("complaints.view_complaint"):
-            context["complaints"] = customer.complaints.select_related("assignee")[:DETAIL_ROWS]
-            context["complaint_count"] = customer.complaints.count()
+        # The sections the apps above crm add (analytics: the customer's value; complaints: theirs).
+        context.update(extensions.customer_panels_context(customer=customer, user=user))
         if money:
-            context.update(selectors.customer_value(customer=customer))
             context["invoices"] = customer.invoices.all()[:DETAIL_ROWS]
             monthly = selectors.customer_monthly_revenue(customer=customer)
             context["revenue_chart"] = charts.monthly_revenue_figure(monthly, currency=settings.CURRENCY)

@@ -16,10 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from analytics.customer_figures import CustomerValueTable
 from analytics.models import AnalysisRun
 from analytics.services.runs import run_compute, run_request
 from crm.models import Customer
-from crm.tables import LEAN_TEMPLATE, CustomerTable, CustomerValueTable
+from crm.tables import LEAN_TEMPLATE, CustomerTable
 from tests.factories import CustomerFactory, OrderFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
