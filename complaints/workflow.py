@@ -3,7 +3,8 @@
 Every state change goes through `complaint_transition`: it locks the row, checks that nobody
 moved the complaint meanwhile, checks the move is allowed and its guards hold, applies the
 side effects (SLA clock, timestamps) and logs the transition, all in one transaction. Views,
-admin, imports and tasks have no other way to change `Complaint.state`.
+admin, imports and tasks have no other way to change `Complaint.state`. An import records the
+moves a complaint made in the system it comes from (RECORDED_TRANSITIONS) through it too.
 
 Every write to a complaint, here and in complaints.services, changes the row it has locked
 (`select_for_update` in a transaction) and saves only the fields it changed
@@ -19,6 +20,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +36,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     State.CLOSED: (State.INVESTIGATING,),  # reopen
     State.REJECTED: (),
     State.DUPLICATE: (),
+}
+
+# Moves made in another system that an import records (`complaint_transition(recorded=True)`): a
+# complaints file's status is new or closed (DESIGN section 7), so a complaint closed there arrives
+# closed; its earlier history stays in that system.
+RECORDED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    State.NEW: (State.CLOSED,),
 }
 
 # The label of the button that makes each move, as a person reads it.
@@ -136,17 +145,35 @@ def field_values(complaint: Complaint) -> dict:
     return {field.attname: getattr(complaint, field.attname) for field in complaint._meta.concrete_fields}
 
 
-def save_changed_fields(complaint: Complaint, before: dict, *, by) -> list[str]:
+def save_changed_fields(complaint: Complaint, before: dict, *, by, in_last_entry: bool = False) -> list[str]:
     """Saves the fields of a locked `complaint` that differ from `before` (field_values taken after
-    locking), with a history entry naming `by`; returns their names. Nothing changed: no save, no entry."""
+    locking), with a history entry naming `by`; returns their names. Nothing changed: no save, no entry.
+
+    `in_last_entry`: the change goes into the complaint's latest history entry instead of one of its
+    own (an import that created or changed the complaint in this transaction writes one entry).
+    """
     changed = [
         field.name
         for field in complaint._meta.concrete_fields
         if getattr(complaint, field.attname) != before[field.attname]
     ]
-    if changed:
-        complaint._history_user = by
+    if not changed:
+        return changed
+    complaint._history_user = by
+    if not in_last_entry:
         complaint.save(update_fields=[*changed, "updated_at"])
+        return changed
+    complaint.skip_history_when_saving = True
+    try:
+        complaint.save(update_fields=[*changed, "updated_at"])
+    finally:
+        del complaint.skip_history_when_saving
+    entries = Complaint.history.model.objects.filter(id=complaint.pk)
+    tracked = {field.attname for field in Complaint.history.model._meta.concrete_fields}
+    values = {field.attname: getattr(complaint, field.attname) for field in map(complaint._meta.get_field, changed)}
+    entries.filter(history_id=entries.aggregate(last=Max("history_id"))["last"]).update(
+        **{name: value for name, value in values.items() if name in tracked}
+    )
     return changed
 
 
@@ -303,6 +330,8 @@ def complaint_transition(
     problem: Problem | None = None,
     duplicate_of: Complaint | None = None,
     as_worker: bool = False,
+    recorded: bool = False,
+    in_last_entry: bool = False,
 ) -> Complaint:
     """Moves the complaint to state `to`, or raises TransitionError and changes nothing.
 
@@ -313,6 +342,10 @@ def complaint_transition(
     `as_worker`: `by` works the complaint (a rep on its page, not a task or an import). The move
     is refused with AssignmentError unless `by` may work it as it is now (can_work, on the locked
     row), and a complaint that nobody works becomes theirs when they may take it (can_take).
+
+    `recorded`: the move was made in another system and an import records it: it must be one of
+    RECORDED_TRANSITIONS instead of TRANSITIONS; guards, side effects and the log are the same.
+    `in_last_entry`: see save_changed_fields (the import's own history entry says it).
     """
     now = now or timezone.now()
     expected = expected_state or complaint.state
@@ -334,7 +367,8 @@ def complaint_transition(
                 _("Someone else has just moved this complaint to “%(state)s”. Reload the page and try again."),
                 params={"state": locked.get_state_display()},
             )
-        if to not in TRANSITIONS[locked.state]:
+        allowed = RECORDED_TRANSITIONS.get(locked.state, ()) if recorded else TRANSITIONS[locked.state]
+        if to not in allowed:
             raise TransitionError(
                 _("A complaint that is “%(from)s” cannot move to “%(to)s”."),
                 params={"from": locked.get_state_display(), "to": State(to).label if to in State.values else to},
@@ -346,7 +380,7 @@ def complaint_transition(
         locked.state = to
         if as_worker and locked.assignee_id is None and (takes or can_take(by, locked)):
             locked.assignee = by
-        save_changed_fields(locked, before, by=by)
+        save_changed_fields(locked, before, by=by, in_last_entry=in_last_entry)
         ComplaintTransition.objects.create(
             complaint=locked, from_state=from_state, to_state=to, by=by, at=now, note=note.strip()
         )

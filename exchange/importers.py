@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from analytics.services.runs import published_run, run_add_prospects
 from analytics.totals import month_start, monthly_totals_rebuild_pairs
-from complaints.models import Complaint, ComplaintTransition, State
+from complaints.models import Complaint, State
 from complaints.services import complaint_create, complaint_update
+from complaints.workflow import complaint_transition
 from crm.models import Customer, Industry, Invoice, Order, Region, Survey
 
 from .columns import COMPLAINT_STATUSES, COMPLAINTS, CUSTOMERS, INVOICES, ORDERS, SURVEYS, KindSpec, parse_choice
@@ -403,8 +404,6 @@ class CustomerImporter(Importer):
                 entry.referred_by_id = referrers[entry.id]
             historical.objects.bulk_update(entries, ["referred_by_id"])
         if self.new_ids:
-            from analytics.services.runs import published_run, run_add_prospects
-
             run = published_run()
             if run is not None:
                 run_add_prospects(run=run, customer_ids=self.new_ids)
@@ -413,8 +412,9 @@ class CustomerImporter(Importer):
 
 class ComplaintImporter(Importer):
     """Complaints go through the complaint services one by one (files are small): new ones are
-    created in state `new` with their SLA due times; `closed` rows are recorded closed with one
-    transition-log entry saying so. No other state is written by an import. A complaint gets one
+    created in state `new` with their SLA due times; `closed` rows are recorded closed through the
+    workflow (complaint_transition, a recorded move), whose log entry says so. No other state is
+    written by an import. A complaint gets one
     history entry from an import: created (closed, when the row says so) or changed; none when
     the row holds what it already has."""
 
@@ -513,30 +513,17 @@ class ComplaintImporter(Importer):
                 self.report.unchanged += 1
                 continue
             if closing:
-                # Into the history entry this import just wrote, if it wrote one.
-                self._record_closed(complaint, amend_entry=created or bool(data))
-
-    @transaction.atomic
-    def _record_closed(self, complaint: Complaint, *, amend_entry: bool) -> None:
-        now = timezone.now()
-        locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-        locked.state, locked.closed_at = State.CLOSED, now
-        locked._history_user = self.by
-        locked.skip_history_when_saving = amend_entry
-        locked.save(update_fields=["state", "closed_at", "updated_at"])
-        if amend_entry:
-            entries = Complaint.history.model.objects.filter(id=locked.pk)
-            entries.filter(history_id=entries.aggregate(last=Max("history_id"))["last"]).update(
-                state=State.CLOSED, closed_at=now
-            )
-        ComplaintTransition.objects.create(
-            complaint=locked,
-            from_state=State.NEW,
-            to_state=State.CLOSED,
-            by=self.by,
-            at=now,
-            note=IMPORTED_CLOSED_NOTE.format(name=self.source_name),
-        )
+                # Through the workflow, as a move made in the source system; into the history entry
+                # this import just wrote for the complaint, if it wrote one.
+                complaint_transition(
+                    complaint=complaint,
+                    to=State.CLOSED,
+                    by=self.by,
+                    expected_state=State.NEW,
+                    note=IMPORTED_CLOSED_NOTE.format(name=self.source_name),
+                    recorded=True,
+                    in_last_entry=created or bool(data),
+                )
 
 
 IMPORTERS: dict[str, type[Importer]] = {
