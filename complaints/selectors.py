@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import (
     Avg,
+    BooleanField,
     Count,
     DateTimeField,
     DurationField,
@@ -44,15 +45,17 @@ RECURRENCE_WINDOW = datetime.timedelta(days=90)
 
 def complaints_with_recurrence(complaints: QuerySet[Complaint]) -> QuerySet[Complaint]:
     """`complaints`, each with `recurrence`: its problem already had another complaint received in the
-    90 days before it (DESIGN section 4; rejected and duplicate complaints are not counted). The one
-    definition: the recurrence rate KPI and the problem page both read it. One subquery per row, in SQL.
+    90 days before it (DESIGN section 4). Rejected and duplicate complaints are not measured: they
+    neither recur nor make another complaint a recurrence. The one definition: the recurrence rate
+    KPI and the problem page both read it. One subquery per row, in SQL.
     """
     earlier_on_same_problem = Complaint.objects.filter(
         problem=OuterRef("problem"),
         received_at__lt=OuterRef("received_at"),
         received_at__gte=ExpressionWrapper(OuterRef("received_at") - RECURRENCE_WINDOW, output_field=DateTimeField()),
     ).exclude(state__in=NOT_MEASURED)
-    return complaints.annotate(recurrence=Exists(earlier_on_same_problem))
+    recurs = Q(problem__isnull=False) & ~Q(state__in=NOT_MEASURED) & Q(Exists(earlier_on_same_problem))
+    return complaints.annotate(recurrence=ExpressionWrapper(recurs, output_field=BooleanField()))
 
 
 def complaint_list() -> QuerySet[Complaint]:
@@ -161,7 +164,7 @@ def complaint_kpis(*, start: datetime.datetime, end: datetime.datetime, now: dat
         compliant=Count("id", filter=decided & ~breached),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
         reopened=Count("id", filter=Q(resolved_at__isnull=False, reopen_count__gt=0)),
-        recurring=Count("id", filter=Q(problem__isnull=False, recurrence=True)),
+        recurring=Count("id", filter=Q(recurrence=True)),
     )
 
     open_now = Complaint.objects.filter(state__in=OPEN_STATES, received_at__lte=now)
