@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from crm.models import Customer, Order
 
+from .services.runs import published_run, run_add_prospects
 from .totals import monthly_totals_rebuild
 
 
@@ -36,8 +37,6 @@ def customer_created(sender, instance: Customer, created=False, raw=False, **kwa
     """A new customer joins the published run as a prospect, so lists that join on it show it."""
     if not created or raw:
         return
-    from .services.runs import published_run, run_add_prospects
-
     run = published_run()
     if run is not None:
         run_add_prospects(run=run, customer_ids=[instance.pk])
