@@ -21,6 +21,7 @@ from django.utils import timezone
 from crm.models import Customer, Order
 
 from .models import ZERO, CompanyMonth, CustomerMonth, CustomerRunningTotal
+from .services.core import month_start
 
 COLUMNS = (
     "customer_id",
@@ -37,29 +38,29 @@ COLUMNS = (
 )
 
 
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
+# The sums of counted orders (not cancelled or returned): the one definition of a counted, a dated and an
+# on-time order, for the monthly totals and the readers (readers.py compiles it to SQL for its edge days).
+DATED = Q(promised_on__isnull=False, delivered_on__isnull=False)
+ORDER_SUMS = {
+    "total_revenue": Sum("revenue"),
+    "total_cost": Sum("cost"),
+    "total_service_cost": Sum("service_cost"),
+    "order_count": Count("id"),
+    "error_count": Count("id", filter=Q(entry_error=True)),
+    "dated_count": Count("id", filter=DATED),
+    "on_time_count": Count("id", filter=DATED & Q(delivered_on__lte=F("promised_on"))),
+    "first_on": Min("ordered_on"),
+    "last_on": Max("ordered_on"),
+}
+
+
+def counted_orders():
+    return Order.objects.filter(status__in=Order.COUNTED_STATUSES)
 
 
 def _totals_query(orders):
-    dated = Q(promised_on__isnull=False, delivered_on__isnull=False)
-    return (
-        orders.filter(status__in=Order.COUNTED_STATUSES)
-        .annotate(month=TruncMonth("ordered_on"))
-        .order_by()
-        .values("customer_id", "month")
-        .annotate(
-            revenue_sum=Sum("revenue"),
-            cost_sum=Sum("cost"),
-            service_cost_sum=Sum("service_cost"),
-            order_count=Count("id"),
-            error_count=Count("id", filter=Q(entry_error=True)),
-            dated_count=Count("id", filter=dated),
-            on_time_count=Count("id", filter=dated & Q(delivered_on__lte=F("promised_on"))),
-            first_on=Min("ordered_on"),
-            last_on=Max("ordered_on"),
-        )
-    )
+    orders = orders.filter(status__in=Order.COUNTED_STATUSES).annotate(month=TruncMonth("ordered_on"))
+    return orders.order_by().values("customer_id", "month").annotate(**ORDER_SUMS)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
-"""The SQL engine (PostgreSQL, analytics/services/sql_engine.py) stores exactly what the Python reference
-engine (metrics.py + scoring.py + company.py) stores: every field of every CustomerResult and the whole
-company JSON, on a randomized but deterministic book full of ties and edge cases.
+"""A run (a reader, the core, storage) stores exactly what the plain-Python reference computes
+(tests/analytics/reference.py): every field of every CustomerResult and the whole company JSON, on
+randomized but deterministic books full of ties and edge cases, on SQLite (the ORM reader) and on
+PostgreSQL (the SQL reader). On PostgreSQL the two readers also return identical rows.
 
 The book: 90 customers whose codes mix upper and lower case (so "ties by code" must compare code
 points, not a locale's collation), revenues and costs drawn from a few values (equal revenues, equal
@@ -17,14 +18,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analytics.models import AnalysisRun, CostModel, CustomerResult, ScoringModel, TierRules
-from analytics.services.runs import run_compute, run_request
+from analytics.services import readers
+from analytics.services.core import Window
+from analytics.services.runs import run_compute, run_request, run_window
 from analytics.totals import monthly_totals_rebuild
 from complaints.models import State
 from complaints.workflow import complaint_transition
 from crm.models import Customer, Interaction, Invoice, Order, Survey
 from tests.factories import CustomerFactory, make_complaint
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+from .reference import reference_run
+
+pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIELDS = [f.attname for f in CustomerResult._meta.concrete_fields if f.attname not in ("id", "run_id")]
@@ -175,23 +180,32 @@ def build_book(seed: int, as_of: datetime.date) -> None:
             complaint_transition(complaint=complaint, to=State.REJECTED, by=None, note="Not ours")
 
 
-def compute(engine: str, as_of: datetime.date, settings) -> AnalysisRun:
-    settings.ANALYSIS_ENGINE = engine
+def compute(as_of: datetime.date) -> AnalysisRun:
     run, created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=as_of, enqueue=False)
     assert created
     run_compute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
-    assert ("figures" in run.timings) == (engine == "python")
     return run
 
 
 def stored(run: AnalysisRun) -> dict:
-    """Every stored field of every row, Decimals as their exact text (so 1.5 and 1.50 would differ)."""
-    rows = {}
-    for values in CustomerResult.objects.filter(run=run).values_list("customer_id", *FIELDS):
-        rows[values[0]] = tuple(str(v) if isinstance(v, Decimal) else v for v in values[1:])
-    return rows
+    return {values.pop("customer_id"): values for values in CustomerResult.objects.filter(run=run).values(*FIELDS)}
+
+
+def reference(run: AnalysisRun, previous: AnalysisRun) -> tuple[dict, dict]:
+    previous_tiers = dict(
+        previous.results.filter(customer__created_at__lte=previous.started_at).values_list("customer_id", "tier")
+    )
+    return reference_run(
+        run_window(run),
+        weights=run.scoring_model.weights,
+        core_pct=run.tier_rules.core_pct,
+        key_pct=run.tier_rules.key_pct,
+        order_handling_cost=run.cost_model.order_handling_cost,
+        complaint_handling_cost=run.cost_model.complaint_handling_cost,
+        previous_tiers=previous_tiers,
+    )
 
 
 SCORING = {
@@ -207,36 +221,47 @@ SCORING = {
     [datetime.date(2026, 6, 15), datetime.date(2026, 11, 24), datetime.date(2026, 6, 30), datetime.date(2028, 2, 29)],
 )
 @pytest.mark.parametrize("scoring", list(SCORING))
-def test_the_sql_engine_stores_what_the_python_engine_stores(as_of, scoring, settings):
+def test_a_run_stores_what_the_reference_computes(as_of, scoring):
     build_book(seed=as_of.toordinal() % 97 + len(scoring), as_of=as_of)
     if SCORING[scoring]:
         ScoringModel.objects.create(factors=SCORING[scoring])
     TierRules.objects.create(core_pct=15, key_pct=45)
     # A previous run with other figures (a month earlier), so the tier migration has something to compare.
-    compute("python", as_of - datetime.timedelta(days=31), settings)
-    python_run = compute("python", as_of, settings)
-    expected = stored(python_run), python_run.company
-    python_run.delete()  # the earlier run is published again: both engines compare with the same one
-    sql_run = compute("sql", as_of, settings)
-    assert_same_snapshot(expected, sql_run)
+    previous = compute(as_of - datetime.timedelta(days=31))
+    run = compute(as_of)
+    rows, company = reference(run, previous)
+    assert_same(stored(run), rows)
+    assert run.company == company
     # The book has what the comparison is meant to cover.
-    company = sql_run.company
     tiers = company["tiers"]
     assert tiers["P"] > 0 and tiers["D"] > 0 and tiers["A"] > 0
     assert company["tier_migration"], "the previous run was compared with"
-    rows = CustomerResult.objects.filter(run=sql_run, tier__in="ABCD")
-    assert rows.values("score").distinct().count() < rows.count(), "some scores are tied"
-    assert rows.filter(on_time_payment_pct__isnull=True).exists() and rows.filter(growth_pct__isnull=True).exists()
+    results = CustomerResult.objects.filter(run=run, tier__in="ABCD")
+    assert results.values("score").distinct().count() < results.count(), "some scores are tied"
+    assert (
+        results.filter(on_time_payment_pct__isnull=True).exists() and results.filter(growth_pct__isnull=True).exists()
+    )
     assert Customer.objects.filter(churned_on__isnull=False).exists()
 
 
-def assert_same_snapshot(expected: tuple, sql_run: AnalysisRun) -> None:
-    py_rows, py_company = expected
-    sql_rows = stored(sql_run)
-    assert py_rows.keys() == sql_rows.keys()
-    for customer_id, py_values in py_rows.items():
+def assert_same(stored_rows: dict, expected: dict) -> None:
+    assert stored_rows.keys() == expected.keys()
+    for customer_id, values in expected.items():
         differences = {
-            field: (a, b) for field, a, b in zip(FIELDS, py_values, sql_rows[customer_id], strict=True) if a != b
+            name: (value, stored_rows[customer_id][name])
+            for name, value in values.items()
+            if value != stored_rows[customer_id][name]
         }
         assert not differences, f"customer {customer_id}: {differences}"
-    assert py_company == sql_run.company
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("as_of", [datetime.date(2026, 6, 15), datetime.date(2026, 11, 24), datetime.date(2026, 6, 30)])
+def test_the_sql_reader_and_the_orm_reader_return_the_same_rows(as_of):
+    build_book(seed=as_of.toordinal() % 89, as_of=as_of)
+    window = Window.ending(as_of)
+    sql, orm = readers._sql_book(window, "analytics_scratch_test"), readers._orm_book(window)
+    assert (sql.code, sql.churn_reason) == (orm.code, orm.churn_reason)
+    for name, column in sql.columns.items():
+        assert column.tolist() == orm.columns[name].tolist(), name
+    assert readers._sql_company_inputs(window) == readers._orm_company_inputs(window)

@@ -18,15 +18,6 @@ from tests.conftest import ON_POSTGRES
 from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
-# Both engines on PostgreSQL (the SQL one is its default); SQLite has only the Python one.
-ENGINES = ["python", "sql"] if ON_POSTGRES else ["python"]
-
-
-@pytest.fixture(autouse=True, params=ENGINES)
-def engine(request, settings):
-    settings.ANALYSIS_ENGINE = request.param
-    return request.param
-
 
 AS_OF = datetime.date(2026, 6, 30)
 
@@ -47,7 +38,7 @@ def book():
 
 
 def partitions() -> set[str]:
-    """The results' partitions on PostgreSQL (migration 0010): the default one and one per SQL-engine run."""
+    """The results' partitions on PostgreSQL (migration 0010): the default one and one per run."""
     if connection.vendor != "postgresql":
         return set()
     with connection.cursor() as cursor:
@@ -83,8 +74,7 @@ def test_a_second_request_joins_the_active_run(book):
     assert AnalysisRun.objects.count() == 1
 
 
-def test_a_killed_run_stays_invisible_and_a_rerun_succeeds(book, settings, engine):
-    settings.ANALYSIS_RESULT_BATCH = 2
+def test_a_killed_run_stays_invisible_and_a_rerun_succeeds(book):
     before = compute()
     before_rows = sorted(before.results.values_list("customer_id", "profit", "tier"))
     Order.objects.filter(customer=book[0]).update(revenue=Decimal("99999.00"))
@@ -96,9 +86,9 @@ def test_a_killed_run_stays_invisible_and_a_rerun_succeeds(book, settings, engin
 
     killed.refresh_from_db()
     assert killed.status == AnalysisRun.Status.RUNNING  # the worker died: nobody marked it
-    # Half-written: the Python engine died after its first batch of 2 rows; the SQL engine writes every
-    # row in one transaction (a kill during it leaves none) and died after it, before publication.
-    assert CustomerResult.objects.filter(run=killed).count() == (2 if engine == "python" else 4)
+    # Every row is written in one transaction (a kill during it leaves none); this worker died after it,
+    # before publication.
+    assert CustomerResult.objects.filter(run=killed).count() == 4
     assert published_run() == before
     assert sorted(before.results.values_list("customer_id", "profit", "tier")) == before_rows
     assert run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False) == (killed, False)
@@ -123,14 +113,14 @@ def test_a_live_run_is_not_taken_over_and_a_finished_one_not_recomputed(book):
     assert CustomerResult.objects.filter(run=run).count() == 4
 
 
-def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch, engine):
+def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch):
     before = compute()
     from analytics.services import runs
 
     def broken(*args, **kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(runs.sql_engine if engine == "sql" else runs, "company_figures", broken)
+    monkeypatch.setattr(runs.core, "company", broken)
     failed, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     with pytest.raises(ValueError):
         run_compute(run_id=failed.pk)
@@ -139,17 +129,17 @@ def test_a_failing_run_is_marked_failed_and_the_previous_stays(book, monkeypatch
     assert failed.error.startswith("ValueError: boom")
     assert not CustomerResult.objects.filter(run=failed).exists()
     assert published_run() == before
-    if engine == "sql":  # the failed run's partition went with it; the published run's stays
+    if ON_POSTGRES:  # the failed run's partition went with it; the published run's stays
         assert partitions() == {"analytics_customerresult_default", f"analytics_customerresult_r{before.pk}"}
 
 
-def test_runs_beyond_the_kept_number_go_with_their_rows(book, settings, engine, django_capture_on_commit_callbacks):
+def test_runs_beyond_the_kept_number_go_with_their_rows(book, settings, django_capture_on_commit_callbacks):
     settings.ANALYSIS_RUNS_KEPT = 2
     with django_capture_on_commit_callbacks(execute=True):  # old partitions are dropped after the commit
         _first, second, third = compute(), compute(), compute()
     assert set(AnalysisRun.objects.values_list("pk", flat=True)) == {second.pk, third.pk}
     assert set(CustomerResult.objects.values_list("run_id", flat=True)) == {second.pk, third.pk}
-    if engine == "sql":
+    if ON_POSTGRES:
         assert partitions() == {"analytics_customerresult_default"} | {
             f"analytics_customerresult_r{run.pk}" for run in (second, third)
         }
@@ -166,12 +156,11 @@ def test_stale_active_run_is_abandoned_on_the_next_request(book):
     assert (stuck.status, stuck.error) == (AnalysisRun.Status.FAILED, jobs.WORKER_STOPPED)
 
 
-def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monkeypatch, engine, settings):
+def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monkeypatch, settings):
     before = compute()
     from analytics.services import runs
 
-    module = runs.sql_engine if engine == "sql" else runs
-    company_figures = module.company_figures
+    company_figures = runs.core.company
 
     def long_silent_then_on(*args, **kwargs):
         # The worker was silent too long (stuck, say): the sweep gives its run up meanwhile.
@@ -179,7 +168,7 @@ def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monke
         assert jobs.sweep(now=later) == {"failed": 1, "sent_again": 0}
         return company_figures(*args, **kwargs)
 
-    monkeypatch.setattr(module, "company_figures", long_silent_then_on)
+    monkeypatch.setattr(runs.core, "company", long_silent_then_on)
     abandoned, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     with pytest.raises(jobs.JobAbandoned):
         run_compute(run_id=abandoned.pk)
@@ -191,7 +180,7 @@ def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monke
     )
     assert not CustomerResult.objects.filter(run=abandoned).exists()
     assert published_run() == before
-    if engine == "sql":
+    if ON_POSTGRES:
         assert partitions() == {"analytics_customerresult_default", f"analytics_customerresult_r{before.pk}"}
 
 
@@ -204,12 +193,11 @@ def test_failing_a_published_run_changes_nothing(book):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_run_beats_while_a_long_step_runs(book, monkeypatch, engine, settings):
+def test_a_run_beats_while_a_long_step_runs(book, monkeypatch, settings):
     settings.JOB_HEARTBEAT_SECONDS = 0.05
     from analytics.services import runs
 
-    module, name = (runs.sql_engine, "results_and_company") if engine == "sql" else (runs, "customer_figures")
-    step = getattr(module, name)
+    step = runs.readers.read_book
     seen = {}
 
     def long_step(*args, **kwargs):
@@ -219,7 +207,7 @@ def test_a_run_beats_while_a_long_step_runs(book, monkeypatch, engine, settings)
         seen["swept"] = jobs.sweep(now=seen["beat"] + datetime.timedelta(seconds=settings.JOB_STALE_SECONDS))
         return step(*args, **kwargs)
 
-    monkeypatch.setattr(module, name, long_step)
+    monkeypatch.setattr(runs.readers, "read_book", long_step)
     run = compute()
     assert seen["beat"] - seen["started"] > datetime.timedelta(seconds=0.3)
     assert seen["swept"] == {"failed": 0, "sent_again": 0}  # beating: alive

@@ -1,25 +1,26 @@
 """Percentiles, ranks, scores, tiers, quadrants, protection and actions (DESIGN section 5), by hand.
 
 Pure functions over hand-made `CustomerFigures`: no database, every expected value worked out in
-the comments. Scores are exact Fractions, so equal scores compare equal.
+the comments. Scores are exact Fractions, so equal scores compare equal. Each population is scored by
+the reference (tests/analytics/reference.py), whose results the asserts check, and by the core
+(analytics/services/core.py), which must decide the same for every customer (`score_population`).
 """
 
+import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
 from analytics.forms import ScoringModelForm
 from analytics.models import ScoringModel, validate_factors
-from analytics.services.scoring import (
-    CustomerFigures,
-    competition_ranks,
-    median,
-    percentiles,
-    score_population,
-    top_share_count,
-)
+from analytics.services import core
+from analytics.services.core import NULL, Book, day_number, shift_years, top_share_count
+
+from . import reference
+from .reference import CustomerFigures, competition_ranks, median, percentiles
 
 DEFAULT = {"profit": 35, "revenue": 25, "payment": 20, "growth": 20}
 D = Decimal
@@ -57,6 +58,81 @@ def fig(
         growth_potential=potential,
         strategic=strategic,
     )
+
+
+AS_OF = datetime.date(2026, 6, 30)
+
+
+def score_population(customers, **kwargs):
+    """The reference's score_population, with the core's decisions checked against it customer by customer."""
+    facts = reference.score_population(customers, **kwargs)
+    cents = {key: int(kwargs.pop(key, 0) * 100) for key in ("order_handling_cost", "complaint_handling_cost")}
+    book = Book(
+        code=[c.code for c in customers],
+        churn_reason=["" for _c in customers],
+        customer_id=[c.customer_id for c in customers],
+        orders=[c.orders for c in customers],
+        revenue=[int(c.revenue * 100) for c in customers],
+        cost_of_goods=[int(c.cost_of_goods * 100) for c in customers],
+        service_cost=[int(c.service_cost * 100) for c in customers],
+        error_orders=[c.error_orders for c in customers],
+        dated=[c.dated_deliveries for c in customers],
+        on_time_deliveries=[c.on_time_deliveries for c in customers],
+        prior_revenue=[int(c.prior_revenue * 100) for c in customers],
+        invoices_on_time=[c.invoices_on_time for c in customers],
+        late_invoices=[c.late_invoices for c in customers],
+        days_late=[c.days_late_total for c in customers],
+        overdue_amount=[int(c.overdue_amount * 100) for c in customers],
+        complaints=[c.complaints for c in customers],
+        survey_total=[c.survey_total for c in customers],
+        survey_count=[c.survey_count for c in customers],
+        referrals=[c.referrals for c in customers],
+        growth_potential=[c.growth_potential for c in customers],
+        strategic=[int(c.strategic) for c in customers],
+        since=[NULL if c.tenure_years is None else day_number(shift_years(AS_OF, -c.tenure_years)) for c in customers],
+        first_order_on=[NULL for _c in customers],
+        last_order_on=[NULL for _c in customers],
+        last_contact_on=[NULL for _c in customers],
+        churned_on=[NULL for _c in customers],
+    )
+    scored = core.score(
+        book,
+        as_of=AS_OF,
+        weights=kwargs["weights"],
+        core_pct=kwargs.get("core_pct", 20),
+        key_pct=kwargs.get("key_pct", 50),
+        order_handling_cents=cents["order_handling_cost"],
+        complaint_handling_cents=cents["complaint_handling_cost"],
+    )
+    columns, has = scored.columns, scored.with_orders
+    position = {i: p for p, i in enumerate(np.flatnonzero(has).tolist())}
+    for i, c in enumerate(customers):
+        decided = {
+            "cost_to_serve": D(int(columns["cost_to_serve"][i])) / 100,
+            "tier": core.TIERS[columns["tier"][i]],
+            "quadrant": core.QUADRANTS[columns["quadrant"][i]],
+            "protection": core.PROTECTIONS[columns["protection"][i]],
+            "action": core.ACTIONS[columns["action"][i]],
+            "rank": None if columns["rank"][i] == NULL else int(columns["rank"][i]),
+        }
+        expected = {
+            "cost_to_serve": c.cost_to_serve,
+            "tier": c.tier,
+            "quadrant": c.quadrant,
+            "protection": ";".join(c.protection),
+            "action": c.action,
+            "rank": c.rank,
+        }
+        if i in position:
+            p = position[i]
+            decided["score"] = F(50 * int(scored.score_keys[p]), scored.score_den)
+            decided["percentiles"] = {
+                f: F(50, 1) if q[p] == NULL else F(50 * int(q[p]), d) for f, (q, d) in scored.pairs.items()
+            }
+            expected["score"] = c.score
+            expected["percentiles"] = {f: c.percentile(f) for f in scored.pairs}
+        assert decided == expected, c.code
+    return facts
 
 
 def by_code(customers):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.services.company import shown_money
+from analytics.services.core import shown_money
 from analytics.services.runs import published_run
 
 # The keys DESIGN section 7 promises, in this order, then the rest of the company figures.

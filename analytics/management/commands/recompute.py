@@ -3,7 +3,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.models import AnalysisRun
-from analytics.services.company import shown_money
+from analytics.services.core import shown_money
 from analytics.services.runs import run_compute, run_request
 
 
