@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.display import label
+from core.models import Job
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -240,7 +240,9 @@ class Protection(models.TextChoices):
     STRATEGIC = "strategic", _("Strategic")
 
 
-class AnalysisRun(models.Model):
+class AnalysisRun(Job):
+    """A job (core.models.Job: status, progress, heartbeat, error, who asked) that computes the figures."""
+
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -260,14 +262,6 @@ class AnalysisRun(models.Model):
     # True while queued or running; a partial unique index on it allows one active run at a time.
     active = models.BooleanField(default=True, editable=False)
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     cost_model = models.ForeignKey(CostModel, on_delete=models.PROTECT, related_name="runs")
     scoring_model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="runs")
     tier_rules = models.ForeignKey(TierRules, on_delete=models.PROTECT, related_name="runs")
@@ -275,15 +269,8 @@ class AnalysisRun(models.Model):
     window_end = models.DateField()
     prior_start = models.DateField()
     prior_end = models.DateField()
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    progress_note = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)
-    error = models.TextField(_("error"), blank=True)
     company = models.JSONField(default=dict, blank=True)  # company-level figures, money as strings
 
     class Meta:
@@ -301,11 +288,6 @@ class AnalysisRun(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.as_of} {self.status}"
-
-    @property
-    def progress_label(self) -> str:
-        """The progress note (stored in English, marked with gettext_noop) in the reader's language."""
-        return gettext(self.progress_note) if self.progress_note else ""
 
 
 class CustomerResult(models.Model):

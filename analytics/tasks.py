@@ -4,6 +4,7 @@
 from celery import shared_task
 
 from .models import AnalysisRun
+from .selectors import report_charts_warm
 from .services import runs
 
 
@@ -22,8 +23,6 @@ def compute_run(run_id: int) -> str:
 @shared_task(name="analytics.warm_report_charts", ignore_result=True)
 def warm_report_charts(run_id: int) -> int:
     """Builds and stores every report chart of a published run; charts already stored are kept."""
-    from .selectors import report_charts_warm
-
     run = AnalysisRun.objects.filter(pk=run_id, status=AnalysisRun.Status.SUCCEEDED).first()
     return report_charts_warm(run=run) if run is not None else 0
 

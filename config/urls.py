@@ -16,6 +16,7 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     path("analytics/", include("analytics.urls")),
     path("imports/", include("exchange.urls")),
+    path("jobs/", include("core.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),

@@ -3,11 +3,15 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Job
 
-class ImportJob(models.Model):
+
+class ImportJob(Job):
+    """A job (core.models.Job): the file's check, then, once a person confirms it, its import.
+    `requested_by` uploaded it."""
+
     class Kind(models.TextChoices):
         CUSTOMERS = "customers", _("Customers")
         ORDERS = "orders", _("Orders")
@@ -32,14 +36,6 @@ class ImportJob(models.Model):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=200)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("confirmed by"),
@@ -48,15 +44,8 @@ class ImportJob(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    progress_note = models.CharField(max_length=200, blank=True)
     preview = models.JSONField(_("check (dry run)"), null=True, blank=True)
     report = models.JSONField(_("report"), null=True, blank=True)
-    error = models.TextField(_("error"), blank=True)
     analysis_run = models.ForeignKey(
         "analytics.AnalysisRun",
         verbose_name=_("analysis run"),
@@ -66,7 +55,7 @@ class ImportJob(models.Model):
         related_name="+",
     )
 
-    class Meta:
+    class Meta(Job.Meta):
         ordering = ["-created_at", "-id"]
         verbose_name = _("import")
         verbose_name_plural = _("imports")
@@ -81,8 +70,3 @@ class ImportJob(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in self.IN_PROGRESS
-
-    @property
-    def progress_label(self) -> str:
-        """The progress note (stored in English, marked with gettext_noop) in the reader's language."""
-        return gettext(self.progress_note) if self.progress_note else ""

@@ -16,6 +16,7 @@ from crm.models import Customer, Order
 
 from .readers import RowSource
 from .report import ImportFileError, ImportReport, RowProblem
+from .rows import parse_row
 
 STAGE = "exchange_stage_orders"
 WORK_MEM = "64MB"
@@ -36,8 +37,6 @@ STAGED = {
 
 
 def _stage(cursor, source: RowSource, columns, report: ImportReport, progress) -> int:
-    from .services import parse_row
-
     names = list(STAGED)
     cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
     cursor.execute(

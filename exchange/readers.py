@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from openpyxl import load_workbook
 
 from .report import ImportFileError
 
@@ -221,8 +222,6 @@ class RowSource:
 
     # XLSX
     def _xlsx_lines(self):
-        from openpyxl import load_workbook
-
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a broken workbook

@@ -19,13 +19,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from analytics.models import AnalysisRun
+from analytics.services.runs import run_request
 from core import jobs
 
-from .columns import KINDS, KindSpec
+from .columns import KINDS
 from .importers import IMPORTERS, Importer
 from .models import ImportJob
+from .orders_pg import import_orders_postgres
 from .readers import RowSource, open_source, text_of
-from .report import CellError, ImportFileError, ImportReport, RowProblem
+from .report import ImportFileError, ImportReport, RowProblem
+from .rows import header_columns, parse_row
 
 logger = logging.getLogger(__name__)
 
@@ -34,51 +38,6 @@ Progress = Callable[[int, str], None]
 
 def _no_progress(percent: int, note: str) -> None:
     pass
-
-
-def header_columns(spec: KindSpec, header: list[str]) -> list:
-    """The spec's Column for each header cell, or ImportFileError naming what is wrong."""
-    by_name = {column.name: column for column in spec.columns}
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    if repeated:
-        raise ImportFileError("repeated_columns", columns=", ".join(repeated))
-    missing = [name for name in spec.required if name not in header]
-    if missing:
-        raise ImportFileError("missing_columns", columns=", ".join(missing))
-    unknown = [name or "" for name in header if name not in by_name]
-    if unknown:
-        raise ImportFileError("unknown_columns", columns=unknown, allowed=", ".join(spec.names))
-    return [by_name[name] for name in header]
-
-
-def parse_row(line: int, cells: list, columns: list, report: ImportReport | None) -> dict:
-    """The row's parsed values by column name; cells that fail are reported and left out.
-
-    Parsers get text already stripped (CSV) or the typed cell (XLSX)."""
-    row = {}
-    width = len(cells)
-    if width > len(columns) and report is not None and any(text_of(cell) for cell in cells[len(columns) :]):
-        shown = ",".join(text_of(cell) for cell in cells[len(columns) :])
-        report.add(RowProblem(line, "", shown, "extra_cells", {"cells": width, "columns": len(columns)}))
-    for index, column in enumerate(columns):
-        cell = cells[index] if index < width else None
-        if type(cell) is str:
-            cell = cell.strip()
-            if not cell:
-                cell = None
-        if cell is None:
-            if column.required:
-                if report is not None:
-                    report.add(RowProblem(line=line, column=column.name, value="", reason="missing"))
-                continue
-            row[column.name] = column.blank
-            continue
-        try:
-            row[column.name] = column.parse(cell)
-        except CellError as error:
-            if report is not None:
-                report.add(RowProblem(line, column.name, text_of(cell), error.reason, error.params))
-    return row
 
 
 def _key_text(columns: tuple[str, ...], key: tuple) -> str:
@@ -190,8 +149,6 @@ def import_file(
         report.file_format, report.encoding = source.file_format, source.encoding
         columns = header_columns(spec, source.header)
         if kind == "orders" and connection.vendor == "postgresql" and source.file_format == "csv":
-            from .orders_pg import import_orders_postgres
-
             import_orders_postgres(source=source, columns=columns, report=report, progress=progress, by=by)
         else:
             importer = IMPORTERS[kind](report=report, present=set(source.header), by=by, source_name=name)
@@ -216,62 +173,13 @@ def import_file(
 # Jobs of the web UI ---------------------------------------------------------------------------
 
 
-def _job_progress(job_id: int) -> Progress:
-    """Progress written where the poller can see it while the import's transaction is open.
-
-    PostgreSQL: a second connection that skips the row when it is locked (never waits). Other
-    databases: written only outside a transaction; an in-process run has no poller anyway.
-    """
-    last = [0.0]
-
-    def report(percent: int, note: str) -> None:
-        now = time.monotonic()
-        if now - last[0] < 1.0:
-            return
-        last[0] = now
-        table = ImportJob._meta.db_table
-        if connection.vendor == "postgresql":
-            from django.db import connections
-
-            side = connections.create_connection("default")
-            try:
-                side.set_autocommit(True)
-                with side.cursor() as cursor:
-                    cursor.execute(
-                        f"UPDATE {table} SET progress = %s, progress_note = %s, heartbeat_at = %s WHERE id = "
-                        f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
-                        [percent, note, timezone.now(), job_id],
-                    )
-            finally:
-                side.close()
-        elif not connection.in_atomic_block:
-            ImportJob.objects.filter(pk=job_id).update(
-                progress=percent, progress_note=note, heartbeat_at=timezone.now()
-            )
-
-    return report
-
-
 def import_job_create(*, kind: str, upload, by) -> ImportJob:
     """Keeps the uploaded file under MEDIA_ROOT and queues its check (a dry run) after commit; if the
     broker does not take it, the job is failed then (jobs.NOT_SENT), as `job.status` shows."""
-    job = ImportJob(kind=kind, created_by=by, original_name=os.path.basename(upload.name)[:200], size=upload.size)
+    job = ImportJob(kind=kind, requested_by=by, original_name=os.path.basename(upload.name)[:200], size=upload.size)
     job.file.save(os.path.basename(upload.name), upload, save=False)
     job.save()
     JOB_KIND.enqueue(job)
-    return job
-
-
-def _claim(job_id: int, expected: str, to: str) -> ImportJob | None:
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None:
-            return None
-        if job.status != expected and not (job.status == to and jobs.is_stale(job)):
-            return None
-        job.status, job.progress, job.progress_note, job.heartbeat_at = to, 0, "", timezone.now()
-        job.started_at = job.started_at or timezone.now()
-        job.save(update_fields=["status", "progress", "progress_note", "heartbeat_at", "started_at"])
     return job
 
 
@@ -279,28 +187,32 @@ def _job_failed(job: ImportJob, error: Exception) -> ImportJob:
     """Ends a job that an unexpected exception stopped (its transaction rolled back: nothing of the
     file was written) as failed, with the error kept for the page and the log."""
     logger.exception("import %s failed", job.pk, exc_info=error)
-    job.status, job.error = ImportJob.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
+    import_job_fail(job, f"{type(error).__name__}: {error}")
     return job
+
+
+def _job_file(job: ImportJob, *, dry_run: bool, create_new_values: NewValuesAllowed = False) -> ImportReport:
+    """The job's file through import_file, its heartbeat and progress written meanwhile (core.jobs)."""
+    with JOB_KIND.heartbeat(job), JOB_KIND.progress_writer(job) as progress:
+        return import_file(
+            kind=job.kind,
+            path=job.file.path,
+            name=job.original_name,
+            dry_run=dry_run,
+            by=job.confirmed_by or job.requested_by,
+            progress=progress,
+            create_new_values=create_new_values,
+        )
 
 
 def import_job_check(*, job_id: int) -> ImportJob | None:
     """The dry run: fills the job's preview; the job becomes ready or invalid (a file refused by
     the check, its report saying why), or failed when something unexpected stopped the check."""
-    job = _claim(job_id, ImportJob.Status.UPLOADED, ImportJob.Status.CHECKING)
+    job = JOB_KIND.claim(job_id, waiting=ImportJob.Status.UPLOADED, to=ImportJob.Status.CHECKING)
     if job is None:
         return None
     try:
-        with JOB_KIND.heartbeat(job):
-            report = import_file(
-                kind=job.kind,
-                path=job.file.path,
-                name=job.original_name,
-                dry_run=True,
-                by=job.created_by,
-                progress=_job_progress(job.pk),
-            )
+        report = _job_file(job, dry_run=True)
     except Exception as error:
         return _job_failed(job, error)
     job.preview = report.as_dict()
@@ -328,10 +240,7 @@ def import_job_confirm(*, job: ImportJob, by, create_new_values: bool = False) -
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """The import itself; on success an analysis run is requested (trigger: import)."""
-    from analytics.models import AnalysisRun
-    from analytics.services.runs import run_request
-
-    job = _claim(job_id, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+    job = JOB_KIND.claim(job_id, waiting=ImportJob.Status.QUEUED, to=ImportJob.Status.RUNNING)
     if job is None:
         return None
     # Confirming the job confirmed the new values its check listed, and only those.
@@ -339,15 +248,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     for value in (job.preview or {}).get("new_values", []):
         confirmed.setdefault(value["column"], []).append(value["key"])
     try:
-        with JOB_KIND.heartbeat(job):
-            report = import_file(
-                kind=job.kind,
-                path=job.file.path,
-                name=job.original_name,
-                by=job.confirmed_by or job.created_by,
-                progress=_job_progress(job.pk),
-                create_new_values=confirmed,
-            )
+        report = _job_file(job, dry_run=False, create_new_values=confirmed)
     except Exception as error:  # the transaction rolled back: nothing of the file was written
         return _job_failed(job, error)
     job.report = report.as_dict()
@@ -355,7 +256,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     job.progress, job.progress_note, job.finished_at = 100, "", timezone.now()
     with transaction.atomic():
         if report.written:
-            run, _created = run_request(trigger=AnalysisRun.Trigger.IMPORT, by=job.confirmed_by or job.created_by)
+            run, _created = run_request(trigger=AnalysisRun.Trigger.IMPORT, by=job.confirmed_by or job.requested_by)
             job.analysis_run = run
         job.save(update_fields=["report", "status", "progress", "progress_note", "finished_at", "analysis_run"])
     return job
@@ -372,9 +273,11 @@ def import_job_fail(job: ImportJob, error: str) -> bool:
     return bool(failed)
 
 
-# Imports as jobs (core/jobs.py): registered for the sweep by ExchangeConfig.ready().
+# Imports as jobs (core/jobs.py): registered for the sweep and the status endpoint by ExchangeConfig.ready().
 JOB_KIND = jobs.JobKind(
+    name="import",
     model=ImportJob,
+    permission="exchange.import_data",
     running=(ImportJob.Status.CHECKING, ImportJob.Status.RUNNING),
     waiting={
         ImportJob.Status.UPLOADED: "exchange.tasks.check_import",

@@ -8,6 +8,5 @@ urlpatterns = [
     path("", views.ImportListView.as_view(), name="imports"),
     path("<int:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
     path("<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="import_confirm"),
-    path("<int:pk>/status/", views.ImportStatusView.as_view(), name="import_status"),
     path("templates/<slug:kind>.<slug:file_format>", views.TemplateDownloadView.as_view(), name="template"),
 ]

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -24,18 +24,6 @@ PERMISSION = "exchange.import_data"
 JOBS_SHOWN = 30
 
 
-def job_status(job: ImportJob) -> dict:
-    """What the progress bar polls (the shape static/js/run_progress.js reads)."""
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": str(job.get_status_display()),
-        "progress": job.progress,
-        "note": job.progress_label,
-        "finished": not job.in_progress,
-    }
-
-
 class ImportListView(RoleRequiredMixin, TemplateView):
     permission_required = PERMISSION
     template_name = "exchange/imports.html"
@@ -43,7 +31,7 @@ class ImportListView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ImportUploadForm())
-        context["jobs"] = ImportJob.objects.select_related("created_by")[:JOBS_SHOWN]
+        context["jobs"] = ImportJob.objects.select_related("requested_by")[:JOBS_SHOWN]
         context["kinds"] = [(value, label, KINDS[value].names) for value, label in ImportJob.Kind.choices]
         return context
 
@@ -74,7 +62,7 @@ class ImportDetailView(RoleRequiredMixin, DetailView):
     permission_required = PERMISSION
     template_name = "exchange/import_detail.html"
     context_object_name = "job"
-    queryset = ImportJob.objects.select_related("created_by", "confirmed_by", "analysis_run")
+    queryset = ImportJob.objects.select_related("requested_by", "confirmed_by", "analysis_run")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -103,15 +91,6 @@ class ImportConfirmView(RoleRequiredMixin, View):
         else:
             messages.error(request, _("This file is not waiting for confirmation."))
         return redirect(job)
-
-
-class ImportStatusView(RoleRequiredMixin, View):
-    """Polled by the progress bar."""
-
-    permission_required = PERMISSION
-
-    def get(self, request, pk):
-        return JsonResponse(job_status(get_object_or_404(ImportJob, pk=pk)))
 
 
 class TemplateDownloadView(RoleRequiredMixin, View):

@@ -107,6 +107,7 @@ class Fill:
     owner: object = None  # the customer's owner, for OWN
     assignee: object = None  # the complaint's assignee, for WORKER
     kind: str | None = None  # overrides the route's kind (an export's format)
+    status: dict | None = None  # overrides the route's statuses (the job status endpoint: each kind's readers)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class Route:
     fills: Callable[[Dataset], list[Fill]] = lambda data: [Fill()]
 
     def expected(self, role: str, user, fill: Fill) -> int:
-        status = self.status.get(role, self.status.get("*"))
+        statuses = fill.status or self.status
+        status = statuses.get(role, statuses.get("*"))
         if status is None:
             raise UnknownPage(f"no status for role {role!r}")
         if status == OWN:
@@ -226,8 +228,16 @@ ROUTES: dict[str, Route] = {
     # exchange
     "exchange:imports": Route(HTML, _only(*REPORT_ROLES)),
     "exchange:import_detail": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
-    "exchange:import_status": Route(JSON, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
     "exchange:template": Route(CSV, _only(*REPORT_ROLES), _import_templates),
+    # background jobs: one status endpoint, each kind read by its own roles
+    "jobs:status": Route(
+        JSON,
+        _only(),
+        lambda data: [
+            Fill({"kind": "run", "pk": data.run.pk}, status=_only(*MONEY_ROLES)),
+            Fill({"kind": "import", "pk": data.import_job.pk}, status=_only(*REPORT_ROLES)),
+        ],
+    ),
 }
 
 
@@ -572,7 +582,7 @@ def build_dataset() -> Dataset:
         kind=ImportJob.Kind.ORDERS,
         original_name="订单2026.csv",
         file="imports/orders.csv",
-        created_by=executive,
+        requested_by=executive,
         status=ImportJob.Status.SUCCEEDED,
         progress=100,
     )

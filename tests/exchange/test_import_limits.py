@@ -252,7 +252,7 @@ def test_an_unexpected_error_in_the_check_fails_the_job(client, executive_user, 
     assert (job.status, job.error, job.in_progress) == (ImportJob.Status.FAILED, "MemoryError: out of memory", False)
     client.force_login(executive_user)
     assert "nothing of the file was written" in client.get(job.get_absolute_url()).content.decode()
-    assert client.get(reverse("exchange:import_status", args=[job.pk])).json()["finished"] is True
+    assert client.get(reverse("jobs:status", args=["import", job.pk])).json()["finished"] is True
 
 
 def test_a_job_whose_check_was_redelivered_after_it_ended_stays_ended(tmp_path):

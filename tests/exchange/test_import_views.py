@@ -62,7 +62,7 @@ def urls(job):
     return [
         reverse("exchange:imports"),
         reverse("exchange:import_detail", args=[job.pk]),
-        reverse("exchange:import_status", args=[job.pk]),
+        reverse("jobs:status", args=["import", job.pk]),
         reverse("exchange:template", args=["orders", "csv"]),
         reverse("exchange:template", args=["customers", "xlsx"]),
     ]
@@ -115,7 +115,7 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response.url == job.get_absolute_url()
     assert (media / job.file.name).read_text() == ORDERS_CSV
-    assert (job.status, job.created_by, job.size) == (ImportJob.Status.READY, executive_user, len(ORDERS_CSV))
+    assert (job.status, job.requested_by, job.size) == (ImportJob.Status.READY, executive_user, len(ORDERS_CSV))
     assert (job.preview["ok"], job.preview["rows"], job.preview["created"], job.preview["updated"]) == (True, 2, 2, 0)
     assert Order.objects.count() == 0
     page = client.get(job.get_absolute_url()).content.decode()
@@ -142,13 +142,15 @@ def test_upload_check_confirm_report(client, executive_user, media, upload, conf
     page = client.get(job.get_absolute_url()).content.decode()
     assert "2 rows imported: 2 new, 0 updated, 0 unchanged." in page
     assert "Monthly order totals were recomputed for 2 customer-months." in page
-    assert client.get(reverse("exchange:import_status", args=[job.pk])).json() == {
+    assert client.get(reverse("jobs:status", args=["import", job.pk])).json() == {
         "id": job.pk,
+        "kind": "import",
         "status": "succeeded",
         "status_label": "Imported",
         "progress": 100,
         "note": "",
         "finished": True,
+        "message": "",
     }
 
     # a second confirm does nothing
@@ -234,7 +236,7 @@ def test_failure_while_importing_is_kept_and_rolls_back(client, executive_user, 
 def test_list_page_queries_do_not_grow_with_jobs(client, executive_user, django_assert_max_num_queries):
     client.force_login(executive_user)
     for n in range(12):
-        a_job(original_name=f"{n}.csv", created_by=executive_user)
+        a_job(original_name=f"{n}.csv", requested_by=executive_user)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("exchange:imports"))
     assert response.content.decode().count(">11.csv<") == 1
