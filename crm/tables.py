@@ -1,11 +1,19 @@
+"""The customer and order tables, and the two things that make the list pages fast: rows written
+without a BoundRow per cell (LeanRowsMixin) and pages chosen by their keys first (IdsFirstPaginator).
+
+What django-tables2 does not offer publicly is read in one place each: `tables2_column_parts`
+(how django-tables2 renders a column's cells) and `queryset_ordering` (the terms a queryset is
+sorted by); the rest uses django-tables2's and Django's documented API.
+"""
+
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
-from django.db.models.sql.where import WhereNode
 from django.template import Context, Template
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
@@ -14,7 +22,6 @@ from django.utils.text import capfirst
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns.linkcolumn import BaseLinkColumn
-from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.utils import signature
 
@@ -26,6 +33,64 @@ LEAN_TEMPLATE = "django_tables2/lean.html"
 CELL_ARGUMENTS = ("value", "record", "column", "bound_column", "bound_row", "table")
 
 
+@dataclass(frozen=True)
+class ColumnParts:
+    """How django-tables2 renders one column's cells (see tables2_column_parts)."""
+
+    render: Callable  # the column's render, or the table's render_FOO
+    wanted: tuple[str, ...] | None  # the cell arguments `render` takes (CELL_ARGUMENTS); None: all (**kwargs)
+    link: Callable | None  # (content, **cell arguments) -> the content in its link (linkify), None without
+    plain_link: bool  # linkify=True on the column's own value: its get_absolute_url, else the record's
+    template: Template | None  # a TemplateColumn's code, compiled
+    template_context: Callable | None  # (**cell arguments) -> that template's context
+    only_tables2_writes: bool  # a link column (its own text and URL rules): only django-tables2 writes it
+    set_current_cell: Callable  # (record, value): what django-tables2's row loop sets before a cell's attributes
+
+
+def tables2_column_parts(bound_column) -> ColumnParts:
+    """What django-tables2 works out again for every cell of `bound_column`, read once.
+
+    Why this reads django-tables2's internals: django-tables2 3.0 writes a cell only through a
+    BoundRow, which inspects the render method's signature, builds the column's attributes and
+    resolves its link for every cell; on the customer list that was most of the page (50 rows x
+    13 columns, ~140 ms on the reference machine). It has no public API for "this column's render
+    function and link", so they are read here, and only here: BoundColumn.render and .link, the
+    link's settings, utils.signature, TemplateColumn's compiled code and context, and the
+    current_value/current_record its row loop sets. tests/crm/test_customer_list_rendering.py,
+    test_order_table_rendering.py and the complaint queue's tests hold the lean cells to
+    django-tables2's own, cell by cell in English and Chinese, so an upgrade that changes any of
+    this fails there, not on a page.
+    """
+    column = bound_column.column
+    template = template_context = None
+    if isinstance(column, tables.TemplateColumn) and column.template_code:
+        template, template_context = Template(column.template_code), column.get_context_data
+    render = bound_column.render
+    wanted, catch_all = signature(render)
+    link = bound_column.link or None
+    plain_link = bool(link) and (
+        not link.attrs
+        and link.url is None
+        and link.accessor is None
+        and link.reverse_args.get("viewname") is None
+        and str(bound_column.accessor) == bound_column.name
+    )
+
+    def set_current_cell(record, value):
+        bound_column.current_value, bound_column.current_record = value, record
+
+    return ColumnParts(
+        render=render,
+        wanted=None if catch_all else tuple(wanted),
+        link=link,
+        plain_link=plain_link,
+        template=template,
+        template_context=template_context,
+        only_tables2_writes=isinstance(column, BaseLinkColumn),
+        set_current_cell=set_current_cell,
+    )
+
+
 class LeanRowsMixin:
     """Writes the page's rows straight from the records, without a BoundRow and BoundCell per cell.
 
@@ -33,9 +98,10 @@ class LeanRowsMixin:
     body of the table is written here (the `django_tables2/lean.html` template). The cells are the
     ones django-tables2 renders (tests compare both, cell by cell), but what it works out again for
     every cell (the render method's signature, the column's attributes, the template engine around
-    each value) is worked out once per column: 50 rows x 13 columns took ~140 ms, now a few.
-    A column this cannot write (attributes computed per record, a dotted accessor, a link column)
-    falls back to django-tables2's own cell. Set `template_name = LEAN_TEMPLATE` in the table's Meta.
+    each value) is worked out once per column (tables2_column_parts): 50 rows x 13 columns took
+    ~140 ms, now a few. A column this cannot write (attributes computed per record, a dotted
+    accessor, a link or many-to-many column) falls back to django-tables2's own cell, through its
+    documented BoundRow.get_cell. Set `template_name = LEAN_TEMPLATE` in the table's Meta.
     """
 
     def lean_rows(self) -> list[SafeString]:
@@ -56,17 +122,18 @@ class LeanRowsMixin:
 
     def _lean_cell_writer(self, bound_column) -> Callable[["_LeanRow"], str]:
         column = bound_column.column
+        parts = tables2_column_parts(bound_column)
         td_attrs = dict(self.attrs)
         td_attrs.update(column.attrs)
         td_attrs = td_attrs.get("td", td_attrs.get("cell", {}))
         if any(callable(value) for value in td_attrs.values()):
-            return self._fallback_cell_writer(bound_column)
-        open_td = f"<td {bound_column.attrs['td'].as_html()}>"
+            return self._fallback_cell_writer(bound_column, parts)
         value_of = self._value_getter(bound_column)
-        if value_of is None or isinstance(column, (BaseLinkColumn, ManyToManyColumn)):
-            return self._fallback_cell_writer(bound_column)
-        render = self._renderer(bound_column)
-        link = self._linker(bound_column)
+        if value_of is None or parts.only_tables2_writes or isinstance(column, tables.ManyToManyColumn):
+            return self._fallback_cell_writer(bound_column, parts)
+        open_td = f"<td {bound_column.attrs['td'].as_html()}>"
+        render = self._renderer(bound_column, parts)
+        link = self._linker(bound_column, parts)
         empty_values = column.empty_values
         default = _as_cell(bound_column.default, column.localize)
         localize_as = column.localize
@@ -82,21 +149,13 @@ class LeanRowsMixin:
 
         return write
 
-    def _linker(self, bound_column) -> Callable | None:
+    def _linker(self, bound_column, parts: ColumnParts) -> Callable | None:
         """(row, value, content) -> the content in its link, as the column's `linkify` makes it."""
-        link = bound_column.link
-        if not link:
+        if parts.link is None:
             return None
+        if not parts.plain_link:
+            return lambda row, value, content: parts.link(content, **row.arguments(bound_column, value))
         name = bound_column.name
-        plain = (
-            not link.attrs
-            and link.url is None
-            and link.accessor is None
-            and link.reverse_args.get("viewname") is None
-            and str(bound_column.accessor) == name
-        )
-        if not plain:
-            return lambda row, value, content: link(content, **row.arguments(bound_column, value))
 
         def linked(row, value, content):  # linkify=True: the value's get_absolute_url, else the record's
             target = getattr(row.record, name, None)
@@ -105,32 +164,32 @@ class LeanRowsMixin:
 
         return linked
 
-    def _fallback_cell_writer(self, bound_column) -> Callable[["_LeanRow"], str]:
-        """django-tables2's own cell and attributes, as `{% render_table %}` writes them."""
+    def _fallback_cell_writer(self, bound_column, parts: ColumnParts) -> Callable[["_LeanRow"], str]:
+        """django-tables2's own cell (BoundRow.get_cell) and attributes, as `{% render_table %}` writes them."""
+        name, localize_as = bound_column.name, bound_column.column.localize
 
         def write_through_bound_row(row: _LeanRow) -> str:
-            cell = row.bound_row().get_cell(bound_column.name)
-            bound_column.current_value, bound_column.current_record = cell, row.record
-            return f"<td {bound_column.attrs['td'].as_html()}>{_as_cell(cell, bound_column.column.localize)}</td>"
+            cell = row.bound_row().get_cell(name)
+            parts.set_current_cell(row.record, cell)  # the attributes may be computed from them
+            return f"<td {bound_column.attrs['td'].as_html()}>{_as_cell(cell, localize_as)}</td>"
 
         return write_through_bound_row
 
     def _value_getter(self, bound_column) -> Callable | None:
         """record -> the cell's value as BoundRow finds it (a choice field's label), or None if not simple."""
-        accessor = bound_column.accessor
+        accessor = str(bound_column.accessor)
         model = getattr(self.data, "model", None)
-        if model is None or accessor.SEPARATOR in accessor or "." in accessor:
+        if model is None or "__" in accessor or "." in accessor:
             return None
-        name = str(accessor)
         try:
-            field = model._meta.get_field(name)
+            field = model._meta.get_field(accessor)
         except FieldDoesNotExist:
             field = None
-        if getattr(field, "choices", None) and hasattr(model, f"get_{name}_display"):
+        if getattr(field, "choices", None) and hasattr(model, f"get_{accessor}_display"):
             # get_FOO_display() rebuilds the choices dict and translates the label for every cell:
             # the same labels, translated once per render (unknown values as get_FOO_display shows them).
             labels = {value: str(label) for value, label in field.flatchoices}
-            display = f"get_{name}_display"
+            display = f"get_{accessor}_display"
 
             def choice_label(record):
                 value = getattr(record, field.attname)
@@ -142,35 +201,33 @@ class LeanRowsMixin:
             return choice_label
 
         def value_of(record):
-            value = getattr(record, name, None)
+            value = getattr(record, accessor, None)
             if callable(value) and not isinstance(value, models.Manager):
                 value = None if getattr(value, "alters_data", False) else value()
             return value
 
         return value_of
 
-    def _renderer(self, bound_column) -> Callable[["_LeanRow", object], object]:
+    def _renderer(self, bound_column, parts: ColumnParts) -> Callable[["_LeanRow", object], object]:
         """(row, value) -> the cell's content: the column's render (or the table's render_FOO), as
         BoundRow calls it, with the arguments it asks for found once per column instead of per cell."""
-        column = bound_column.column
-        if isinstance(column, tables.TemplateColumn) and column.template_code:
-            template = Template(column.template_code)  # compiled once, not once per cell
+        if parts.template is not None:
+            template, template_context = parts.template, parts.template_context
             context = getattr(self, "context", None) or Context()
             request = getattr(self, "request", None)
 
             def render_template(row, value):
-                with context.update(column.get_context_data(**row.arguments(bound_column, value))):
+                with context.update(template_context(**row.arguments(bound_column, value))):
                     context["request"] = request
                     return template.render(context)
 
             return render_template
-        function = bound_column.render
-        wanted, catch_all = signature(function)
-        if catch_all:
+        function, wanted = parts.render, parts.wanted
+        if wanted is None:
             return lambda row, value: function(**row.arguments(bound_column, value))
         if any(name not in CELL_ARGUMENTS for name in wanted):
             return lambda row, value: None  # as call_with_appropriate does
-        if tuple(wanted) == ("value",):
+        if wanted == ("value",):
             return lambda row, value: function(value=value)
 
         def render(row, value):
@@ -230,13 +287,21 @@ class IdsFirstPaginator(Paginator):
     inner select walks the sort's index (or sorts the matching keys) without the joins that only
     serve the display; `OFFSET 24950` on the full query made PostgreSQL join every skipped row, and
     a search matching 5,000 customers joined all of them before sorting. The primary key breaks
-    ties in the sort, so rows with the same name never move between pages. `count_queryset`, if
-    given, counts the rows (the same filters without the display's joins).
+    ties in the sort, so rows with the same name never move between pages.
+
+    `count_queryset`, if given, counts the rows (the same filters without the display's joins).
+    `rows_queryset`, if given, is the listed rows before any filter (their joins and annotations):
+    the outer select takes the page's rows from it, so it does not filter them again (a search's
+    crm_short_grams would otherwise run once more per row). Without it, the rows are taken from
+    the filtered queryset itself.
     """
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, count_queryset=None):
+    def __init__(
+        self, object_list, per_page, orphans=0, allow_empty_first_page=True, count_queryset=None, rows_queryset=None
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.count_queryset = count_queryset
+        self.rows_queryset = rows_queryset
 
     @property
     def count(self):
@@ -268,20 +333,29 @@ class IdsFirstPaginator(Paginator):
         ordering = _ties_broken(queryset)
         queryset = queryset.order_by(*ordering)
         page_keys = self._keys_source(queryset, ordering).values_list("pk", flat=True)[bottom:top]
-        rows = queryset.all()
-        # The keys are the filtered rows: the outer select needs no filter again (a search's
-        # crm_short_grams would otherwise run once more per row), only its joins and its sort;
-        # the joins are made for these rows only. (Should a filter ever join a to-many relation,
-        # its join would stay without its condition: each record is kept once.)
-        rows.query.where = WhereNode()
-        records = list({record.pk: record for record in rows.filter(pk__in=page_keys)}.values())  # one query
+        rows = self.rows_queryset if self.rows_queryset is not None else queryset
+        # Each record once, should a filter join a to-many relation.
+        records = rows.filter(pk__in=page_keys).order_by(*ordering)
+        records = list({record.pk: record for record in records}.values())  # one query
         return self._get_page(BoundRows(data=records, table=self.object_list.table), number, self)
+
+
+def queryset_ordering(queryset: QuerySet) -> list:
+    """The terms `queryset` is sorted by: its order_by(), else its model's Meta.ordering.
+
+    Why this reads Django's private Query.order_by: Django has no public API for a queryset's
+    ordering (QuerySet.ordered only says whether there is one), and the paginator must sort the
+    page's keys and rows the same way the table sorted the queryset, with the primary key added
+    to break ties; django-tables2 sets that ordering through order_by() deep in its own code.
+    Tested in tests/crm/test_customer_list_rendering.py.
+    """
+    return list(queryset.query.order_by) or list(queryset.model._meta.ordering)
 
 
 def _ties_broken(queryset: QuerySet) -> list:
     """The queryset's ordering, ending with the primary key unless a unique field already decides."""
     model = queryset.model
-    ordering = list(queryset.query.order_by) or list(model._meta.ordering)
+    ordering = queryset_ordering(queryset)
     for term in ordering:
         if not isinstance(term, str):
             continue

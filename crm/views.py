@@ -65,6 +65,7 @@ class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin
             "per_page": settings.CUSTOMER_LIST_PAGE_SIZE,
             "paginator_class": IdsFirstPaginator,
             "count_queryset": self.count_queryset(),
+            "rows_queryset": self.customers(),  # the page's rows are taken from the unfiltered list
         }
 
     def count_queryset(self):

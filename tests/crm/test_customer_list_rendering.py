@@ -328,3 +328,47 @@ def test_columns_the_fast_path_cannot_write_fall_back_to_the_same_cells(rf):
     pk = Customer.objects.get(code="Z1").pk
     assert f'<td data-code="z1">Z1</td><td ><a href="/elsewhere/{pk}/">&lt;Zed&gt;</a></td>' in lean
     assert "<td >华南 South China</td>" in lean and "<td >—</td>" in lean
+
+
+class TestWhatDjangoTables2AndDjangoDoNotOffer:
+    """The two functions that read private API (crm.tables), each pinned here."""
+
+    def test_queryset_ordering_is_the_order_by_else_the_models(self, sales_user, published):
+        from crm.extensions import customer_figures
+        from crm.selectors import customer_list
+        from crm.tables import queryset_ordering
+
+        assert queryset_ordering(Customer.objects.all()) == ["code"]  # Customer.Meta.ordering
+        assert queryset_ordering(Customer.objects.order_by("-name", "pk")) == ["-name", "pk"]
+        by_profit = customer_list(figures=customer_figures(sales_user)).order_by("-profit")
+        assert queryset_ordering(by_profit) == ["-profit"]
+
+    def test_column_parts_are_what_django_tables2_renders_with(self, client, sales_user, published):
+        import django_tables2 as tables
+
+        from crm.tables import tables2_column_parts
+
+        table = get(client, sales_user, sort="code").context["table"]
+        code, profit, tier = (tables2_column_parts(table.columns[name]) for name in ("code", "profit", "tier"))
+        assert code.link is not None and code.plain_link and code.wanted == ("value",)
+        assert profit.render == table.render_profit and profit.wanted == ("value",) and profit.link is None
+        assert tier.render.__self__ is table.columns["tier"].column and not tier.only_tables2_writes
+
+        class WithLinkColumn(tables.Table):
+            detail = tables.LinkColumn("crm:customer_detail", args=[tables.A("pk")], text="open")
+
+        linked = WithLinkColumn([]).columns["detail"]
+        assert tables2_column_parts(linked).only_tables2_writes
+
+    def test_the_page_rows_are_not_filtered_again(self, client, sales_user):
+        """The page's keys carry the search; the outer select only joins and sorts those rows."""
+        CustomerFactory.create_batch(3, name="Plain name")
+        CustomerFactory(code="HZ", name="杭州西湖茶业")
+        client.force_login(sales_user)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("crm:customer_list"), {"q": "西湖"})
+        assert [row.record.code for row in response.context["table"].paginated_rows] == ["HZ"]
+        page_sql = [q["sql"] for q in queries.captured_queries if "IN (SELECT" in q["sql"] and "LIMIT" in q["sql"]]
+        assert len(page_sql) == 1
+        outer, keys = page_sql[0].split("IN (SELECT", 1)
+        assert "西湖" in keys and "西湖" not in outer
