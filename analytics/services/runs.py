@@ -104,15 +104,6 @@ def _progress(run: AnalysisRun, progress: int, note: str) -> None:
     run.heartbeat_at = jobs.write_progress(AnalysisRun, run.pk, progress, note)
 
 
-class ProgressElsewhere(jobs.ProgressWriter):
-    """The run's progress written from a thread of its own, on that thread's own database connection
-    (core.jobs.ProgressWriter), so that it shows while the SQL engine's transaction is still open.
-    Only the database row is written: the caller's run object belongs to the caller's thread."""
-
-    def __init__(self, run: AnalysisRun):
-        super().__init__(AnalysisRun, run.pk, JOB_KIND.label(run))
-
-
 @contextmanager
 def _failure_unpublished(run: AnalysisRun):
     """Any failure marks the run failed and removes its rows, so the previous run stays published.

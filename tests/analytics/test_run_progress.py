@@ -1,4 +1,5 @@
-"""The SQL engine's progress shows while its transaction is open: it is written on a connection of its own."""
+"""A run's progress shows as it goes, before any of its rows; written from elsewhere (the one progress
+writer of jobs, core.jobs.ProgressWriter), it shows while the writer's transaction is open."""
 
 import datetime
 import logging
@@ -10,8 +11,8 @@ import pytest
 from django.db import connection, transaction
 
 from analytics.models import AnalysisRun, CustomerResult
-from analytics.services import keyed
-from analytics.services.runs import ProgressElsewhere, run_compute, run_request
+from analytics.services import core
+from analytics.services.runs import JOB_KIND, run_compute, run_request
 from tests.factories import CustomerFactory, OrderFactory
 
 # Committed data (transaction=True): the other connection must see the run as a worker's would.
@@ -35,8 +36,7 @@ def elsewhere(read):
     return result[0]
 
 
-def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monkeypatch):
-    settings.ANALYSIS_ENGINE = "sql"
+def test_progress_shows_as_the_run_goes_before_any_of_its_rows(monkeypatch):
     for i in range(3):
         OrderFactory(
             customer=CustomerFactory(code=f"K{i}"),
@@ -46,7 +46,7 @@ def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monk
         )
     run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     seen = []
-    score = keyed.score
+    score = core.score
 
     def watched(*args, **kwargs):
         # Scoring: the inputs are read, nothing is written yet. The progress is written asynchronously.
@@ -59,7 +59,7 @@ def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monk
         seen.append((progress, elsewhere(lambda: CustomerResult.objects.filter(run_id=run.pk).count())))
         return score(*args, **kwargs)
 
-    monkeypatch.setattr(keyed, "score", watched)
+    monkeypatch.setattr(core, "score", watched)
     run_compute(run_id=run.pk)
     run.refresh_from_db()
     assert seen == [((30, "scoring"), 0)]  # shown before any of the run's rows can be seen
@@ -68,8 +68,8 @@ def test_progress_shows_while_the_run_is_still_in_its_transaction(settings, monk
 
 def test_a_progress_write_that_would_wait_is_skipped_after_its_lock_timeout(caplog):
     run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
-    progress = ProgressElsewhere(run)
-    with caplog.at_level(logging.WARNING, logger="analytics.services.runs"), transaction.atomic():
+    progress = JOB_KIND.progress_writer(run)
+    with caplog.at_level(logging.WARNING, logger="core.jobs"), transaction.atomic():
         AnalysisRun.objects.select_for_update().get(pk=run.pk)  # a lock the write would wait for
         started = time.monotonic()
         progress(40, "scoring")
@@ -83,7 +83,7 @@ def test_a_progress_write_that_would_wait_is_skipped_after_its_lock_timeout(capl
 
 def test_progress_written_elsewhere_leaves_the_callers_run_object_alone():
     run, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
-    progress = ProgressElsewhere(run)
+    progress = JOB_KIND.progress_writer(run)
     progress(55, "writing results")
     progress.close()
     # The row has it; the object the engine's thread holds was not touched from the helper thread.
