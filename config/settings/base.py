@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "complaints",
     "analytics",
     "exchange",
+    "demo",
 ]
 
 MIDDLEWARE = [

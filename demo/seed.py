@@ -1,16 +1,26 @@
 """The demo data set of `seed_demo`: deterministic, realistic, and fast enough for 100,000 customers.
 
-Same seed, size and end date give the same data. Revenue is Pareto-shaped (a few customers
-bring most of it), a handful of big customers lose money through high service cost, some
-customers churned (with a reason), some are prospects without orders. Big tables are written
-with COPY on PostgreSQL and executemany elsewhere, all in one transaction.
+Same seed, size and end date give the same data. It tells the seed articles' story, so every
+report has something to say: revenue is Pareto-shaped (a few customers bring most of it), but
+the biggest customer earns less than the average one (big discounts, many small orders, a
+dedicated service team, late payment), the 2nd and 4th earn the most, the 5th loses money
+(over-served), about one big customer in three and about one small one in seven lose money
+(heavy service, discounts; for the small ones many tiny orders and complaints), and the demo's
+cost model charges every order and complaint. The losses are calibrated from the expected
+figures of the first analysis run (the 12 months ending at `end`): they take back about half of
+what the profitable customers earn, so the whale curve peaks near 200% of the total profit, as
+activity-based costing studies report (150-300%). Some customers churned (with a reason), some
+are prospects without orders. Big tables are written with COPY on PostgreSQL and executemany
+elsewhere, all in one transaction.
 """
 
 import datetime
+import math
 import random
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,10 +31,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from analytics.services.settings_versions import save_version
+from analytics.totals import monthly_totals_rebuild
 from core.records import history_first_entries
+from crm.models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
+from crm.roles import Role
 
-from .models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
-from .roles import Role
+from .complaints import seed_complaints
 
 REGIONS = [
     "华东 East China",
@@ -146,6 +159,46 @@ DEMO_USERNAMES = [username for username, _role in DEMO_STAFF]
 ORDERS_PER_CUSTOMER = 60  # per customer with a full 24-month history; about 50 on average overall
 HISTORY_MONTHS = 24
 
+# The demo's cost model (CNY): what handling one order and one complaint costs.
+ORDER_HANDLING_COST = Decimal("25.00")
+COMPLAINT_HANDLING_COST = Decimal("1500.00")
+# The loss-makers lose this share of what the profitable customers earn: the whale curve then
+# peaks at about 1 / (1 - share) of the total profit (0.5: 200%).
+LOSS_SHARE = 0.5
+LOGNORMAL_MEAN = 1.1331  # mean of lognormvariate(0, 0.5), each order's spread around its customer's average
+COUNTED = 0.97  # share of orders neither cancelled nor returned
+
+
+class Plan:
+    """What one customer's orders and payments will look like, and what the first run should find."""
+
+    __slots__ = ("pk", "first", "span", "count", "avg_cents", "cost", "service", "late", "profile", "window_orders")
+
+    def __init__(self, pk, first, span, count, avg_cents, cost, service, window_share):
+        self.pk, self.first, self.span, self.count, self.avg_cents = pk, first, span, count, avg_cents
+        self.cost, self.service = cost, service
+        self.late = 0.15  # share of invoices paid late (5% more stay unpaid)
+        self.profile = "normal"
+        self.window_orders = count * window_share * COUNTED  # expected counted orders in the run's window
+
+    @property
+    def revenue(self) -> float:
+        """Expected revenue in the window, in cents."""
+        return self.window_orders * self.avg_cents * LOGNORMAL_MEAN
+
+    def handling(self, order_cents: int) -> float:
+        return self.window_orders * order_cents
+
+    def profit(self, order_cents: int) -> float:
+        """Expected profit in the window, in cents (complaints aside)."""
+        return self.revenue * (1 - self.cost - self.service) - self.handling(order_cents)
+
+    def aim(self, profit: float, order_cents: int) -> None:
+        """Sets the service cost ratio so that the expected profit is `profit` cents."""
+        if self.revenue > 0:
+            needed = 1 - self.cost - (profit + self.handling(order_cents)) / self.revenue
+            self.service = min(0.75, max(0.005, needed))
+
 
 def money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
@@ -238,6 +291,8 @@ class DemoSeeder:
         owners = self.sales
         owner_weights = [20] + [80 / max(1, len(owners) - 1)] * (len(owners) - 1)
         self.plans = []  # per customer: what its orders will look like
+        # A small demo's tail is cut shorter: one customer must not outweigh all the others together.
+        cap = min(400.0, max(50.0, self.size / 4))
         batch = []
         for index in range(1, self.size + 1):
             kind, name = self.company_name()
@@ -256,9 +311,7 @@ class DemoSeeder:
                 earliest = max(since + datetime.timedelta(days=180), self.start + datetime.timedelta(days=30))
                 churned_on = earliest + datetime.timedelta(days=rng.randint(0, max(0, (self.end - earliest).days - 20)))
                 churn_reason = rng.choices(Customer.ChurnReason.values, [30, 15, 15, 12, 18, 6, 4])[0]
-            weight = min(rng.paretovariate(1.16), 400.0)  # revenue weight: the Pareto tail
-            # Some big customers cost more to serve than they earn; so do some small, fussy ones.
-            loses_money = (weight > 8 and rng.random() < 0.15) or rng.random() < 0.07
+            weight = min(rng.paretovariate(1.16), cap)  # revenue weight: the Pareto tail
             strategic = rng.random() < 0.03
             batch.append(
                 Customer(
@@ -284,7 +337,7 @@ class DemoSeeder:
                     phone=f"+86 1{rng.randint(30, 99)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
                 )
             )
-            self.plans.append((status, since, churned_on, weight, loses_money))
+            self.plans.append((status, since, churned_on, weight))
             if len(batch) == 5000:
                 self._save_customers(batch)
                 batch = []
@@ -325,32 +378,97 @@ class DemoSeeder:
         count = RowWriter(Contact, ("customer_id", "name", "title", "email", "phone", "decision_maker")).write(rows())
         self.say(f"{count:,} contacts")
 
-    def orders_and_invoices(self) -> None:
+    def plan_orders(self) -> None:
+        """Decides every ordering customer's orders, margins, service cost and payment habits.
+
+        The story is set by rank of expected revenue in the first run's window, so it holds at any
+        size: the biggest customer earns less than the average one, the 2nd and 4th earn the most,
+        the 5th loses money; one in three of the rest of the top 10% and one in seven of the smaller
+        customers lose money. Their losses are then scaled so that together they take back
+        LOSS_SHARE of what the profitable customers earn.
+        """
         rng = self.rng
         mean_weight = sum(plan[3] for plan in self.plans) / max(1, len(self.plans))
+        window_start = _years_before(self.end, 1) + datetime.timedelta(days=1)
+        order_cents = int(ORDER_HANDLING_COST * 100)
+        self.order_plans: list[Plan] = []
+        for pk, (status, since, churned_on, weight) in zip(self.ids, self.plans, strict=True):
+            if status == Customer.Status.PROSPECT:
+                continue
+            first = max(self.start, since or self.start)
+            last = min(self.end, churned_on or self.end)
+            if last <= first:
+                continue
+            span = (last - first).days
+            share = span / (self.end - self.start).days
+            count = max(1, int(ORDERS_PER_CUSTOMER * share * (0.4 + (weight / mean_weight) ** 0.5) / 1.15))
+            avg_cents = int(150_000 * (weight / mean_weight) ** 0.9 * rng.uniform(0.6, 1.4))
+            window_share = max(0, (last - max(first, window_start)).days + 1) / (span + 1)
+            cost, service = rng.uniform(0.72, 0.82), rng.uniform(0.01, 0.03)
+            self.order_plans.append(Plan(pk, first, span, count, avg_cents, cost, service, window_share))
+
+        ranked = sorted((p for p in self.order_plans if p.window_orders > 0), key=lambda p: (-p.revenue, p.pk))
+        # Loss-makers: the share of their revenue they lose before scaling, and the least they lose.
+        losers: list[tuple[Plan, float, float]] = []
+        top10pct, top20pct = math.ceil(0.1 * len(ranked)), math.ceil(0.2 * len(ranked))
+        for rank, plan in enumerate(ranked):
+            if rank == 0:  # the biggest: big discounts, many small deliveries, a service team of its own
+                plan.profile, plan.cost, plan.late = "thin", rng.uniform(0.85, 0.87), 0.5
+                plan.count = max(1, int(plan.count * 1.6))
+                plan.avg_cents = int(plan.avg_cents / 1.6)
+                plan.window_orders *= 1.6
+            elif rank in (1, 3):  # the two that earn the most: fuller prices, little service
+                plan.profile, plan.cost, plan.service = "best", rng.uniform(0.68, 0.71), 0.01
+            elif rank in (4, 7):  # over-served: rush deliveries, on-site support, returns
+                plan.profile, plan.cost, plan.late = "over", rng.uniform(0.78, 0.82), 0.35
+                losers.append((plan, 0.12, 0.04))
+            elif 10 <= rank < top20pct and rng.random() < 0.33:  # big loss-makers: discounts and service
+                plan.profile, plan.cost, plan.late = "big loss", rng.uniform(0.8, 0.86), 0.4
+                losers.append((plan, rng.uniform(0.08, 0.25), 0.02))
+            elif rank < 10:  # volume discounts for the big ones
+                plan.cost = rng.uniform(0.8, 0.84)
+            elif rank < top10pct:
+                plan.cost = rng.uniform(0.76, 0.82)
+            elif rank >= top20pct and rng.random() < 0.12:  # small and fussy: many tiny orders, complaints
+                plan.profile, plan.late = "fussy", 0.35
+                plan.count *= 2
+                plan.window_orders *= 2
+                plan.avg_cents = max(2_000, int(plan.avg_cents / 2.5))
+                losers.append((plan, rng.uniform(0.15, 0.6), 0.05))
+        if len(ranked) > 1 and ranked[0].revenue < 1.3 * ranked[1].revenue:
+            # a clear first, so that the biggest customer is the same one in the first run
+            ranked[0].avg_cents = int(ranked[0].avg_cents * 1.3 * ranked[1].revenue / ranked[0].revenue)
+
+        losing = {id(plan) for plan, _share, _least in losers}
+        others = [plan.profit(order_cents) for plan in ranked[1:] if id(plan) not in losing]
+        gains = sum(p for p in others if p > 0)
+        target = LOSS_SHARE * gains - sum(-p for p in others if p < 0)
+        losses = sum(share * plan.revenue for plan, share, _least in losers)
+        scale = min(4.0, max(0.25, target / losses)) if losses > 0 else 1.0
+        for plan, share, least in losers:
+            plan.aim(-max(least, scale * share) * plan.revenue, order_cents)
+        if ranked:  # a quarter of the expected average profit: less than the average customer earns
+            ranked[0].aim(0.25 * (1 - LOSS_SHARE) * gains / len(ranked), order_cents)
+        self.say(
+            f"order plans: {len(ranked):,} customers in the window; expected gains {gains / 100:,.0f}, "
+            f"losses scaled by {scale:.2f}"
+        )
+
+    def orders_and_invoices(self) -> None:
+        rng = self.rng
         invoices = []
         self.activity = {}  # pk -> (first order day, last order day, revenue cents)
         number = [0]
 
         def orders():
-            for pk, (status, since, churned_on, weight, loses_money) in zip(self.ids, self.plans, strict=False):
-                if status == Customer.Status.PROSPECT:
-                    continue
-                first = max(self.start, since or self.start)
-                last = min(self.end, churned_on or self.end)
-                if last <= first:
-                    continue
-                span = (last - first).days
-                share = span / (self.end - self.start).days
-                count = max(1, int(ORDERS_PER_CUSTOMER * share * (0.4 + (weight / mean_weight) ** 0.5) / 1.15))
-                avg_cents = int(150_000 * (weight / mean_weight) ** 0.9 * rng.uniform(0.6, 1.4))
-                cost_ratio = rng.uniform(0.62, 0.82)
-                service_ratio = rng.uniform(0.3, 0.45) if loses_money else rng.uniform(0.01, 0.05)
+            for plan in self.order_plans:
+                pk, first, span, avg_cents = plan.pk, plan.first, plan.span, plan.avg_cents
+                cost_ratio, service_ratio = plan.cost, plan.service
                 per_month = defaultdict(int)
                 revenue_total = 0
                 first_day = last_day = None
-                for _ in range(count):
-                    day = first + datetime.timedelta(days=rng.randint(0, span))
+                for n in range(plan.count):  # spread evenly over the customer's months
+                    day = first + datetime.timedelta(days=int(span * (n + rng.random()) / plan.count))
                     revenue = max(100, int(avg_cents * rng.lognormvariate(0, 0.5)))
                     roll = rng.random()
                     state = (
@@ -388,7 +506,7 @@ class DemoSeeder:
                         state,
                     )
                 self.activity[pk] = (first_day, last_day, revenue_total)
-                invoices.append((pk, sorted(per_month.items())))
+                invoices.append((pk, plan.late, sorted(per_month.items())))
 
         columns = (
             "number",
@@ -408,16 +526,16 @@ class DemoSeeder:
 
         def invoice_rows():
             serial = 0
-            for pk, months in invoices:
+            for pk, late, months in invoices:
                 for month, cents in months:
                     serial += 1
                     issued = min(add_months(month, 1) - datetime.timedelta(days=1), self.end)
                     due = issued + datetime.timedelta(days=30)
                     roll = rng.random()
-                    if roll < 0.8:
+                    if roll < 0.95 - late:
                         paid = due - datetime.timedelta(days=rng.randint(0, 20))
                     elif roll < 0.95:
-                        paid = due + datetime.timedelta(days=rng.randint(1, 60))
+                        paid = due + datetime.timedelta(days=rng.randint(1, 30 if late < 0.3 else 90))
                     else:
                         paid = None
                     if paid is not None and paid > self.end:
@@ -480,29 +598,45 @@ class DemoSeeder:
         count = RowWriter(Survey, ("customer_id", "answered_on", "score", "comment")).write(surveys())
         self.say(f"{count:,} surveys")
 
-    def complaints(self) -> None:
-        from complaints.demo import seed_complaints
+    def cost_model(self) -> None:
+        """The demo charges every order and complaint, so the costs to serve show in profit."""
+        executive = get_user_model().objects.filter(username="executive").first()
+        data = {"order_handling_cost": ORDER_HANDLING_COST, "complaint_handling_cost": COMPLAINT_HANDLING_COST}
+        save_version(which="cost", data=data, by=executive)
+        self.say(f"cost model: {ORDER_HANDLING_COST} per order, {COMPLAINT_HANDLING_COST} per complaint")
 
-        ordered = [pk for pk, (first_day, _l, _r) in self.activity.items() if first_day is not None]
+    def complaints(self) -> None:
+        """About one complaint per five ordering customers; the loss-makers complain most, the biggest often."""
+        weights = {"normal": 1, "best": 1, "fussy": 8, "big loss": 8, "over": 40, "thin": 40}
+        ordered = [plan.pk for plan in self.order_plans if self.activity[plan.pk][0] is not None]
         count = min(len(ordered) // 5, settings.DEMO_COMPLAINTS_MAX)
+        profile = {plan.pk: plan.profile for plan in self.order_plans}
+        weighted = [pk for pk in ordered for _ in range(weights[profile[pk]])]
         made = seed_complaints(
-            rng=self.rng, customer_ids=ordered, reps=self.service, end=self.end, count=count, log=self.say
+            rng=self.rng, customer_ids=weighted, reps=self.service, end=self.end, count=count, log=self.say
         )
         self.say(f"{made:,} complaints")
 
     def run(self, password: str, admin_password: str) -> list[tuple[str, str, str]]:
-        from analytics.totals import monthly_totals_rebuild
-
         with transaction.atomic():
             logins = self.users(password, admin_password)
             self.customers()
             self.contacts()
+            self.cost_model()
+            self.plan_orders()
             self.orders_and_invoices()
             self.interactions_and_surveys()
             monthly_totals_rebuild()
             self.say("monthly totals")
             self.complaints()
         return logins
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def password_problems(password: str, *, usernames: Iterable[str]) -> list[str]:

@@ -9,11 +9,10 @@ import random
 
 from django.utils import timezone
 
+from complaints.models import Category, Channel, Complaint, Severity, State
+from complaints.services import complaint_add_note, complaint_create, complaint_mark_breaches, problem_create
+from complaints.workflow import complaint_transition
 from crm.models import Survey
-
-from .models import Category, Channel, Complaint, Severity, State
-from .services import complaint_add_note, complaint_create, complaint_mark_breaches, problem_create
-from .workflow import complaint_transition
 
 PROBLEMS = [
     (

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Customer
-from crm.seed import DEMO_USERNAMES, DemoSeeder, new_password, password_problems
+from demo.seed import DEMO_USERNAMES, DemoSeeder, new_password, password_problems
 
 
 class Command(BaseCommand):
