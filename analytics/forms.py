@@ -1,7 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Industry, Region
+from crm.selectors import sales_reps
 
 from .models import CostModel, Factor, TierRules, validate_factors
+from .reports.cards import Scope
 
 
 class CostModelForm(forms.ModelForm):
@@ -39,3 +44,30 @@ class ScoringModelForm(forms.Form):
             raise ValidationError(error.message_dict["factors"]) from error
         cleaned["factors"] = factors
         return cleaned
+
+
+class ReportFilterForm(forms.Form):
+    """The report filters: a region, an industry and/or an owner."""
+
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.order_by("name"), required=False, label=_("Region"), empty_label=_("All regions")
+    )
+    industry = forms.ModelChoiceField(
+        queryset=Industry.objects.order_by("name"), required=False, label=_("Industry"), empty_label=_("All industries")
+    )
+    owner = forms.ModelChoiceField(queryset=sales_reps(), required=False, label=_("Owner"), empty_label=_("All owners"))
+
+    def scope(self) -> Scope:
+        """The filters as a Scope (call after is_valid()); the whole company when nothing was asked."""
+        if not self.is_bound:
+            return Scope()
+        data = self.cleaned_data
+        return Scope(**{name: data[name].pk if data.get(name) else None for name in ("region", "industry", "owner")})
+
+
+class PortfolioOwnerForm(forms.Form):
+    """Executives and admins pick whose portfolio to read; sales reps always read their own."""
+
+    owner = forms.ModelChoiceField(
+        queryset=sales_reps(), required=False, label=_("Sales rep"), empty_label=_("Pick a sales rep")
+    )

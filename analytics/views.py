@@ -20,10 +20,10 @@ from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
 
 from . import selectors
-from .charts import CHARTS, Scope, portfolio_figure, profit_volume_rows, protected_rows, shown
-from .forms import CostModelForm, ScoringModelForm, TierRulesForm
-from .models import Action, AnalysisRun, CostModel, CustomerResult, Protection, ScoringModel, Tier, TierRules
-from .reports import PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, PortfolioOwnerForm, ReportFilterForm
+from .forms import CostModelForm, PortfolioOwnerForm, ReportFilterForm, ScoringModelForm, TierRulesForm
+from .models import AnalysisRun, CostModel, CustomerResult, ScoringModel, Tier, TierRules
+from .reports import CHARTS, PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, Scope
+from .reports import portfolio as portfolio_report
 from .services import runs, settings_versions
 
 
@@ -173,13 +173,7 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
         if run is not None:
             stored = selectors.report_charts(run=run, names=list(self.section.charts), scope=scope)
             context["charts"] = [
-                {
-                    "name": name,
-                    "spec": CHARTS[name],
-                    **stored[name],
-                    "dom_id": f"figure-{name}",
-                    "table": self.table(name, stored[name]),
-                }
+                {"name": name, "spec": CHARTS[name], "dom_id": f"figure-{name}", **stored[name]}
                 for name in self.section.charts
             ]
             if "profit_volume" in self.section.charts and not stored["profit_volume"]["empty"]:
@@ -194,25 +188,6 @@ class ReportView(RoleRequiredMixin, RunContextMixin, TemplateView):
                 "open": _("Open the customer"),
             }
         return context
-
-    # Which cells of a list card's rows are money, shown grouped to the cent.
-    MONEY_CELLS = {"protected": (2, 3), "top20_trend": (2,), "dormant": (3,)}
-
-    def table(self, name: str, chart: dict) -> list[dict]:
-        """The first rows of a list card, each linked to its customer (the ids are stored with the chart)."""
-        ids = (chart.get("extra") or {}).get("ids") or []
-        protection = dict(Protection.choices)
-        table = []
-        for pk, row in zip(ids, chart["rows"], strict=False):
-            cells = list(row)
-            for index in self.MONEY_CELLS.get(name, ()):
-                cells[index] = shown(cells[index]) if cells[index] not in ("", None) else "—"
-            if name == "protected":
-                cells[4] = ", ".join(str(protection.get(reason, reason)) for reason in cells[4].split(";") if reason)
-            if name == "top20_trend":
-                cells[3] = f"{Decimal(cells[3]):+.1f}%"
-            table.append({"url": reverse("crm:customer_detail", args=[pk]), "cells": cells, "rest": cells[2:]})
-        return table
 
 
 class ProfitVolumePointsView(RoleRequiredMixin, View):
@@ -287,11 +262,7 @@ class ReportCSVView(RoleRequiredMixin, View):
         if run is None:
             raise Http404(_("No analysis run has been published yet."))
         chart = selectors.report_charts(run=run, names=[name], scope=scope)[name]
-        streamed = {
-            "profit_volume": profit_volume_rows,
-            "protected": protected_rows,
-        }  # per customer, not stored in full
-        rows = streamed[name](run, scope) if name in streamed else chart["rows"]
+        rows = CHARTS[name].export(run, scope) or chart["rows"]  # a card that stores its first rows streams all
         columns = chart["columns"] or [_("Note")]
         if not chart["columns"]:
             rows = [[chart["empty"]]]
@@ -329,20 +300,18 @@ class PortfolioView(RoleRequiredMixin, RunContextMixin, TemplateView):
         if owner is None:
             return context
         today = timezone.localdate()
-        context["follow_ups_count"], context["follow_ups"] = selectors.portfolio_follow_ups(owner=owner, today=today)
-        context["week"] = selectors.week_bounds(today)
+        context["follow_ups_count"], context["follow_ups"] = portfolio_report.portfolio_follow_ups(
+            owner=owner, today=today
+        )
+        context["week"] = portfolio_report.week_bounds(today)
         context["today"] = today
         if run is None:
             return context
-        tiers = selectors.portfolio_tiers(run=run, owner=owner)
-        for entry in tiers.values():
-            entry["action_list"] = [(code, Action(code).label, n) for code, n in sorted(entry["actions"].items())]
-        context["tiers"] = list(tiers.values())
-        context["customers_total"] = sum(entry["customers"] for entry in tiers.values())
-        context["tier_figure"] = portfolio_figure(tiers) if context["customers_total"] else None
-        context["top_by_tier"] = selectors.portfolio_top_by_tier(run=run, owner=owner)
-        context["neglected_count"], context["neglected"] = selectors.portfolio_neglected(run=run, owner=owner)
-        context["declining_count"], context["declining"] = selectors.portfolio_declining(run=run, owner=owner)
+        figures = portfolio_report.portfolio_cached(run=run, owner=owner)
+        context.update(figures)
+        context["neglected_count"], context["neglected"] = portfolio_report.portfolio_neglected(
+            run=run, owner=owner, candidates=figures["neglected_candidates"]
+        )
         return context
 
 

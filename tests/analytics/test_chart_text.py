@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from analytics import selectors
-from analytics.charts import CHARTS, Scope, portfolio_figure
 from analytics.models import AnalysisRun, CostModel, CustomerResult
-from analytics.reports import SECTIONS
+from analytics.reports import CHARTS, SECTIONS, Scope
+from analytics.reports.portfolio import portfolio_figures
 from analytics.services.runs import run_compute, run_request
 from core.charts import chart_money, chart_text
 from crm.charts import monthly_revenue_figure
@@ -55,7 +55,7 @@ def decode(spec: dict) -> list:
     values = array.array({"u1": "B", "u2": "H", "u4": "I", "i4": "i"}[spec["dtype"]])
     values.frombytes(base64.b64decode(spec["bdata"]))
     values = values.tolist()
-    for index, wide in spec.get("wide", []):  # money beyond int32 cents, apart (analytics.charts.money_cents)
+    for index, wide in spec.get("wide", []):  # money beyond int32 cents, apart (analytics.reports.value.money_cents)
         values[index] = wide
     return values
 
@@ -189,10 +189,9 @@ def test_every_money_hover_text_is_the_stored_figure_to_the_cent(client, executi
         months = big_run.company["arpu"]
         assert arpu["hovertext"] == [chart_money(m["arpu"]) if m["arpu"] else "" for m in months]
         # the sales portfolio's profit bars
-        summary = selectors.portfolio_tiers(run=big_run, owner=sales_user)
-        figure = portfolio_figure(summary)
-        assert figure["data"][1]["hovertext"] == [
-            chart_money(summary[t]["profit"]) for t in summary if summary[t]["customers"]
+        portfolio = portfolio_figures(run=big_run, owner=sales_user)
+        assert portfolio["tier_figure"]["data"][1]["hovertext"] == [
+            chart_money(entry["profit"]) for entry in portfolio["tiers"] if entry["customers"]
         ]
         # a customer's monthly revenue
         revenue = monthly_revenue_figure([("2026-03", D("27130141.25")), ("2026-04", D("0.05"))], currency="CNY")
@@ -252,7 +251,7 @@ def test_a_hostile_customer_name_is_plain_text_in_every_chart(client, executive_
     with translation.override(language):
         charts = selectors.report_charts(run=run, names=list(CHARTS), scope=Scope())
         payload = points_payload(client, run=run.pk, lang=language)
-        portfolio = portfolio_figure(selectors.portfolio_tiers(run=run, owner=sales_user))
+        portfolio = portfolio_figures(run=run, owner=sales_user)["tier_figure"]
     for name, chart in charts.items():
         assert_plain(chart["figure"], name)
     assert_plain(payload["points"], "profit_volume points")

@@ -1,0 +1,168 @@
+"""The Service and satisfaction page: the complaint KPIs, read live from the complaints on every
+request (complaints.selectors.complaint_kpis: the backlog is as of now, not as of the run), and the
+satisfaction surveys answered in the run's 12 months (stored with the run, as the other cards)."""
+
+import datetime
+
+from django.db.models import Avg, Count
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from complaints.selectors import complaint_kpis
+from core import display
+from core.charts import chart_texts
+from crm.models import Survey
+
+from ..models import AnalysisRun
+from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, side_by_side
+
+# ------------------------------------------------------------------------------------ complaint KPIs
+
+BACKLOG = (
+    ("d0_1", gettext_lazy("0–1 days"), "#8a94a6"),
+    ("d1_3", gettext_lazy("1–3 days"), "#c9a227"),
+    ("d3_7", gettext_lazy("3–7 days"), "#e67e22"),
+    ("d7_plus", gettext_lazy("7+ days"), "#c0392b"),
+)
+PERCENTS = ("sla_compliance_pct", "reopen_rate_pct", "recurrence_rate_pct")
+
+
+class ServiceCard(Card):
+    name = "service"
+    title = gettext_lazy("Service KPIs")
+    help = gettext_lazy("Complaints received in the run's 12 months; the backlog as it stands now.")
+    live = True
+
+    def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> dict:
+        """The KPIs of the complaints received in the run's window, and the open backlog now."""
+        zone = timezone.get_current_timezone()
+        start = datetime.datetime.combine(run.window_start, datetime.time.min, tzinfo=zone)
+        end = datetime.datetime.combine(run.window_end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        return complaint_kpis(start=start, end=end, now=timezone.now())
+
+    def figure(self, kpis: dict) -> dict:
+        labels, colours = chart_texts(label for _k, label, _c in BACKLOG), [c for _k, _l, c in BACKLOG]
+        bars = count_bars(labels, [kpis["backlog_by_age"][key] for key, _l, _c in BACKLOG], colours)
+        return chart([bars], height=280, yaxis={"title": {"text": _("Open complaints")}, **COUNT_AXIS})
+
+    def reading(self, kpis: dict) -> list[str]:
+        reading = [_("No complaints were received in the 12 months.")]
+        if kpis["complaints"]:
+            text = _(
+                "%(count)s complaints in the 12 months: SLA compliance %(sla)s%%, first response in %(first)s "
+                "hours (median), %(ratio)s complaints per 100 orders."
+            )
+            figures = ("sla_compliance_pct", "first_response_median_hours", "complaints_per_100_orders")
+            sla, first, ratio = ("—" if kpis[key] is None else kpis[key] for key in figures)
+            reading = [text % {"count": f"{kpis['complaints']:,}", "sla": sla, "first": first, "ratio": ratio}]
+        text = _(
+            "A customer loses about one percent per day that a problem stays open: %(days)s unresolved "
+            "customer-days now."
+        )
+        return [*reading, text % {"days": kpis["unresolved_customer_days"]}]
+
+    @staticmethod
+    def tiles(kpis: dict) -> list[list[str]]:
+        """The KPI tiles: [label, value as text]."""
+        pct = {key: "—" if kpis[key] is None else f"{kpis[key]}%" for key in PERCENTS}
+        tiles = [
+            (_("Complaints received"), kpis["complaints"]),
+            (
+                _("First response, median / 90th percentile (hours)"),
+                f"{kpis['first_response_median_hours'] or '—'} / {kpis['first_response_p90_hours'] or '—'}",
+            ),
+            (
+                _("Resolution, median / 90th percentile (hours)"),
+                f"{kpis['resolution_median_hours'] or '—'} / {kpis['resolution_p90_hours'] or '—'}",
+            ),
+            (_("SLA compliance"), pct["sla_compliance_pct"]),
+            (_("Reopen rate"), pct["reopen_rate_pct"]),
+            (_("Recurrence rate (same problem within 90 days)"), pct["recurrence_rate_pct"]),
+            (_("Complaints per 100 orders"), kpis["complaints_per_100_orders"] or "—"),
+            (_("Satisfaction after a complaint (1–5)"), kpis["post_complaint_satisfaction"] or "—"),
+        ]
+        return [[str(label), str(value)] for label, value in tiles]
+
+    def csv(self, kpis: dict) -> tuple[list, list]:
+        backlog = [[str(label), kpis["backlog_by_age"][key]] for key, label, _c in BACKLOG]
+        return [_("Figure"), _("Value")], self.tiles(kpis) + backlog
+
+    def extra(self, kpis: dict) -> dict:
+        return {"tiles": self.tiles(kpis)}
+
+
+# ------------------------------------------------------------------------------------ satisfaction
+
+
+class SatisfactionCard(Card):
+    name = "satisfaction"
+    title = gettext_lazy("Satisfaction")
+    help = gettext_lazy("Surveys on the 5-level scale answered in the run's 12 months.")
+    empty = gettext_lazy("No survey was answered in the 12 months. Import surveys (manage.py import_data surveys …).")
+    COLOURS = {1: "#c0392b", 2: "#e67e22", 3: "#95a5a6", 4: "#27ae60", 5: "#1b7f5a"}
+
+    def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> dict | None:
+        """Surveys answered in the run's window: answers per level, and the mean score and answers by
+        month (two queries)."""
+        surveys = Survey.objects.filter(answered_on__gte=run.window_start, answered_on__lte=run.window_end)
+        distribution = dict(surveys.order_by().values_list("score").annotate(n=Count("id")))
+        if not distribution:
+            return None
+        monthly = surveys.annotate(month=TruncMonth("answered_on")).order_by("month").values("month")
+        monthly = monthly.annotate(mean=Avg("score"), n=Count("id")).values_list("month", "mean", "n")
+        return {"distribution": distribution, "monthly": list(monthly)}
+
+    def figure(self, satisfaction: dict) -> dict:
+        levels, monthly = list(Survey.Score), satisfaction["monthly"]
+        answers = [satisfaction["distribution"].get(level.value, 0) for level in levels]
+        colours = [self.COLOURS[level.value] for level in levels]
+        answers = count_bars(chart_texts(level.label for level in levels), answers, colours, showlegend=False)
+        means = {
+            "type": "scatter",
+            "x": [display.month(month) for month, _mean, _n in monthly],
+            "y": [round(float(mean), 2) for _m, mean, _n in monthly],
+            "customdata": [n for _m, _mean, n in monthly],
+            "mode": "lines+markers",
+            "line": {"color": "#1b7f5a", "width": 2.5},
+            "hovertemplate": "%{x}: %{y:.2f}<br>" + _("%{customdata:,} answers") + "<extra></extra>",
+        }
+        titles = [_("Answers by level"), _("Mean score by month (1–5)")]
+        layout = side_by_side(titles, widths=(0.45, 0.55), spacing=0.1)
+        layout["xaxis"]["type"] = layout["xaxis2"]["type"] = "category"
+        layout["yaxis2"]["range"] = [1, 5]
+        means |= {"showlegend": False, "xaxis": "x2", "yaxis": "y2"}
+        return chart([answers, means], height=320, margin={"t": 40}, **layout)
+
+    def reading(self, satisfaction: dict) -> list[str]:
+        distribution, monthly = satisfaction["distribution"], satisfaction["monthly"]
+        total = sum(distribution.values())
+        satisfied = number(pct_of(distribution.get(4, 0) + distribution.get(5, 0), total))
+        unhappy = number(pct_of(distribution.get(1, 0) + distribution.get(2, 0), total))
+        text = _(
+            "Of %(total)s answers, %(satisfied)s%% were satisfied or highly satisfied and %(unhappy)s%% dissatisfied."
+        )
+        reading = [text % {"total": f"{total:,}", "satisfied": satisfied, "unhappy": unhappy}]
+        if len(monthly) > 1:
+            (first_month, first, _n), (last_month, last, _m) = monthly[0], monthly[-1]
+            text = _("The mean score went from %(first)s in %(first_month)s to %(last)s in %(last_month)s.")
+            first_month, last_month = display.month(first_month), display.month(last_month)
+            figures = {"first": f"{first:.2f}", "last": f"{last:.2f}"}
+            reading.append(text % (figures | {"first_month": first_month, "last_month": last_month}))
+        return reading
+
+    def csv(self, satisfaction: dict) -> tuple[list, list]:
+        distribution = satisfaction["distribution"]
+        rows = [[level.value, str(level.label), distribution.get(level.value, 0)] for level in Survey.Score]
+        rows += [
+            [month.strftime("%Y-%m"), _("mean %(score)s") % {"score": f"{mean:.2f}"}, n]
+            for month, mean, n in satisfaction["monthly"]
+        ]
+        return [_("Level or month"), _("Name"), _("Answers")], rows
+
+    def extra(self, satisfaction: dict) -> dict:
+        return {"distribution": {str(k): v for k, v in satisfaction["distribution"].items()}}
+
+
+CARDS = (ServiceCard(), SatisfactionCard())
