@@ -189,27 +189,46 @@ def half_up(num, den, places: int) -> np.ndarray:
     return np.where(known, value, NULL).astype(np.int64)
 
 
+def _dense(order: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Dense ranks (0, 1, 1, 2) from an ascending order and, along it, where a new value starts."""
+    dense = np.empty(len(order), dtype=np.int64)
+    dense[order] = np.cumsum(new) - 1
+    return dense
+
+
+def _exactly(order: np.ndarray, new: np.ndarray, exact) -> None:
+    """Within each run of positions the float order could not tell apart (new False), orders them by
+    their exact values `exact(i)` (Python numbers) and marks where an exact value changes; in place."""
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(order))
+    for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=True):
+        segment = sorted((exact(i), i) for i in order[start:end].tolist())
+        order[start:end] = [i for _value, i in segment]
+        new[start + 1 : end] = [a[0] != b[0] for a, b in zip(segment, segment[1:], strict=False)]
+
+
 def ratio_ranks(num, den) -> np.ndarray:
     """Integers that order the ratios num / den as their values, equal exactly for equal ratios; NULL
-    where den is 0. Reduced fractions are compared as floats (correctly rounded division is monotone,
-    so floats never reverse two ratios) unless two different ones share a float or a term passes 2**53."""
+    where den is 0. Sorted by float (correctly rounded division is monotone, so floats never reverse
+    two ratios); equal floats, or terms past 2**53, are told apart by exact fractions."""
     num, den = np.asarray(num, dtype=np.int64), np.asarray(den, dtype=np.int64)
     known = den != 0
     p, q = np.where(den < 0, -num, num)[known], np.abs(den[known])
     g = np.gcd(p, q)
-    pairs, inverse = np.unique(np.stack([p // g, q // g], axis=1), axis=0, return_inverse=True)
-    order = None
-    if len(pairs) and _big(pairs) < 2**53:
-        values = pairs[:, 0] / pairs[:, 1]
-        order = np.argsort(values, kind="stable")
-        if np.any(values[order][1:] == values[order][:-1]):
-            order = None
-    if order is None:
-        order = sorted(range(len(pairs)), key=lambda i: Fraction(int(pairs[i, 0]), int(pairs[i, 1])))
-    rank = np.empty(len(pairs), dtype=np.int64)
-    rank[order] = np.arange(len(pairs))
+    p, q = p // g, q // g  # equal ratios, equal pairs
+    values = p / q
+    order = np.argsort(values, kind="stable")
+    new = np.ones(len(order), dtype=bool)
+    same_pair = (p[order][1:] == p[order][:-1]) & (q[order][1:] == q[order][:-1])
+    if _big(p) < 2**53 and _big(q) < 2**53:
+        new[1:] = values[order][1:] != values[order][:-1]
+        if np.any(~new[1:] & ~same_pair):  # different ratios sharing a float
+            _exactly(order, new, lambda i: Fraction(int(p[i]), int(q[i])))
+    else:  # floats may round two ratios together: exact fractions
+        new[1:] = False
+        _exactly(order, new, lambda i: Fraction(int(p[i]), int(q[i])))
     result = np.full(len(num), NULL, dtype=np.int64)
-    result[known] = rank[inverse.ravel()]
+    result[known] = _dense(order, new)
     return result
 
 
@@ -223,15 +242,58 @@ def percentile_pairs(values: np.ndarray, *, descending: bool = False) -> tuple[n
     if len(v) <= 1:
         q[known] = 2
         return q, 1
-    ordered = np.sort(v)
-    q[known] = np.searchsorted(ordered, v, "left") + np.searchsorted(ordered, v, "right") - 1
+    first, last = _group_ends(v)
+    q[known] = first + last
     return q, len(v) - 1
 
 
+def _group_ends(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's first and last position among the keys sorted ascending."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    group = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(keys)) - 1
+    first, last = np.empty(len(keys), dtype=np.int64), np.empty(len(keys), dtype=np.int64)
+    first[order], last[order] = starts[group], ends[group]
+    return first, last
+
+
 def descending_ranks(keys: np.ndarray) -> np.ndarray:
-    """Competition ranks, descending: equal keys share the better rank (1, 2, 2, 4)."""
-    ordered = np.sort(keys)
-    return len(keys) - np.searchsorted(ordered, keys, "right") + 1
+    """Competition ranks, descending: equal keys share the better rank (1, 2, 2, 4): 1 + the number of
+    larger keys."""
+    return len(keys) - _group_ends(keys)[1] if len(keys) else np.zeros(0, dtype=np.int64)
+
+
+def score_keys(terms: list[tuple[np.ndarray, int, int]], n: int) -> tuple[np.ndarray, np.ndarray, object]:
+    """Scores from the factors' (q, d, weight): score = 50 / W x sum(w q / d), q / d = 1 where q is NULL.
+    Returns dense ranks of the exact scores, the scores x 10**4 rounded half-up, and `exact(i)`, the
+    score of position i as a Fraction. Ordered by float sums; where two are within 1e-9 (exact ties and
+    near ties: floats cannot tell them apart) by exact fractions; rounding exact near the half."""
+    total = sum(w for _q, _d, w in terms)
+    common = math.lcm(1, *(d for _q, d, _w in terms))
+    approx = np.zeros(n)
+    for q, d, w in terms:
+        approx += w * np.where(q != NULL, q / d, 1.0)
+
+    def key(i: int) -> int:  # the score over the common denominator 50 / (W lcm(d))
+        return sum(w * (int(q[i]) * (common // d) if q[i] != NULL else common) for q, d, w in terms)
+
+    def exact(i: int) -> Fraction:
+        return Fraction(50 * key(i), total * common)
+
+    order = np.argsort(approx, kind="stable")
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.diff(approx[order]) > 1e-9
+    _exactly(order, new, key)
+    scaled = approx * (50 * 10**4 / total)
+    shown = np.floor(scaled + 0.5).astype(np.int64)
+    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
+        value = exact(i) * 10**4
+        shown[i] = (2 * value.numerator + value.denominator) // (2 * value.denominator)
+    return _dense(order, new), shown, exact
 
 
 def cents(value: int) -> Decimal:
@@ -317,8 +379,7 @@ class Scored:
     columns: dict  # name -> int64 array over every customer, scaled as RESULT says
     percentiles: dict  # factor -> percentile x 10**6 per customer (NULL for prospects)
     pairs: dict  # factor -> (q, d): the exact percentiles (q NULL where lacking)
-    score_keys: np.ndarray  # per customer with orders: score = 50 key / score_den
-    score_den: int
+    exact_score: object  # position among customers with orders -> the score as a Fraction
     with_orders: np.ndarray  # bool, per customer
     twice_median: int | None  # twice the median profit, in cents
     code_rank: np.ndarray
@@ -400,20 +461,9 @@ def score(
         shown = np.where(q != NULL, half_up(50 * np.where(q != NULL, q, 0), d, 6), 50 * 10**6)
         percentiles[f] = _spread(shown, has)
 
-    # score = sum(w 50 q / d) / W; over the common denominator L = lcm(d), the integer
-    # sum(w q L / d) (a lacking factor: q / d = 1) orders customers exactly as the score does.
-    common = math.lcm(1, *(d for f, (q, d) in pairs.items() if f in weights and np.any(q != NULL)))
-    total_weight = sum(weights.values())
-    wide = _wide(2 * n * common * total_weight * 100)
-    keys = np.zeros(n, dtype=object if wide else np.int64)
-    for f, w in weights.items():
-        q, d = pairs[f]
-        keys = keys + np.where(q != NULL, (q.astype(object) if wide else q) * (w * (common // d)), w * common)
-    score_den = common * total_weight
-    dense = np.unique(keys, return_inverse=True)[1].ravel().astype(np.int64) if wide else keys
-    rank = descending_ranks(dense)
-    columns["score"] = _spread(half_up(50 * keys, score_den, 4), has)
-    columns["rank"] = _spread(rank, has)
+    dense, shown, exact_score = score_keys([(pairs[f][0], pairs[f][1], w) for f, w in weights.items()], n)
+    columns["score"] = _spread(shown, has)
+    columns["rank"] = _spread(descending_ranks(dense), has)
 
     # Tiers: P without orders; D for losses; among the rest (m), the same ranking decides A, B, C.
     p = profit[has]
@@ -459,7 +509,7 @@ def score(
     columns["quadrant"] = _spread(quadrant, has, 0)
     columns["protection"] = _spread(protection, has, 0)
     columns["action"] = _spread(action, has, 0)
-    return Scored(columns, percentiles, pairs, keys, score_den, has, twice_median, code_rank)
+    return Scored(columns, percentiles, pairs, exact_score, has, twice_median, code_rank)
 
 
 def _spread(values: np.ndarray, has: np.ndarray, other: int = NULL) -> np.ndarray:

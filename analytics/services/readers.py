@@ -13,6 +13,7 @@ here: the core (core.py) decides every figure.
 import datetime
 
 import numpy as np
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateField, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum, Value, When
 from django.utils import timezone
@@ -50,7 +51,11 @@ def previous_tiers(run) -> dict[int, str]:
     if run is None:
         return {}
     rows = run.results.filter(customer__created_at__lte=run.started_at).values_list("customer_id", "tier")
-    return dict(rows.iterator(chunk_size=20000))
+    if connection.vendor != "postgresql":
+        return dict(rows)
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as raw:  # psycopg's own
+        raw.execute(*rows.query.sql_with_params(), binary=True)  # integers in binary: no text to parse
+        return dict(raw.fetchall())
 
 
 # ----------------------------------------------------------------------------------- PostgreSQL
@@ -224,8 +229,10 @@ def _sql_book(window: Window, scratch: str) -> Book:
         cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
         cursor.execute(sql, params)
         raw = cursor.connection.cursor()  # psycopg's own: binary COPY
+        data = bytearray()
         with raw.copy(f"COPY {scratch} ({', '.join(BOOK)}) TO STDOUT (FORMAT BINARY)") as copy:
-            data = b"".join(copy)
+            for chunk in copy:
+                data += chunk
         cursor.execute(f"SELECT customer_id, code, churn_reason FROM {scratch}")
         texts = cursor.fetchall()
         cursor.execute(f"DROP TABLE {scratch}")

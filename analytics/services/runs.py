@@ -152,21 +152,18 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
             complaint_handling_cents=int(cost.complaint_handling_cost * 100),
         )
         lap("scoring")
+        previous, inputs = readers.previous_tiers(published_run()), readers.read_company_inputs(window)
+        lap("company inputs")
         _progress(run, 55, gettext_noop("writing results"))
-        with transaction.atomic():
-            written = storage.write_results(run.pk, book.customer_id, scored)
-        lap("results")
+        written, company = storage.write_results(
+            run.pk,
+            book.customer_id,
+            scored,
+            meanwhile=lambda: core.company(book, scored, window, previous_tiers=previous, **inputs),
+        )
+        lap("results and company")
         if fail_after_rows is not None and written >= fail_after_rows:
             raise WorkerKilled("simulated kill after writing results")
-        _progress(run, 85, gettext_noop("company figures"))
-        company = core.company(
-            book,
-            scored,
-            window,
-            previous_tiers=readers.previous_tiers(published_run()),
-            **readers.read_company_inputs(window),
-        )
-        lap("company")
         run_publish(run=run, company=company, timings=timings)
     return run
 

@@ -8,6 +8,7 @@
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import numpy as np
@@ -27,17 +28,31 @@ def partition_table(run_id: int) -> str:
     return f"{RESULTS}_r{int(run_id)}"
 
 
-def write_results(run_id: int, book_ids: np.ndarray, scored: Scored) -> int:
-    """Stores every customer's result row for the run; returns the rows written."""
+def write_results(run_id: int, book_ids: np.ndarray, scored: Scored, meanwhile=None) -> tuple[int, object]:
+    """Stores every customer's result row for the run, in one transaction. Returns the rows written and
+    what `meanwhile()` returned: on PostgreSQL it runs in a thread while the server writes and indexes
+    the rows (it must not use the database), elsewhere after them."""
     if connection.vendor == "postgresql":
-        return _copy_results(run_id, book_ids, scored)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(_closing, meanwhile or (lambda: None))
+            with transaction.atomic():
+                written = _copy_results(run_id, book_ids, scored)
+            return written, result.result()
     rows = []
     for i, pk in enumerate(book_ids.tolist()):
         values = {name: _value(scale, scored.columns[name][i]) for name, scale in RESULT.items()}
         percentiles = {f: fixed(shown[i], 6) for f, shown in scored.percentiles.items() if shown[i] != NULL}
         rows.append(CustomerResult(run_id=run_id, customer_id=pk, percentiles=percentiles, **values))
-    CustomerResult.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    with transaction.atomic():
+        CustomerResult.objects.bulk_create(rows, batch_size=2000)
+    return len(rows), meanwhile() if meanwhile else None
+
+
+def _closing(work):
+    try:
+        return work()
+    finally:
+        connection.close()  # the thread's own, if `work` opened one
 
 
 def _value(scale, value):
@@ -75,7 +90,10 @@ def _copy_results(run_id: int, book_ids: np.ndarray, scored: Scored) -> int:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE UNLOGGED TABLE {scratch} ({', '.join(f'{n} int8' for n in names)})")
         with cursor.connection.cursor().copy(f"COPY {scratch} FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(_binary_int8(values))
+            copy.write(b"PGCOPY\n\xff\r\n\x00" + bytes(8))
+            for start in range(0, len(book_ids), 10000):  # in slices: a few MB at a time
+                copy.write(_binary_int8([column[start : start + 10000] for column in values]))
+            copy.write(b"\xff\xff")
         cursor.execute(f"CREATE TABLE {partition} (LIKE {RESULTS} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         # The check lets ATTACH skip its scan of the rows.
         cursor.execute(f"ALTER TABLE {partition} ADD CONSTRAINT {partition}_run CHECK (run_id = {int(run_id)})")
@@ -92,7 +110,7 @@ def _copy_results(run_id: int, book_ids: np.ndarray, scored: Scored) -> int:
 
 
 def _binary_int8(columns: list[np.ndarray]) -> bytes:
-    """A binary COPY of non-null int8 columns: header, fixed-size tuples, trailer."""
+    """Tuples of non-null int8 columns in binary COPY's format (the header and trailer apart)."""
     k = len(columns)
     row = np.dtype([("n", ">i2"), *[(str(i), [("len", ">i4"), ("v", ">i8")]) for i in range(k)]])
     table = np.zeros(len(columns[0]), dtype=row)
@@ -100,7 +118,7 @@ def _binary_int8(columns: list[np.ndarray]) -> bytes:
     for i, values in enumerate(columns):
         table[str(i)]["len"] = 8
         table[str(i)]["v"] = values
-    return b"PGCOPY\n\xff\r\n\x00" + bytes(8) + table.tobytes() + b"\xff\xff"
+    return table.tobytes()
 
 
 def discard_results(run_id: int) -> None:

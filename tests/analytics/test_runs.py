@@ -160,15 +160,15 @@ def test_a_run_given_up_while_its_worker_still_runs_is_not_published(book, monke
     before = compute()
     from analytics.services import runs
 
-    company_figures = runs.core.company
+    write_results = runs.storage.write_results
 
     def long_silent_then_on(*args, **kwargs):
         # The worker was silent too long (stuck, say): the sweep gives its run up meanwhile.
         later = timezone.now() + datetime.timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
         assert jobs.sweep(now=later) == {"failed": 1, "sent_again": 0}
-        return company_figures(*args, **kwargs)
+        return write_results(*args, **kwargs)
 
-    monkeypatch.setattr(runs.core, "company", long_silent_then_on)
+    monkeypatch.setattr(runs.storage, "write_results", long_silent_then_on)
     abandoned, _ = run_request(trigger=AnalysisRun.Trigger.MANUAL, as_of=AS_OF, enqueue=False)
     with pytest.raises(jobs.JobAbandoned):
         run_compute(run_id=abandoned.pk)

@@ -125,7 +125,7 @@ def score_population(customers, **kwargs):
         }
         if i in position:
             p = position[i]
-            decided["score"] = F(50 * int(scored.score_keys[p]), scored.score_den)
+            decided["score"] = scored.exact_score(p)
             decided["percentiles"] = {
                 f: F(50, 1) if q[p] == NULL else F(50 * int(q[p]), d) for f, (q, d) in scored.pairs.items()
             }
