@@ -154,7 +154,7 @@ def _formats(data):
 
 
 def _report_csvs(data):
-    from analytics.charts import CHARTS
+    from analytics.reports import CHARTS
 
     return [Fill({"name": name}) for name in CHARTS]
 
@@ -622,7 +622,7 @@ def money_in(text: str, amounts=MONEY_FIGURES) -> list[str]:
 
 
 TYPED_ARRAY = re.compile(r'\{"dtype":\s*"(?P<dtype>[iuf][1248])",\s*"bdata":\s*"(?P<bdata>[A-Za-z0-9+/=]*)"')
-# analytics.charts.money_cents: the cents beyond int32 travel beside the array as [[index, cents], ...]
+# analytics.reports.value.money_cents: the cents beyond int32 travel beside the array as [[index, cents], ...]
 WIDE_CENTS = re.compile(r'"wide":\s*\[(?P<pairs>[-0-9,\s\[\]]*)\]')
 TYPED_CODES = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "f4": "f", "f8": "d"}
 

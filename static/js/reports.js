@@ -59,7 +59,7 @@
     return money((value < 0 ? "-" : "") + digits.slice(0, -2) + "." + digits.slice(-2));
   }
 
-  // Whole cents as analytics.charts.money_cents sends them: int32, and the rare wider figure apart.
+  // Whole cents as analytics.reports.value.money_cents sends them: int32, and the rare wider figure apart.
   function exactCents(spec) {
     var values = Float64Array.from(typed(spec));
     (spec.wide || []).forEach(function (entry) { values[entry[0]] = entry[1]; });
