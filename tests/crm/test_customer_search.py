@@ -81,3 +81,22 @@ def test_the_queue_still_finds_a_complaint_by_its_number(client, service_user, c
 
 def test_blank_text_finds_everyone(customers):
     assert customer_search(Customer.objects.all(), "  ").count() == len(CUSTOMERS)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("text", ["harbor", "0013", "apex.EXAMPLE"])
+def test_every_field_the_search_reads_is_served_by_an_index(customers, text):
+    """Each OR-ed test has its trigram index (crm 0003, 0005, 0009), or PostgreSQL scans every customer."""
+    from django.db import connection
+
+    queryset = customer_search(Customer.objects.order_by(), text)
+    with connection.cursor() as cursor:
+        # Only bitmap scans left: an OR-ed test without an index would force a sequential scan.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
+    for index in ("customer_email_trgm_idx", "customer_phone_trgm_idx"):
+        assert index in plan, plan
