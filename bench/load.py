@@ -396,20 +396,68 @@ def measure(*, users: int, seconds: int, host: str, env: dict, master: int, data
     }
 
 
+def postmaster_pid() -> int | None:
+    """The PostgreSQL postmaster on this machine (the parent of the backends), if it is local."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+            if command.endswith(b"/postgres") and b" -D " in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
+                return int(entry.name)
+    return None
+
+
+class DatabaseCpu:
+    """CPU of this process's PostgreSQL backend, plus what the postmaster reaped meanwhile (the
+    parallel workers a query started: they exit at its end). Other databases' connections that end
+    meanwhile count too, so on a shared machine read the median, not a single request."""
+
+    def __init__(self):
+        from django.db import connection
+
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("select pg_backend_pid()")
+            self.backend = cursor.fetchone()[0]
+        self.postmaster = postmaster_pid()
+
+    def seconds(self) -> float:
+        total = cpu_seconds(self.backend)
+        if self.postmaster:
+            fields = proc_stat(self.postmaster)
+            total += (int(fields[13]) + int(fields[14])) / CLOCK_TICKS  # cutime, cstime: reaped children
+        return total
+
+
 def profile(plan: dict, *, repeat: int) -> None:
     """Each page of the mix, `repeat` times, in this process through Django's test client under
-    cProfile: CPU per page (process time) and where it goes. Full listings in bench/out/."""
+    cProfile: CPU per page (this process, and the PostgreSQL backend serving it), queries, and where
+    the time goes. Full listings in bench/out/."""
     import cProfile
     import pstats
 
     from django.contrib.auth import get_user_model
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
     User = get_user_model()
     rng = random.Random(15)
     pages = role_pages(plan, rng)
     usernames = {"sales": "sales", "service": "service", "executive": "executive"}
-    rows, weighted, everything = [], [], None
+    rows, weighted, weighted_all, everything = [], [], [], None
+    database = DatabaseCpu()
+
+    def timed(client: Client, url: str) -> tuple[float, float, int]:
+        """(Python CPU ms, PostgreSQL CPU ms, status) of one request."""
+        database_before = database.seconds()
+        started = time.process_time()
+        response = client.get(url)
+        python_ms = (time.process_time() - started) * 1000
+        return python_ms, (database.seconds() - database_before) * 1000, response.status_code
+
     for role, role_mix in pages.items():
         client = Client(HTTP_ACCEPT_LANGUAGE="en")
         client.force_login(User.objects.get(username=usernames[role]))
@@ -417,13 +465,17 @@ def profile(plan: dict, *, repeat: int) -> None:
         for weight, name, path in role_mix:
             for _ in range(3):  # warm-ups: templates compiled, stored charts built
                 client.get(path())
-            times = []
+            times, database_times = [], []
             for _ in range(repeat):  # timed without the profiler, which slows Python down
                 url = path()
-                started = time.process_time()
-                response = client.get(url)
-                times.append((time.process_time() - started) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
+                python_ms, database_ms, status = timed(client, url)
+                times.append(python_ms)
+                database_times.append(database_ms)
+                assert status == 200, (url, status)
+            connection.queries_log.clear()  # request_started empties it: counting from a length would miss
+            with CaptureQueriesContext(connection) as queries:
+                client.get(path())
+            query_count = len(queries)  # now: the next requests empty the log it reads
             profiler = cProfile.Profile()
             for _ in range(repeat):
                 url = path()
@@ -437,33 +489,59 @@ def profile(plan: dict, *, repeat: int) -> None:
                 everything = pstats.Stats(profiler)
             else:
                 everything.add(profiler)
-            median = statistics.median(times)
-            rows.append((role, name, median, max(times)))
-            weighted.append((median, role_weight * weight / sum(page[0] for page in role_mix)))
+            # PostgreSQL's CPU comes in clock ticks (10 ms): its mean over the requests, not a median
+            median, database_mean = statistics.median(times), statistics.mean(database_times)
+            both = median + database_mean
+            rows.append((role, name, median, max(times), database_mean, both, query_count))
+            share = role_weight * weight / sum(page[0] for page in role_mix)
+            weighted.append((median, share))
+            weighted_all.append((both, share))
     floor = Client(HTTP_ACCEPT_LANGUAGE="en")  # what any request costs here, for comparison
-    for name, url in (
-        ("health check (no session, no template)", "/healthz"),
-        ("login page (base template)", "/accounts/login/"),
+    signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in.force_login(User.objects.get(username="sales"))
+    for client, name, url in (
+        (floor, "health check (no session, no template)", "/healthz"),
+        (floor, "login page (base template)", "/accounts/login/"),
+        (signed_in, "home: redirect to the start page (session, user, roles)", "/"),
     ):
-        times = []
-        for _ in range(3 + repeat):
-            started = time.process_time()
-            floor.get(url)
-            times.append((time.process_time() - started) * 1000)
-        rows.append(("anyone", name, statistics.median(times[3:]), max(times[3:])))
-    print("\n| role | page | CPU ms (median, in-process) | max |\n|---|---|---:|---:|")
-    for role, name, median, slowest in rows:
-        print(f"| {role} | {name} | {median:.1f} | {slowest:.1f} |")
-    weighted.sort()
-    cumulative = 0.0
-    mix_median = None
-    for page_median, share in weighted:
-        cumulative += share
-        if cumulative >= 0.5:
-            mix_median = page_median
-            break
-    mean = sum(page_median * share for page_median, share in weighted)
-    print(f"\nover the mix (weighted by how often each page comes): median {mix_median:.1f} ms, mean {mean:.1f} ms")
+        measured = [timed(client, url) for _ in range(3 + repeat)][3:]
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        python, database_ms = [m[0] for m in measured], [m[1] for m in measured]
+        rows.append(
+            (
+                "anyone",
+                name,
+                statistics.median(python),
+                max(python),
+                statistics.mean(database_ms),
+                statistics.median(python) + statistics.mean(database_ms),
+                len(queries),
+            )
+        )
+    print(
+        "\n| role | page | CPU ms (median, in-process) | max | PostgreSQL CPU ms (mean) | both | queries |"
+        "\n|---|---|---:|---:|---:|---:|---:|"
+    )
+    for role, name, median, slowest, database_mean, both, count in rows:
+        print(f"| {role} | {name} | {median:.1f} | {slowest:.1f} | {database_mean:.1f} | {both:.1f} | {count} |")
+
+    def mix(values: list[tuple[float, float]]) -> tuple[float, float]:
+        """(median, mean) over the mix, each page weighted by how often it comes."""
+        cumulative, middle = 0.0, None
+        for value, share in sorted(values):
+            cumulative += share
+            if cumulative >= 0.5:
+                middle = value
+                break
+        return middle, sum(value * share for value, share in values)
+
+    (python_median, python_mean), (both_median, both_mean) = mix(weighted), mix(weighted_all)
+    print(
+        f"\nover the mix (weighted by how often each page comes): Python median {python_median:.1f} ms, "
+        f"mean {python_mean:.1f} ms; Python + PostgreSQL median {both_median:.1f} ms, mean {both_mean:.1f} ms"
+    )
     with open(OUT / "profile-all.txt", "w", encoding="utf-8") as handle:
         everything.stream = handle
         everything.sort_stats("tottime").print_stats(80)

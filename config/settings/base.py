@@ -56,6 +56,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Django's form renderer, with <select> written without a template per option (config/forms.py).
+FORM_RENDERER = "config.forms.FastSelectRenderer"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
