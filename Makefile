@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format setup migrate messages messages-extract worker bench clean
 
+# The web server, a Celery worker and beat together (Procfile). Without Redis the broker is a folder
+# (var/broker/), so recompute and import return at once and show their progress, as in production.
 run: setup migrate
 	$(PY) manage.py seed_demo --if-empty
-	@echo "Serving http://127.0.0.1:8000  (Ctrl-C to stop)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving http://127.0.0.1:8000 with a background worker  (Ctrl-C stops both)"
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$${REDIS_URL:-filesystem://localhost/}} $(VENV)/bin/honcho start -f Procfile
 
 test: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import plotly
@@ -57,3 +58,50 @@ def test_plotly_js_is_served(client, sales_user):
 def test_health_endpoint_answers_without_login(client):
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_make_run_hands_jobs_to_a_worker_through_a_folder(tmp_path):
+    """`make run` without Redis: CELERY_BROKER_URL=filesystem:// makes tasks leave the web process as
+    files (not run in the request), and a worker started as the Procfile starts it picks them up."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "CELERY_BROKER_URL": "filesystem://localhost/",
+        "BROKER_FOLDER": str(tmp_path / "broker"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    send = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from config.celery import app\n"
+        "print(settings.CELERY_TASK_ALWAYS_EAGER)\n"
+        "app.send_task('celery.accumulate', args=[7, 8])\n"
+    )
+    sent = subprocess.run([sys.executable, "-c", send], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert (sent.returncode, sent.stdout.strip()) == (0, "False"), sent.stderr
+    queue = tmp_path / "broker" / "queue"
+    assert len(list(queue.iterdir())) == 1  # the message waits, as a file, for a worker
+
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(90, worker.kill)  # a worker that never runs it fails the test, not hangs it
+    watchdog.start()
+    try:
+        output = ""
+        for line in worker.stdout:  # ends when the worker stops; the test stops it once the task ran
+            output += line
+            if "celery.accumulate" in line and "succeeded" in line:
+                break
+    finally:
+        watchdog.cancel()
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert "succeeded" in output and "(7, 8)" in output, output
+    assert list(queue.iterdir()) == []

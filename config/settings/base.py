@@ -81,9 +81,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a seed or task writes.
+    # WAL lets the dev server read while a seed or the worker writes; a writer waits up to 20 s for
+    # the other one's transaction (make run has both) instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
@@ -203,11 +205,15 @@ CURRENCY = env("CURRENCY", default="CNY")
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 CUSTOMER_LIST_PAGE_SIZE = 50
 
-# Celery: Redis when REDIS_URL is set; otherwise tasks run in-process, in the caller.
+# Celery's broker: CELERY_BROKER_URL, else Redis when REDIS_URL is set; with neither, tasks run
+# in-process, in the caller (the tests). `make run` sets CELERY_BROKER_URL=filesystem:// and starts a
+# worker beside the web server (Procfile): messages are files under BROKER_FOLDER, so a laptop
+# without Redis runs jobs in the background as production does.
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+BROKER_FOLDER = Path(env("BROKER_FOLDER", default=str(BASE_DIR / "var" / "broker")))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -225,6 +231,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
     "socket_timeout": BROKER_TIMEOUT_SECONDS,
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # One folder for both directions (the web server writes, the worker reads); "control" carries
+    # the worker's broadcast messages. The transport needs the folders to exist.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_FOLDER / "queue"),
+        "data_folder_out": str(BROKER_FOLDER / "queue"),
+        "processed_folder": str(BROKER_FOLDER / "processed"),
+        "store_processed": False,
+        "control_folder": str(BROKER_FOLDER / "control"),
+    }
+    for _folder in ("queue", "processed", "control"):
+        (BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # Background jobs (analysis runs, imports; core/jobs.py): a worker writes its job's heartbeat
 # every JOB_HEARTBEAT_SECONDS; beat's sweep, every JOB_SWEEP_SECONDS, gives up a job silent for
