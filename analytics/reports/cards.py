@@ -24,6 +24,14 @@ TIER_COLOURS = {"A": "#1b7f5a", "B": "#2f6db5", "C": "#8a94a6", "D": "#c0392b", 
 VALUED_TIERS = ("A", "B", "C", "D")  # customers with orders in the window: the plotted population
 TWO = Decimal("0.01")
 shown = chart_money  # money as people read it in a reading, a list or a chart: half-up to the cent, grouped
+NOTHING = {
+    "figure": None,
+    "reading": [],
+    "columns": [],
+    "rows": [],
+    "table": [],
+    "extra": {},
+}  # an empty card, with its message
 
 
 @dataclass(frozen=True)
@@ -90,15 +98,7 @@ class Card:
         """The card as stored and shown: figure, reading, columns, rows (CSV), table, extra, empty."""
         data = self.rows(run, company, scope)
         if not data:
-            return {
-                "figure": None,
-                "reading": [],
-                "columns": [],
-                "rows": [],
-                "table": [],
-                "extra": {},
-                "empty": str(self.empty),
-            }
+            return NOTHING | {"empty": str(self.empty)}
         columns, rows = self.csv(data)
         return {
             "figure": self.figure(data),
