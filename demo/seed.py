@@ -167,6 +167,9 @@ COMPLAINT_HANDLING_COST = Decimal("1500.00")
 LOSS_SHARE = 0.5
 LOGNORMAL_MEAN = 1.1331  # mean of lognormvariate(0, 0.5), each order's spread around its customer's average
 COUNTED = 0.97  # share of orders neither cancelled nor returned
+# How likely each kind of customer is to complain: the loss-makers most, the biggest often.
+COMPLAINT_WEIGHTS = {"normal": 1, "best": 1, "fussy": 8, "big loss": 8, "over": 40, "thin": 40}
+COMPLAINTS_IN_WINDOW = 0.69  # share of the demo's complaints received in the first run's window
 
 
 class Plan:
@@ -448,8 +451,14 @@ class DemoSeeder:
         scale = min(4.0, max(0.25, target / losses)) if losses > 0 else 1.0
         for plan, share, least in losers:
             plan.aim(-max(least, scale * share) * plan.revenue, order_cents)
-        if ranked:  # a quarter of the expected average profit: less than the average customer earns
-            ranked[0].aim(0.25 * (1 - LOSS_SHARE) * gains / len(ranked), order_cents)
+        if ranked:  # a quarter of the expected average profit (after its complaints): less than the average
+            complaints = min(len(self.order_plans) // 5, settings.DEMO_COMPLAINTS_MAX)
+            weights = sum(COMPLAINT_WEIGHTS[plan.profile] for plan in self.order_plans)
+            its_complaints = complaints * COMPLAINT_WEIGHTS["thin"] / weights * COMPLAINTS_IN_WINDOW
+            ranked[0].aim(
+                0.25 * (1 - LOSS_SHARE) * gains / len(ranked) + its_complaints * int(COMPLAINT_HANDLING_COST * 100),
+                order_cents,
+            )
         self.say(
             f"order plans: {len(ranked):,} customers in the window; expected gains {gains / 100:,.0f}, "
             f"losses scaled by {scale:.2f}"
@@ -608,11 +617,10 @@ class DemoSeeder:
 
     def complaints(self) -> None:
         """About one complaint per five ordering customers; the loss-makers complain most, the biggest often."""
-        weights = {"normal": 1, "best": 1, "fussy": 8, "big loss": 8, "over": 40, "thin": 40}
         ordered = [plan.pk for plan in self.order_plans if self.activity[plan.pk][0] is not None]
         count = min(len(ordered) // 5, settings.DEMO_COMPLAINTS_MAX)
         profile = {plan.pk: plan.profile for plan in self.order_plans}
-        weighted = [pk for pk in ordered for _ in range(weights[profile[pk]])]
+        weighted = [pk for pk in ordered for _ in range(COMPLAINT_WEIGHTS[profile[pk]])]
         made = seed_complaints(
             rng=self.rng, customer_ids=weighted, reps=self.service, end=self.end, count=count, log=self.say
         )
