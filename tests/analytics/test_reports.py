@@ -20,7 +20,7 @@ from analytics.selectors import CHARTS_VERSION, chart_key, report_charts_warm
 from analytics.services.runs import run_compute, run_request
 from complaints.selectors import complaint_kpis
 from crm.models import Customer
-from tests.factories import CustomerFactory, OrderFactory, RegionFactory, SurveyFactory
+from tests.factories import CustomerFactory, OrderFactory, RegionFactory, SurveyFactory, make_complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -401,6 +401,31 @@ def test_satisfaction_distribution_and_trend(client, executive_user, book):
     )
     service = charts["service"]
     assert service["extra"]["tiles"][0] == ["Complaints received", "0"]
+
+
+def test_the_complaint_kpis_are_read_live_not_frozen_into_the_run(client, executive_user, run, book):
+    client.force_login(executive_user)
+    service = page_charts(client, "service")["service"]
+    assert service["extra"]["tiles"][0] == ["Complaints received", "0"]
+    assert service["figure"]["data"][0]["y"] == [0, 0, 0, 0]
+    # a complaint received in the run's window after the run was computed: the same run's page counts it
+    received = datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC)
+    make_complaint(customer=book["K1"], received_at=received)
+    service = page_charts(client, "service")["service"]
+    assert service["extra"]["tiles"][0] == ["Complaints received", "1"]
+    assert service["figure"]["data"][0]["y"] == [0, 0, 0, 1]  # open since June: in the 7+ days bucket now
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(client.get(reverse("analytics:report_csv", args=["service"])).streaming_content).decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert ["Complaints received", "1"] in csv_rows and ["7+ days", "1"] in csv_rows
+    # never stored with the run, in any language
+    assert not RunChart.objects.filter(run=run, name__contains=".service.").exists()
 
 
 # ------------------------------------------------------------------------------ stored, empty, roles
