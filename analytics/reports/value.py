@@ -14,6 +14,7 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+import numpy as np
 from django.db.models import Count, Min, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from core.charts import chart_text
 
 from ..models import AnalysisRun
-from ..services import company as company_figures
+from ..services import core
 from .cards import TIER_COLOURS, TWO, VALUED_TIERS, Card, Scope, cents, chart, currency, number, pct_of, shown
 from .cards import tier_label as label_of
 
@@ -250,28 +251,33 @@ def profit_volume_points(run: AnalysisRun, scope: Scope) -> dict:
 # ------------------------------------------------------------------- whale curve, Pareto, concentration
 
 
-class _Figures(NamedTuple):
-    """What company.py's definitions read of a customer."""
-
-    code: str
-    revenue: Decimal
-    profit: Decimal
+def _population(run: AnalysisRun, scope: Scope) -> list[tuple]:
+    """(code, revenue, profit) of the customers with orders in scope, for the filtered figures (the run
+    stores the company's)."""
+    return list(_valued(run, scope).values_list("customer__code", "revenue", "profit"))
 
 
-def _population(run: AnalysisRun, scope: Scope) -> list[_Figures]:
-    """The customers with orders in scope, for the filtered figures (the run stores the company's)."""
-    return [_Figures(*row) for row in _valued(run, scope).values_list("customer__code", "revenue", "profit")]
+def _columns(population: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code, revenue, profit, ...) rows as the analytics core reads them: revenue and profit in whole
+    cents, and each customer's place by code (ties go by code)."""
+    revenue = np.array([int(row[1] * 100) for row in population], dtype=np.int64)
+    profit = np.array([int(row[2] * 100) for row in population], dtype=np.int64)
+    code_rank = np.empty(len(population), dtype=np.int64)
+    code_rank[np.argsort(np.array([row[0] for row in population], dtype=str), kind="stable")] = np.arange(
+        len(population)
+    )
+    return revenue, profit, code_rank
 
 
 def whale_figures(population: list[tuple], points: int = 400) -> dict:
-    """The whale curve of the customers in scope, by the run's own definition (services/company.py)."""
-    figures = [_Figures(*row[:3]) for row in population]
-    return company_figures.to_json(company_figures.whale_curve(figures, points=points))
+    """The whale curve of the customers in scope, by the run's own definition (services/core.py)."""
+    _revenue, profit, code_rank = _columns(population)
+    return core.to_json(core.whale_curve(profit, code_rank, points))
 
 
 def concentration_figures(population: list[tuple]) -> dict:
     """Top-1 and top-5 shares, HHI, the alert and the top 20%'s shares, by the run's own definition."""
-    return company_figures.to_json(company_figures.concentration([_Figures(*row[:3]) for row in population]))
+    return core.to_json(core.concentration(*_columns(population)))
 
 
 def sample_curve(curve: list, *, peak_pct: str, points: int = 500) -> list:
