@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from crm.models import Interaction
 
 from ..models import Action, AnalysisRun, CustomerResult, Tier
-from ..services.scoring import top_share_count
+from ..services.core import top_share_count
 from .cards import VALUED_TIERS
 from .tiers import tier_bars
 
