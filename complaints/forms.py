@@ -56,6 +56,13 @@ class ComplaintCreateForm(forms.ModelForm):
         ]
         widgets = {"received_at": DateTimeInput(), "description": forms.Textarea(attrs={"rows": 4})}
 
+    send_acknowledgment = forms.BooleanField(
+        label=_("Send the customer an acknowledgment by e-mail"),
+        required=False,
+        initial=True,
+        help_text=_("To the customer's contact, in the customer's language."),
+    )
+
     def __init__(self, *args, assignees=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["received_at"].required = False
@@ -132,6 +139,11 @@ class TransitionForm(forms.Form):
         label=_("Action plan told to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     customer_notified_at = forms.DateTimeField(label=_("Customer notified at"), required=False, widget=DateTimeInput())
+    email_customer = forms.BooleanField(
+        label=_("E-mail the action plan to the customer now"),
+        required=False,
+        help_text=_("Sent to the customer's contact; the customer counts as notified now."),
+    )
     root_cause = forms.CharField(label=_("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     problem = forms.ModelChoiceField(
         label=_("Problem (root cause record)"), queryset=Problem.objects.all(), required=False
@@ -142,7 +154,7 @@ class TransitionForm(forms.Form):
     duplicate_of = forms.CharField(label=_("Number of the original complaint"), required=False, max_length=40)
 
     FIELDS_FOR = {
-        State.ACTION_COMMUNICATED: ("action_plan", "customer_notified_at"),
+        State.ACTION_COMMUNICATED: ("action_plan", "email_customer", "customer_notified_at"),
         State.RESOLVED: ("root_cause", "problem", "internal_review_notes"),
         State.DUPLICATE: ("duplicate_of",),
     }
@@ -159,6 +171,8 @@ class TransitionForm(forms.Form):
                 field = self.fields[name]
                 field.required = True
                 field.error_messages = {**field.error_messages, "required": message}
+        if "email_customer" in self.fields and self.is_bound and self.data.get("email_customer"):
+            self.fields["customer_notified_at"].required = False  # sending it is the notification
         if "customer_notified_at" in self.fields and not self.is_bound:
             self.initial.setdefault("customer_notified_at", now_at_input_precision())
 

@@ -8,7 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.services import record_update
+from notifications import events as notification_events
 
+from . import selectors
 from .models import OPEN_STATES, Complaint, ComplaintNote, Problem, Severity, SlaTarget, State
 from .workflow import (
     check_assignment,
@@ -48,10 +50,12 @@ def _set_due_times(complaint: Complaint) -> None:
 
 
 @transaction.atomic
-def complaint_create(*, customer, by, data: dict) -> Complaint:
+def complaint_create(*, customer, by, data: dict, notify: bool = False, acknowledge: bool = False) -> Complaint:
     """Logs a complaint in state `new`, with its SLA due times from the severity's targets.
 
     Without a `number` in `data`, the complaint is numbered `CP` + its id (zero-padded).
+    `notify` (a person logs it on its page, not an import): its assignee, if not `by`, is told;
+    `acknowledge`: the customer's contact is sent the acknowledgment (notifications.events).
     """
     data = dict(data)
     data.setdefault("received_at", timezone.now())
@@ -66,6 +70,10 @@ def complaint_create(*, customer, by, data: dict) -> Complaint:
     if not number:
         complaint.number = f"CP{complaint.pk:07d}"
         Complaint.objects.filter(pk=complaint.pk).update(number=complaint.number)
+    if notify:
+        notification_events.complaint_assigned(complaint=complaint, by=by)
+    if acknowledge:
+        notification_events.complaint_acknowledge(complaint=complaint)
     return complaint
 
 
@@ -97,6 +105,7 @@ def complaint_update(*, complaint: Complaint, data: dict, by, as_worker: bool = 
         if field_values(locked) != before:
             locked.full_clean()
             save_changed_fields(locked, before, by=by)
+            notification_events.complaint_assigned(complaint=locked, by=by, previous_assignee_id=before["assignee_id"])
     return locked
 
 
@@ -137,6 +146,20 @@ def complaint_mark_breaches(*, now: datetime.datetime | None = None) -> dict:
     ).update(first_response_breached=True)
     resolution = running.filter(resolution_breached=False, resolution_due_at__lt=now).update(resolution_breached=True)
     return {"first_response": first, "resolution": resolution}
+
+
+def complaint_sla_notify(*, now: datetime.datetime | None = None) -> int:
+    """Tells the assignee and the service leads once per complaint and clock that its SLA falls
+    due within COMPLAINT_BREACH_WARNING_HOURS, and once that it breached (notifications.events.sla_warn)."""
+    now = now or timezone.now()
+    return notification_events.sla_warn(
+        breaching_soon=selectors.complaints_breaching_soon(now=now),
+        breached=Complaint.objects.filter(state__in=OPEN_STATES).filter(
+            Q(first_response_breached=True) | Q(resolution_breached=True)
+        ),
+        hours=settings.COMPLAINT_BREACH_WARNING_HOURS,
+        now=now,
+    )
 
 
 def complaint_auto_close(*, now: datetime.datetime | None = None, by=None) -> int:

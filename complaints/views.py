@@ -149,7 +149,11 @@ class ComplaintCreateView(RoleRequiredMixin, FormView):
 
     def form_valid(self, form):
         complaint = services.complaint_create(
-            customer=form.cleaned_data["customer"], by=self.request.user, data=form.complaint_data()
+            customer=form.cleaned_data["customer"],
+            by=self.request.user,
+            data=form.complaint_data(),
+            notify=True,
+            acknowledge=form.cleaned_data["send_acknowledgment"],
         )
         messages.success(self.request, _("Complaint %(number)s logged.") % {"number": complaint.number})
         return redirect(complaint)

@@ -24,6 +24,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications import events as notification_events
+
 from .models import Complaint, ComplaintTransition, Problem, State
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -332,6 +334,7 @@ def complaint_transition(
     as_worker: bool = False,
     recorded: bool = False,
     in_last_entry: bool = False,
+    email_customer: bool = False,
 ) -> Complaint:
     """Moves the complaint to state `to`, or raises TransitionError and changes nothing.
 
@@ -346,6 +349,9 @@ def complaint_transition(
     `recorded`: the move was made in another system and an import records it: it must be one of
     RECORDED_TRANSITIONS instead of TRANSITIONS; guards, side effects and the log are the same.
     `in_last_entry`: see save_changed_fields (the import's own history entry says it).
+    `email_customer` (to action_communicated): the action plan is e-mailed to the customer's contact
+    (written to the outbox in this transaction) and the customer counts as notified now.
+    A reopening by a person (`as_worker`) is told to the assignee and the service leads.
     """
     now = now or timezone.now()
     expected = expected_state or complaint.state
@@ -357,6 +363,8 @@ def complaint_transition(
         "problem": problem,
         "duplicate_of": duplicate_of,
     }
+    if email_customer and to == State.ACTION_COMMUNICATED:
+        details["customer_notified_at"] = now
     with transaction.atomic():
         locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
         before = field_values(locked)
@@ -384,4 +392,11 @@ def complaint_transition(
         ComplaintTransition.objects.create(
             complaint=locked, from_state=from_state, to_state=to, by=by, at=now, note=note.strip()
         )
+        if email_customer and to == State.ACTION_COMMUNICATED:
+            if not notification_events.complaint_send_action_plan(complaint=locked):
+                raise TransitionError(
+                    {"email_customer": _("The customer has no e-mail address: record the phone call instead.")}
+                )
+        if as_worker and from_state == State.CLOSED and to == State.INVESTIGATING:
+            notification_events.complaint_reopened(complaint=locked, by=by, reason=note.strip())
     return locked

@@ -17,6 +17,7 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("imports/", include("exchange.urls")),
     path("jobs/", include("core.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 from analytics.models import AnalysisRun
 from analytics.services.runs import run_request
 from core import jobs
+from notifications import events as notification_events
 
 from .columns import KINDS
 from .importers import IMPORTERS, Importer
@@ -259,17 +260,23 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             run, _created = run_request(trigger=AnalysisRun.Trigger.IMPORT, by=job.confirmed_by or job.requested_by)
             job.analysis_run = run
         job.save(update_fields=["report", "status", "progress", "progress_note", "finished_at", "analysis_run"])
+        if job.status == ImportJob.Status.SUCCEEDED:
+            notification_events.import_finished(job=job)
+        else:
+            notification_events.import_failed(job=job)
     return job
 
 
 def import_job_fail(job: ImportJob, error: str) -> bool:
     """Marks a job still under way failed with `error` (on `job` too); False when it had finished."""
     now = timezone.now()
-    failed = ImportJob.objects.filter(pk=job.pk, status__in=ImportJob.IN_PROGRESS).update(
-        status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
-    )
-    if failed:
-        job.status, job.error, job.finished_at = ImportJob.Status.FAILED, error[:2000], now
+    with transaction.atomic():
+        failed = ImportJob.objects.filter(pk=job.pk, status__in=ImportJob.IN_PROGRESS).update(
+            status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
+        )
+        if failed:
+            job.status, job.error, job.finished_at = ImportJob.Status.FAILED, error[:2000], now
+            notification_events.import_failed(job=job)  # who uploaded and who confirmed it are told
     return bool(failed)
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from core import jobs
+from notifications import events as notification_events
 
 from ..models import AnalysisRun, CostModel, ScoringModel, TierRules
 from . import core, readers, storage
@@ -219,6 +220,7 @@ def run_fail(*, run: AnalysisRun, error: str) -> bool:
         )
         if failed:
             run.status, run.active, run.error, run.finished_at = AnalysisRun.Status.FAILED, False, error[:5000], now
+            notification_events.run_failed(run=run)  # who asked and the executives are told
         elif AnalysisRun.objects.filter(pk=run.pk, status=AnalysisRun.Status.SUCCEEDED).exists():
             return False
     storage.discard_results(run.pk)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "analytics",
     "exchange",
     "demo",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.roles",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -260,7 +262,22 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-mark-sla-breaches": {"task": "complaints.mark_sla_breaches", "schedule": 300.0},
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
     "exchange-purge-import-files": {"task": "exchange.purge_import_files", "schedule": crontab(hour=3, minute=40)},
+    "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
 }
+
+# E-mail (notifications app): EMAIL_URL names the server, e.g. smtp+tls://user:password@smtp.example.com:587
+# (smtp+ssl:// for port 465, smtp:// without TLS); without it messages are written to the console.
+# Mail goes out from the outbox (notifications.Outbox) through a Celery task: a failed attempt is
+# tried again after 1, 2, 4 ... minutes (at most an hour), EMAIL_MAX_ATTEMPTS times in all.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Customer value dashboard <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+# A message "sending" this long (its worker died) is sent again, with the same Message-ID.
+EMAIL_SENDING_TIMEOUT_SECONDS = 600
+# Links in e-mails start with this address.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 # A resolved complaint the customer does not reopen within this many days is closed.
 COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)

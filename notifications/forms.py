@@ -1,0 +1,20 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .kinds import STAFF_KINDS
+
+
+class PreferenceForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of e-mails to me"),
+        choices=[("", _("The site's default")), *settings.LANGUAGES],
+        required=False,
+    )
+    email_kinds = forms.MultipleChoiceField(
+        label=_("Also send me an e-mail when"),
+        choices=[(kind.name, kind.label) for kind in STAFF_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Every notification shows here in the app; these also go to your e-mail address."),
+    )

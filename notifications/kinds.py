@@ -1,0 +1,79 @@
+"""Every kind of message the product sends: its name, what a person reads about it, its subject.
+
+Texts are English msgids filled with the message's `args` when read or rendered, so each reader
+gets them in their own language. The e-mail of kind K is templates/notifications/email/K.txt and
+K.html.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: str  # on the preferences page
+    subject: str  # the e-mail's subject; for staff kinds also the in-app text
+    staff: bool = True
+
+    def text(self, args: dict) -> str:
+        try:
+            return gettext(self.subject) % args
+        except (KeyError, TypeError, ValueError):
+            return gettext(self.subject)
+
+
+COMPLAINT_ASSIGNED = "complaint_assigned"
+COMPLAINT_REOPENED = "complaint_reopened"
+SLA_BREACHING_SOON = "sla_breaching_soon"
+SLA_BREACHED = "sla_breached"
+RUN_FAILED = "run_failed"
+IMPORT_FINISHED = "import_finished"
+IMPORT_FAILED = "import_failed"
+ACKNOWLEDGMENT = "acknowledgment"
+ACTION_PLAN = "action_plan"
+
+# The msgids are marked with _() for the catalogue and translated when used (Kind.text).
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            COMPLAINT_ASSIGNED,
+            _("A complaint is assigned to me"),
+            "Complaint %(number)s (%(customer)s) is assigned to you",
+        ),
+        Kind(COMPLAINT_REOPENED, _("A complaint of mine is reopened"), "Complaint %(number)s was reopened: %(reason)s"),
+        Kind(
+            SLA_BREACHING_SOON,
+            _("A complaint will breach its SLA soon"),
+            "Complaint %(number)s is due within %(hours)s hours (%(due)s)",
+        ),
+        Kind(SLA_BREACHED, _("A complaint breached its SLA"), "Complaint %(number)s breached its SLA (due %(due)s)"),
+        Kind(RUN_FAILED, _("An analysis run failed"), "Analysis run %(run)s failed"),
+        Kind(
+            IMPORT_FINISHED,
+            _("My import finished"),
+            "The import of %(file)s finished: %(created)s new, %(updated)s changed",
+        ),
+        Kind(IMPORT_FAILED, _("My import failed"), "The import of %(file)s failed"),
+        Kind(ACKNOWLEDGMENT, _("Acknowledgment"), "We received your complaint %(number)s", staff=False),
+        Kind(ACTION_PLAN, _("Action plan"), "What we will do about your complaint %(number)s", staff=False),
+    )
+}
+
+# For makemessages-style review: every msgid above, marked.
+_MSGIDS = (
+    _("Complaint %(number)s (%(customer)s) is assigned to you"),
+    _("Complaint %(number)s was reopened: %(reason)s"),
+    _("Complaint %(number)s is due within %(hours)s hours (%(due)s)"),
+    _("Complaint %(number)s breached its SLA (due %(due)s)"),
+    _("Analysis run %(run)s failed"),
+    _("The import of %(file)s finished: %(created)s new, %(updated)s changed"),
+    _("The import of %(file)s failed"),
+    _("We received your complaint %(number)s"),
+    _("What we will do about your complaint %(number)s"),
+)
+
+STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]
