@@ -548,6 +548,43 @@ def profile(plan: dict, *, repeat: int) -> None:
     print(f"profiles: {OUT}/profile-*.txt (profile-all.txt: every page, by own time)")
 
 
+def floor(*, host: str, master: int, database: str, plan: dict, repeat: int) -> None:
+    """What the stack costs before a page does any work: the cheapest requests through gunicorn, one at
+    a time, with CPU per request (gunicorn, and the bench database's backends)."""
+    session = f"sessionid={plan['sessions']['sales'][0]}"
+    opener = urllib.request.build_opener(_NoRedirect)
+    rows = []
+    for name, path, cookie in (
+        ("health check (no session, no template)", "/healthz", ""),
+        ("login page (CSRF, base template; no session)", "/accounts/login/", ""),
+        ("home: redirect to the start page (signed in: session, user, roles)", "/", session),
+        ("customer orders (signed in, a small page)", f"/customers/{plan['customers'][0]}/orders/", session),
+    ):
+        request = urllib.request.Request(f"{host}{path}", headers={"Cookie": cookie} if cookie else {})
+        for _ in range(5):  # warm-up
+            try:
+                opener.open(request, timeout=30).read()
+            except urllib.error.HTTPError:
+                pass
+        web_before, database_cpu = gunicorn_cpu(master), PostgresCpu(database)
+        started = time.perf_counter()
+        for _ in range(repeat):
+            try:
+                opener.open(request, timeout=30).read()
+            except urllib.error.HTTPError:  # the redirect
+                pass
+        wall = (time.perf_counter() - started) * 1000 / repeat
+        database_cpu.sample()
+        web = (gunicorn_cpu(master) - web_before) * 1000 / repeat
+        rows.append((name, web, database_cpu.seconds() * 1000 / repeat, wall))
+    print(
+        f"\n| request ({repeat} one at a time) | gunicorn CPU ms | PostgreSQL CPU ms | wall ms |\n|---|---:|---:|---:|"
+    )
+    for name, web, database_ms, wall in rows:
+        print(f"| {name} | {web:.1f} | {database_ms:.1f} | {wall:.1f} |")
+    print(f"load average: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="10,30,60", help="user counts, one run each (default 10,30,60)")
@@ -557,6 +594,12 @@ def main() -> None:
     parser.add_argument("--workers", help="WEB_CONCURRENCY for this run (default: config/gunicorn.conf.py's)")
     parser.add_argument("--threads", help="GUNICORN_THREADS for this run (default: config/gunicorn.conf.py's)")
     parser.add_argument("--profile", type=int, metavar="N", help="instead: profile each page N times in-process")
+    parser.add_argument(
+        "--floor",
+        type=int,
+        metavar="N",
+        help="instead of the runs: N requests, one at a time, of the cheapest pages through gunicorn (CPU each)",
+    )
     parser.add_argument(
         "--guessers",
         type=int,
@@ -635,6 +678,8 @@ def main() -> None:
             f"{args.run_time} s per run",
             flush=True,
         )
+        if args.floor:
+            return floor(host=host, master=web.pid, database=database, plan=plan, repeat=args.floor)
         warm = run_locust(users=5, seconds=15, host=host, env=env, prefix=OUT / "load_warmup")
         warm.wait()
         results = []
