@@ -214,7 +214,10 @@ def unread_cache_key(user_id: int) -> str:
 
 
 def _forget_unread(user_ids) -> None:
+    """Drops the cached unread counts now and again when the transaction commits (a page rendered
+    meanwhile may have cached the count from before the commit)."""
     keys = [unread_cache_key(pk) for pk in user_ids]
+    cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
