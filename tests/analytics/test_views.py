@@ -19,15 +19,16 @@ def test_executive_starts_a_run_that_publishes(client, executive_user, django_ca
     assert response.status_code == 302
     run = AnalysisRun.objects.get()  # the task (eager here) ran once the request committed
     assert (run.status, run.requested_by, run.trigger) == (AnalysisRun.Status.SUCCEEDED, executive_user, "manual")
-    status = client.get(reverse("analytics:run_status", args=[run.pk])).json()
+    status = client.get(reverse("jobs:status", kwargs={"kind": "run", "pk": run.pk})).json()
     assert status == {
         "id": run.pk,
+        "kind": "run",
         "status": "succeeded",
         "status_label": "Published",
         "progress": 100,
         "note": "published",
-        "as_of": run.as_of.isoformat(),
         "finished": True,
+        "message": "",
     }
     page = client.get(reverse("analytics:runs")).content.decode()
     assert "The figures shown everywhere are for the 12 months to" in page
@@ -41,10 +42,14 @@ def test_progress_notes_read_in_the_readers_language(client, executive_user, dja
         client.post(reverse("analytics:run_start"))
     run = AnalysisRun.objects.get()
     AnalysisRun.objects.filter(pk=run.pk).update(progress=40, progress_note="scoring")
-    status = client.get(reverse("analytics:run_status", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    status = client.get(
+        reverse("jobs:status", kwargs={"kind": "run", "pk": run.pk}), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
     assert (status["progress"], status["note"]) == (40, "评分")
     AnalysisRun.objects.filter(pk=run.pk).update(progress_note="")
-    assert client.get(reverse("analytics:run_status", args=[run.pk])).json()["note"] == ""  # not the catalogue's header
+    assert (
+        client.get(reverse("jobs:status", kwargs={"kind": "run", "pk": run.pk})).json()["note"] == ""
+    )  # not the catalogue's header
 
 
 @pytest.mark.parametrize("role", ["sales_user", "service_user"])
