@@ -12,7 +12,8 @@ class AnalyticsConfig(AppConfig):
         from core import jobs
 
         from . import customer_figures, signals  # noqa: F401 (signals: connects the receivers)
-        from .services import runs
+        from .services import runs, whatif
 
         jobs.register(runs.JOB_KIND)
+        jobs.register(whatif.JOB_KIND)
         customer_figures.register()  # the published run's figures on crm's customer pages

@@ -363,3 +363,37 @@ class RunChart(models.Model):
 
     def __str__(self):
         return f"run {self.run_id}, {self.name}"
+
+
+class WhatIf(Job):
+    """A job (core.models.Job): the tiers a draft of one setting (cost model, scoring model or tier
+    rules) would give at the published run's as-of date, compared with that run's. Nothing of the
+    draft is saved as a setting; `summary` holds the comparison (analytics.services.whatif)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Computing")
+        SUCCEEDED = "succeeded", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Setting(models.TextChoices):
+        COST = "cost", _("Cost model")
+        SCORING = "scoring", _("Scoring model")
+        TIERS = "tiers", _("Tier rules")
+
+    IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    which = models.CharField(_("setting"), max_length=16, choices=Setting.choices)
+    draft = models.JSONField(_("draft"))  # the form's fields as posted (strings), checked by the same form
+    run = models.ForeignKey(
+        AnalysisRun, verbose_name=_("analysis run"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    summary = models.JSONField(_("summary"), null=True, blank=True)
+
+    class Meta(Job.Meta):
+        verbose_name = _("what-if preview")
+        verbose_name_plural = _("what-if previews")
+
+    def __str__(self):
+        return f"what-if {self.pk} ({self.which})"

@@ -31,3 +31,12 @@ def warm_report_charts(run_id: int) -> int:
 def nightly_run() -> int:
     run, _created = runs.run_request(trigger=AnalysisRun.Trigger.NIGHTLY)
     return run.pk
+
+
+@shared_task(name="analytics.compute_whatif", acks_late=True, ignore_result=True)
+def compute_whatif(whatif_id: int) -> str:
+    """Computes a what-if preview; a redelivered or duplicate message finds it taken or done and stops."""
+    from .services import whatif
+
+    job = whatif.whatif_compute(whatif_id=whatif_id)
+    return "nothing to do" if job is None else job.status
