@@ -5,7 +5,7 @@ from celery import shared_task
 
 from .models import AnalysisRun
 from .selectors import report_charts_warm
-from .services import runs
+from .services import runs, whatif
 
 
 @shared_task(name="analytics.compute_run", acks_late=True, ignore_result=True)
@@ -36,7 +36,5 @@ def nightly_run() -> int:
 @shared_task(name="analytics.compute_whatif", acks_late=True, ignore_result=True)
 def compute_whatif(whatif_id: int) -> str:
     """Computes a what-if preview; a redelivered or duplicate message finds it taken or done and stops."""
-    from .services import whatif
-
     job = whatif.whatif_compute(whatif_id=whatif_id)
     return "nothing to do" if job is None else job.status
