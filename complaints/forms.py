@@ -144,6 +144,12 @@ class TransitionForm(forms.Form):
         required=False,
         help_text=_("Sent to the customer's contact; the customer counts as notified now."),
     )
+    send_survey = forms.BooleanField(
+        label=_("E-mail the customer a satisfaction survey"),
+        required=False,
+        initial=True,
+        help_text=_("A link to five levels and a comment, in the customer's language; one answer per complaint."),
+    )
     root_cause = forms.CharField(label=_("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     problem = forms.ModelChoiceField(
         label=_("Problem (root cause record)"), queryset=Problem.objects.all(), required=False
@@ -157,6 +163,7 @@ class TransitionForm(forms.Form):
         State.ACTION_COMMUNICATED: ("action_plan", "email_customer", "customer_notified_at"),
         State.RESOLVED: ("root_cause", "problem", "internal_review_notes"),
         State.DUPLICATE: ("duplicate_of",),
+        State.CLOSED: ("send_survey",),
     }
 
     def __init__(self, *args, complaint=None, **kwargs):

@@ -174,7 +174,9 @@ def complaint_auto_close(*, now: datetime.datetime | None = None, by=None) -> in
     ):
         last = complaint.transitions.filter(to_state=State.RESOLVED).order_by("-at").first()
         if last and last.at < cutoff:
-            complaint_transition(complaint=complaint, to=State.CLOSED, by=by, now=now, note=AUTO_CLOSE_NOTE)
+            complaint_transition(
+                complaint=complaint, to=State.CLOSED, by=by, now=now, note=AUTO_CLOSE_NOTE, send_survey=True
+            )
             closed += 1
     return closed
 

@@ -335,6 +335,7 @@ def complaint_transition(
     recorded: bool = False,
     in_last_entry: bool = False,
     email_customer: bool = False,
+    send_survey: bool = False,
 ) -> Complaint:
     """Moves the complaint to state `to`, or raises TransitionError and changes nothing.
 
@@ -352,6 +353,8 @@ def complaint_transition(
     `email_customer` (to action_communicated): the action plan is e-mailed to the customer's contact
     (written to the outbox in this transaction) and the customer counts as notified now.
     A reopening by a person (`as_worker`) is told to the assignee and the service leads.
+    `send_survey` (to closed): the customer's contact is e-mailed the satisfaction survey's link,
+    once per complaint (notifications.surveys).
     """
     now = now or timezone.now()
     expected = expected_state or complaint.state
@@ -399,4 +402,6 @@ def complaint_transition(
                 )
         if as_worker and from_state == State.CLOSED and to == State.INVESTIGATING:
             notification_events.complaint_reopened(complaint=locked, by=by, reason=note.strip())
+        if send_survey and to == State.CLOSED:
+            notification_events.complaint_send_survey(complaint=locked)
     return locked

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crm.roles import Role
 
-from . import kinds
+from . import kinds, surveys
 from .services import customer_address, customer_language, email_queue, notify
 
 
@@ -85,6 +85,11 @@ def complaint_send_action_plan(*, complaint) -> bool:
         complaint=complaint,
     )
     return True
+
+
+def complaint_send_survey(*, complaint) -> bool:
+    """The satisfaction survey's link to the customer's contact, once per complaint (notifications.surveys)."""
+    return surveys.survey_send(complaint=complaint) is not None
 
 
 def _service_leads():

@@ -34,6 +34,7 @@ IMPORT_FINISHED = "import_finished"
 IMPORT_FAILED = "import_failed"
 ACKNOWLEDGMENT = "acknowledgment"
 ACTION_PLAN = "action_plan"
+SURVEY = "survey"
 
 # The msgids are marked with _() for the catalogue and translated when used (Kind.text).
 KINDS: dict[str, Kind] = {
@@ -60,6 +61,7 @@ KINDS: dict[str, Kind] = {
         Kind(IMPORT_FAILED, _("My import failed"), "The import of %(file)s failed"),
         Kind(ACKNOWLEDGMENT, _("Acknowledgment"), "We received your complaint %(number)s", staff=False),
         Kind(ACTION_PLAN, _("Action plan"), "What we will do about your complaint %(number)s", staff=False),
+        Kind(SURVEY, _("Satisfaction survey"), "How satisfied are you with how we handled %(number)s?", staff=False),
     )
 }
 
@@ -74,6 +76,7 @@ _MSGIDS = (
     _("The import of %(file)s failed"),
     _("We received your complaint %(number)s"),
     _("What we will do about your complaint %(number)s"),
+    _("How satisfied are you with how we handled %(number)s?"),
 )
 
 STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]

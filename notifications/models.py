@@ -123,3 +123,28 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return str(self.user_id)
+
+
+class SurveyInvitation(models.Model):
+    """The satisfaction survey sent after a complaint closed: one per complaint, answered once
+    through its signed link (notifications.surveys); the answer is a crm.Survey record."""
+
+    complaint = models.OneToOneField(
+        "complaints.Complaint",
+        verbose_name=_("complaint"),
+        on_delete=models.CASCADE,
+        related_name="survey_invitation",
+    )
+    sent_to = models.EmailField(_("sent to"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    survey = models.ForeignKey(
+        "crm.Survey", verbose_name=_("survey"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("survey invitation")
+        verbose_name_plural = _("survey invitations")
+
+    def __str__(self):
+        return str(self.complaint_id)

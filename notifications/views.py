@@ -1,12 +1,15 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from . import selectors, services
-from .forms import PreferenceForm
+from . import ratelimit, selectors, services, surveys
+from .forms import PreferenceForm, SurveyForm
 from .kinds import STAFF_KINDS
 
 PAGE_SIZE = 50
@@ -52,3 +55,52 @@ class PreferenceView(FormView):
         )
         messages.success(self.request, _("Your notification settings are saved."))
         return redirect("notifications:preferences")
+
+
+@method_decorator(login_not_required, name="dispatch")
+class SurveyView(View):
+    """The public survey page: no login, rate limited per address; a tampered, expired or used link
+    gets a page that says so and writes nothing. The page is in the customer's language and shows
+    nothing of the complaint beyond its number and subject (its category)."""
+
+    template_name = "notifications/survey.html"
+
+    def refuse(self, reason: str, status: int):
+        if reason != "rate":
+            ratelimit.count(self.request, scope="survey")
+        return render(self.request, "notifications/survey_refused.html", {"reason": reason}, status=status)
+
+    def dispatch(self, request, *args, **kwargs):
+        if ratelimit.is_limited(request, scope="survey"):
+            return self.refuse("rate", 429)
+        if request.method == "POST":
+            ratelimit.count(request, scope="survey")
+        try:
+            self.invitation = surveys.invitation_from_token(kwargs["token"])
+        except surveys.LinkExpired:
+            return self.refuse("expired", 410)
+        except surveys.LinkInvalid:
+            return self.refuse("invalid", 404)
+        translation.activate(services.customer_language(self.invitation.complaint.customer))
+        if self.invitation.answered_at is not None:
+            return self.refuse("used", 410)
+        return super().dispatch(request, *args, **kwargs)
+
+    def page(self, form, status=200):
+        complaint = self.invitation.complaint
+        context = {"form": form, "number": complaint.number, "subject": complaint.get_category_display()}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, token):
+        return self.page(SurveyForm())
+
+    def post(self, request, token):
+        form = SurveyForm(request.POST)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        survey = surveys.survey_answer(
+            invitation=self.invitation, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
+        )
+        if survey is None:
+            return self.refuse("used", 410)
+        return render(request, "notifications/survey_thanks.html", {"number": self.invitation.complaint.number})
