@@ -149,6 +149,7 @@ def customer_value(customer: Customer, *, runs: int = 12) -> dict:
     history = list(
         CustomerResult.objects.filter(customer=customer, run__status=AnalysisRun.Status.SUCCEEDED)
         .select_related("run")
+        .defer("run__company", "run__timings")  # the page reads run.as_of; these are ~15 KB of JSON per run
         .order_by("-run__published_at", "-run_id")[:runs]
     )
     return {"customer_value": history[0] if history else None, "tier_history": history[::-1]}

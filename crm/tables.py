@@ -6,6 +6,7 @@ What django-tables2 does not offer publicly is read in one place each: `tables2_
 sorted by); the rest uses django-tables2's and Django's documented API.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
 from django.template import Context, Template
+from django.template.defaultfilters import date as date_filter
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -211,6 +213,17 @@ class LeanRowsMixin:
     def _renderer(self, bound_column, parts: ColumnParts) -> Callable[["_LeanRow", object], object]:
         """(row, value) -> the cell's content: the column's render (or the table's render_FOO), as
         BoundRow calls it, with the arguments it asks for found once per column instead of per cell."""
+        date_format = _date_template_format(bound_column.column)
+        if date_format is not None:
+            # DateColumn / DateTimeColumn: their template `{{ value|date:FORMAT|default:default }}`,
+            # as it writes the cell (local time, the language's format, escaped), without a template per cell.
+            default = bound_column.default
+
+            def render_date(row, value):
+                text = date_filter(template_localtime(value), date_format)
+                return conditional_escape(text) if text else _as_cell(default, None)
+
+            return render_date
         if parts.template is not None:
             template, template_context = parts.template, parts.template_context
             context = getattr(self, "context", None) or Context()
@@ -234,6 +247,17 @@ class LeanRowsMixin:
             return function(**{k: v for k, v in row.arguments(bound_column, value).items() if k in wanted})
 
         return render
+
+
+_DATE_TEMPLATE = re.compile(r'^\{\{ value\|date:"(?P<format>[^"]*)"\|default:default \}\}$')
+
+
+def _date_template_format(column) -> str | None:
+    """The format of a DateColumn's or DateTimeColumn's own template, or None for any other column."""
+    if not isinstance(column, (tables.DateColumn, tables.DateTimeColumn)) or column.template_name:
+        return None
+    matched = _DATE_TEMPLATE.match(column.template_code or "")
+    return matched["format"] if matched else None
 
 
 class _LeanRow:
