@@ -46,9 +46,13 @@ class OutboxAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "kind", "link", "read_at")
+    list_display = ("created_at", "recipient", "kind", "message", "read_at")
     list_filter = ("kind",)
     raw_id_fields = ("recipient",)
+
+    @admin.display(description=_("notification"))
+    def message(self, notification):
+        return notification.text  # in the reader's language
 
 
 @admin.register(NotificationPreference)

@@ -80,3 +80,4 @@ _MSGIDS = (
 )
 
 STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]
+KIND_CHOICES = [(kind.name, kind.label) for kind in KINDS.values()]

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import KIND_CHOICES, KINDS
+
 
 class Outbox(models.Model):
     class Status(models.TextChoices):
@@ -19,7 +21,7 @@ class Outbox(models.Model):
         FAILED = "failed", _("Failed, retrying")
         GAVE_UP = "gave_up", _("Failed, gave up")
 
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=KIND_CHOICES)
     to = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=300)
@@ -58,7 +60,7 @@ class Outbox(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.to}"
+        return f"{self.get_kind_display()} → {self.to}"
 
     @staticmethod
     def new_message_id() -> str:
@@ -73,7 +75,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=40, choices=KIND_CHOICES)
     args = models.JSONField(_("details"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     # Set for what is said once per occasion (an SLA warning per complaint and clock): a second
@@ -94,12 +96,10 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} → {self.recipient_id}"
+        return self.text
 
     @property
     def text(self) -> str:
-        from .kinds import KINDS
-
         kind = KINDS.get(self.kind)
         return kind.text(self.args) if kind else self.kind
 

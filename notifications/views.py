@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -6,6 +7,7 @@ from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from . import ratelimit, selectors, services, surveys
@@ -57,11 +59,13 @@ class PreferenceView(FormView):
         return redirect("notifications:preferences")
 
 
-@method_decorator(login_not_required, name="dispatch")
+@method_decorator([login_not_required, never_cache], name="dispatch")
 class SurveyView(View):
     """The public survey page: no login, rate limited per address; a tampered, expired or used link
-    gets a page that says so and writes nothing. The page is in the customer's language and shows
-    nothing of the complaint beyond its number and subject (its category)."""
+    gets a page that says so and writes nothing. The page is in the customer's language (or the one
+    the visitor picked with the language switcher) and shows
+    nothing of the complaint beyond its number and subject (its category). Never cached: a browser
+    must not show a stale form or refusal (410 is cacheable by default), nor keep the link's page."""
 
     template_name = "notifications/survey.html"
 
@@ -81,7 +85,8 @@ class SurveyView(View):
             return self.refuse("expired", 410)
         except surveys.LinkInvalid:
             return self.refuse("invalid", 404)
-        translation.activate(services.customer_language(self.invitation.complaint.customer))
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:  # unless the visitor chose one (the switcher)
+            translation.activate(services.customer_language(self.invitation.complaint.customer))
         if self.invitation.answered_at is not None:
             return self.refuse("used", 410)
         return super().dispatch(request, *args, **kwargs)

@@ -80,6 +80,7 @@ def test_answered_through_the_link_without_login(
 
     page = client.get(url)  # anonymous
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]  # nor kept by the browser
     text = page.content.decode()
     assert f"Complaint {complaint.number}: Delivery" in text
     assert "Highly satisfied" in text and "Very dissatisfied" in text
