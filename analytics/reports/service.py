@@ -4,7 +4,8 @@ satisfaction surveys answered in the run's 12 months (stored with the run, as th
 
 import datetime
 
-from django.db.models import Avg, Count
+from django.db import connection
+from django.db.models import Avg, Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +16,46 @@ from core import display
 from core.charts import chart_texts
 from crm.models import Survey
 
-from ..models import AnalysisRun
+from ..models import AnalysisRun, CustomerMonth, CustomerRunningTotal
 from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, side_by_side
 
 # ------------------------------------------------------------------------------------ complaint KPIs
+
+
+def orders_in_months(first: datetime.date, stop: datetime.date, edges: QuerySet | None = None) -> int:
+    """Counted orders in the whole months [first, stop) (first days of months), from the totals
+    analytics keeps with the orders (every write of orders, imports included, goes through
+    analytics.totals), plus the one number `edges` selects (complaints.selectors.counted_orders: the
+    period's edge days): one query.
+
+    On PostgreSQL from the running totals: the sum of every customer's running count at the last
+    month minus at the month before `first` (two months' rows, about 180,000 at 100,000 customers,
+    instead of 2.4 million orders for 12 months). They are dense up to the horizon that every
+    customer reaches, so a month past it reads the horizon's row. Elsewhere (SQLite, where the running
+    totals are not kept) the customer-months are summed.
+    """
+    edge_sql, edge_params = edges.query.sql_with_params() if edges is not None else ("SELECT 0", ())
+    if connection.vendor != "postgresql":
+        sql = f"""SELECT coalesce((SELECT sum(orders) FROM {CustomerMonth._meta.db_table}
+                                   WHERE month >= %s AND month < %s), 0) + coalesce(({edge_sql}), 0)"""
+        params = [first, stop, *edge_params]
+    else:
+        last = (stop - datetime.timedelta(days=1)).replace(day=1)
+        before = (first - datetime.timedelta(days=1)).replace(day=1)
+        running = CustomerRunningTotal._meta.db_table
+        sql = f"""WITH h AS (SELECT least(%s::date, max(month)) AS last, least(%s::date, max(month)) AS before
+                             FROM {running}),
+                       t AS (SELECT coalesce(sum(r.orders) FILTER (WHERE r.month = h.last), 0)
+                                  - coalesce(sum(r.orders) FILTER (WHERE r.month = h.before), 0) AS n
+                             FROM {running} r, h WHERE r.month IN (h.last, h.before))
+                  SELECT t.n + coalesce(({edge_sql}), 0) FROM t"""
+        params = [last, before, *edge_params]
+    if stop <= first:
+        sql, params = f"SELECT coalesce(({edge_sql}), 0)", list(edge_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
 
 BACKLOG = (
     ("d0_1", gettext_lazy("0–1 days"), "#8a94a6"),
@@ -40,7 +77,7 @@ class ServiceCard(Card):
         zone = timezone.get_current_timezone()
         start = datetime.datetime.combine(run.window_start, datetime.time.min, tzinfo=zone)
         end = datetime.datetime.combine(run.window_end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-        return complaint_kpis(start=start, end=end, now=timezone.now())
+        return complaint_kpis(start=start, end=end, now=timezone.now(), months_orders=orders_in_months)
 
     def figure(self, kpis: dict) -> dict:
         labels, colours = chart_texts(label for _k, label, _c in BACKLOG), [c for _k, _l, c in BACKLOG]
