@@ -71,3 +71,28 @@ class PortfolioOwnerForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=sales_reps(), required=False, label=_("Sales rep"), empty_label=_("Pick a sales rep")
     )
+
+
+class CompareForm(forms.Form):
+    """Two published runs to compare (`runs`: the published runs, latest first); run A is read as
+    the earlier picture, run B as the later one."""
+
+    a = forms.TypedChoiceField(coerce=int, label=_("Run A"))
+    b = forms.TypedChoiceField(coerce=int, label=_("Run B"))
+
+    def __init__(self, *args, runs: list, **kwargs):
+        from .reports.compare import run_choice_label
+
+        super().__init__(*args, **kwargs)
+        self.runs = {run.pk: run for run in runs}
+        choices = [(run.pk, run_choice_label(run)) for run in runs]
+        for name in ("a", "b"):
+            self.fields[name].choices = choices
+        if len(runs) >= 2:
+            self.initial = {"a": runs[1].pk, "b": runs[0].pk}  # the one before the latest, and the latest
+
+    def pair(self) -> tuple:
+        """(run A, run B) as picked (call after is_valid()), or the default pair when nothing was asked."""
+        if self.is_bound:
+            return self.runs[self.cleaned_data["a"]], self.runs[self.cleaned_data["b"]]
+        return self.runs[self.initial["a"]], self.runs[self.initial["b"]]
