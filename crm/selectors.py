@@ -1,6 +1,7 @@
 """Read-side queries for customer records. Selectors own select_related and aggregation."""
 
 import datetime
+import math
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -27,6 +28,31 @@ def customer_list(*, figures: CustomerFigures | None = None, sorted_by_figure: b
     if figures is None:
         return customers
     return figures.annotate(customers, sorted_by_figure=sorted_by_figure)
+
+
+# From this many customers an unfiltered list shows PostgreSQL's estimate of their number ("about
+# 100,000 customers") instead of counting them all on every page (25 ms of SQL at 100,000).
+ESTIMATE_FROM = 10_000
+
+
+def customer_count_estimate(*, using: str = "default") -> int | None:
+    """About how many customers there are, to three significant digits, from PostgreSQL's statistics: the
+    planner's own estimate (pg_class.reltuples per page, times the table's pages now, so it follows
+    the table's growth since the last VACUUM or ANALYZE). None on other databases, before the table
+    was ever analyzed, or under ESTIMATE_FROM customers: then the list counts them. One query."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples / relpages * (pg_relation_size(oid) / current_setting('block_size')::integer) "
+            "FROM pg_class WHERE oid = %s::regclass AND relpages > 0 AND reltuples >= 0",
+            [Customer._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None or row[0] < ESTIMATE_FROM:
+        return None
+    return int(round(row[0], 2 - math.floor(math.log10(row[0]))))  # three significant digits
 
 
 def customer_search(queryset: QuerySet, text: str, *, through: str = "") -> QuerySet:

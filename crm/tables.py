@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist, FieldError
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import models
 from django.db.models import QuerySet
 from django.template import Context, Template
@@ -314,6 +314,8 @@ class IdsFirstPaginator(Paginator):
     ties in the sort, so rows with the same name never move between pages.
 
     `count_queryset`, if given, counts the rows (the same filters without the display's joins).
+    `estimated_count`, if given, stands for the count (an estimate: `estimated` is then true, and
+    the page says "about"); nothing is counted.
     `rows_queryset`, if given, is the listed rows before any filter (their joins and annotations):
     the outer select takes the page's rows from it, so it does not filter them again (a search's
     crm_short_grams would otherwise run once more per row). Without it, the rows are taken from
@@ -321,17 +323,39 @@ class IdsFirstPaginator(Paginator):
     """
 
     def __init__(
-        self, object_list, per_page, orphans=0, allow_empty_first_page=True, count_queryset=None, rows_queryset=None
+        self,
+        object_list,
+        per_page,
+        orphans=0,
+        allow_empty_first_page=True,
+        count_queryset=None,
+        rows_queryset=None,
+        estimated_count=None,
     ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.count_queryset = count_queryset
         self.rows_queryset = rows_queryset
+        self.estimated = estimated_count is not None
+        if self.estimated:
+            self._count = estimated_count
 
     @property
     def count(self):
         if "_count" not in self.__dict__:
             self._count = self.count_queryset.count() if self.count_queryset is not None else super().count
         return self._count
+
+    def validate_number(self, number):
+        """Past an estimated count's last page there may still be rows (the estimate is low): such a
+        page is read, and shows what it holds, rather than refused."""
+        if not self.estimated:
+            return super().validate_number(number)
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if int(number) < 1:
+                raise
+            return int(number)
 
     def _keys_source(self, queryset: QuerySet, ordering: list) -> QuerySet:
         """The counted rows in the page's order when they can be sorted so: the same rows without the
@@ -352,7 +376,7 @@ class IdsFirstPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if top + self.orphans >= self.count:
+        if top + self.orphans >= self.count and not self.estimated:
             top = self.count
         ordering = _ties_broken(queryset)
         queryset = queryset.order_by(*ordering)

@@ -61,12 +61,20 @@ class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin
         return self.customers()
 
     def get_table_pagination(self, table):
+        counted = self.count_queryset()
         return {
             "per_page": settings.CUSTOMER_LIST_PAGE_SIZE,
             "paginator_class": IdsFirstPaginator,
-            "count_queryset": self.count_queryset(),
+            "count_queryset": counted,
             "rows_queryset": self.customers(),  # the page's rows are taken from the unfiltered list
+            # All customers (no filter, any sort): PostgreSQL's estimate from ESTIMATE_FROM customers,
+            # shown as "about", instead of counting them all on every page (STYLE: large tables).
+            "estimated_count": selectors.customer_count_estimate() if self.lists_everyone(counted) else None,
         }
+
+    @staticmethod
+    def lists_everyone(counted) -> bool:
+        return counted is not None and counted.model is Customer and not counted.query.where
 
     def count_queryset(self):
         """The filtered customers to count, joined to the figures only to filter on them.
