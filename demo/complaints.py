@@ -12,7 +12,7 @@ from django.utils import timezone
 from complaints.models import Category, Channel, Complaint, Severity, State
 from complaints.services import complaint_add_note, complaint_create, complaint_mark_breaches, problem_create
 from complaints.workflow import complaint_transition
-from crm.models import Survey
+from crm.models import Customer, Survey
 
 PROBLEMS = [
     (
@@ -147,8 +147,6 @@ def seed_complaints(
 
 
 def _customer(rng, customer_ids):
-    from crm.models import Customer
-
     return Customer.objects.get(pk=rng.choice(customer_ids))
 
 

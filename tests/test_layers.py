@@ -28,12 +28,7 @@ FORBIDDEN = {
 }
 
 # Still open in other helpers' files (issue 16): (module, imported module) of an import inside a function.
-KNOWN_FUNCTION_IMPORTS = {
-    # H7 (demo story): the demo seeding finds its customers and runs the first analysis lazily.
-    ("demo.complaints", "crm.models"),
-    ("demo.management.commands.seed_demo", "analytics.models"),
-    ("demo.management.commands.seed_demo", "analytics.services.runs"),
-}
+KNOWN_FUNCTION_IMPORTS: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

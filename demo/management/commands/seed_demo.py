@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from analytics.models import AnalysisRun
+from analytics.services.runs import run_compute, run_request
 from crm.models import Customer
 from demo.seed import DEMO_USERNAMES, DemoSeeder, new_password, password_problems
 
@@ -71,9 +73,6 @@ class Command(BaseCommand):
 
     def first_analysis_run(self, *, as_of: datetime.date):
         """So the demo opens with profit, tiers and actions already published, as of the data's last day."""
-        from analytics.models import AnalysisRun
-        from analytics.services.runs import run_compute, run_request
-
         run, created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=as_of, enqueue=False)
         if created:
             run_compute(run_id=run.pk)
