@@ -235,7 +235,7 @@ class MigrationCompareCard(CompareCard):
             heading | {"x": 0, "xanchor": "left", "text": chart_text(run_label(pair.a))},
             heading | {"x": 1, "xanchor": "right", "text": chart_text(run_label(pair.b))},
         ]
-        return chart([sankey], height=440, margin={"t": 36, "l": 8, "r": 8}, annotations=headings)
+        return chart([sankey], height=460, margin={"t": 64, "l": 8, "r": 8}, annotations=headings)
 
     def note(self, moves: list[tuple], pair: Pair) -> str:
         """What a person must know before reading the flows: both runs are of the same window."""
