@@ -29,7 +29,9 @@ from .cards import tier_label as label_of
 INLINE_LABELS_UP_TO = 5000  # up to this many points, names travel with the points (hover shows them at once)
 INT32 = range(-(2**31), 2**31)
 MENU = {"type": "buttons", "direction": "right", "x": 0, "xanchor": "left", "y": 1.12, "yanchor": "top"}
-GUIDE = {"type": "scatter", "mode": "lines", "hoverinfo": "skip", "meta": {"role": "guide"}}
+GUIDE = {"type": "scatter", "mode": "lines+text", "hoverinfo": "skip", "meta": {"role": "guide"}, "cliponaxis": False}
+LOSS_COLOUR = "#e0115f"  # the loss-makers' ring: none of the tier colours
+LABELLED = 3  # the largest customers by revenue are named on the chart
 
 
 def _valued(run: AnalysisRun, scope: Scope):
@@ -49,6 +51,7 @@ class ProfitVolume(NamedTuple):
     x_range: list[float]  # the guide lines' ends: the smallest positive and the largest revenue
     y_range: list[float]  # lowest and highest profit, zero included
     largest: tuple  # (customer id, code, name, revenue, profit) of the largest customer by revenue
+    top: list  # ... of the LABELLED largest, largest first
     best: tuple  # ... of the most profitable
     best_rank: int  # the most profitable customer's place by revenue
 
@@ -58,7 +61,11 @@ class ProfitVolumeCard(Card):
 
     name = "profit_volume"
     title = gettext_lazy("Profit vs volume")
-    help = gettext_lazy("Every customer with orders: revenue across, profit up, coloured by tier.")
+    help = gettext_lazy(
+        "Every customer with orders: revenue across, profit up, coloured by tier. Both axes stretch small figures "
+        "and squeeze big ones, so small customers, big ones and loss-makers show at once; the ticks are real money. "
+        '"Linear axes" draws them to scale.'
+    )
     empty = gettext_lazy("No customer has orders in this window. Import orders, then recompute.")
     filtered = True
 
@@ -78,7 +85,8 @@ class ProfitVolumeCard(Card):
         if not n:
             return None
         fields = ("customer_id", "customer__code", "customer__name", "revenue", "profit")
-        largest = results.order_by("-revenue", "customer__code").values_list(*fields).first()
+        top = list(results.order_by("-revenue", "customer__code").values_list(*fields)[:LABELLED])
+        largest = top[0]
         best = results.order_by("-profit", "customer__code").values_list(*fields).first()
         above_best = Q(revenue__gt=best[3]) | Q(revenue=best[3], customer__code__lt=best[1])
         return ProfitVolume(
@@ -91,6 +99,7 @@ class ProfitVolumeCard(Card):
             x_range=[float(totals["positive"] or 1), float(max(largest[3], Decimal(1)))],
             y_range=[float(min(totals["low_profit"], Decimal(0))), float(max(best[4], Decimal(0)))],
             largest=largest,
+            top=top,
             best=best,
             best_rank=results.filter(above_best).count() + 1,
         )
@@ -113,37 +122,69 @@ class ProfitVolumeCard(Card):
             for tier in VALUED_TIERS
             if pv.by_tier.get(tier)
         ]
+        if pv.losers:
+            # The loss-makers again, as rings over their points (the browser fills them in): one
+            # colour and one legend entry for them whatever their tier. Not hoverable: the hover and
+            # the click stay with the point under the ring.
+            traces.append(
+                {
+                    "type": "scattergl",
+                    "x": [],
+                    "y": [],
+                    "mode": "markers",
+                    "name": _("Loses money (%(count)s)") % {"count": f"{pv.losers:,}"},
+                    "marker": {"color": LOSS_COLOUR, "size": 12, "symbol": "circle-open", "line": {"width": 2}},
+                    "meta": {"role": "losses"},
+                    "hoverinfo": "skip",
+                }
+            )
         average_profit = _("Average profit (%(amount)s)") % {"amount": shown(pv.mean_profit)}
         average_revenue = _("Average revenue (%(amount)s)") % {"amount": shown(pv.mean_revenue)}
+        break_even = _("Break-even")
+        # Raw money coordinates: the browser draws them on the page's scale (static/js/reports.js), the
+        # horizontal lines across the whole plot. Each line is named at its left end.
         traces += [
             GUIDE
             | {"x": pv.x_range, "y": [float(pv.mean_profit)] * 2, "name": average_profit}
-            | {"line": {"color": "#b26a00", "dash": "dash", "width": 2}},
+            | {"text": [chart_text(average_profit), ""], "textposition": "top right"}
+            | {"textfont": {"color": "#b26a00"}, "line": {"color": "#b26a00", "dash": "dash", "width": 2}},
             GUIDE
-            | {"x": [float(pv.mean_revenue)] * 2, "y": pv.y_range, "name": average_revenue}
+            | {"x": [float(pv.mean_revenue)] * 2, "y": pv.y_range, "name": average_revenue, "mode": "lines"}
             | {"line": {"color": "#6b7785", "dash": "dot", "width": 1.5}},
-            GUIDE | {"x": pv.x_range, "y": [0, 0], "name": _("Break-even"), "line": {"color": "#1d2733", "width": 1}},
+            GUIDE
+            | {"x": pv.x_range, "y": [0, 0], "name": break_even, "line": {"color": "#1d2733", "width": 1}}
+            | {"text": [chart_text(break_even), ""], "textposition": "bottom right"},
+            {
+                "type": "scatter",
+                "mode": "text",
+                "x": [float(revenue) for *_r, revenue, _p in pv.top],
+                "y": [float(profit) for *_r, profit in pv.top],
+                "text": [chart_text(_short(f"{code} {name}")) for _pk, code, name, *_r in pv.top],
+                "textposition": "top left",
+                "textfont": {"size": 11, "color": "#1d2733"},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "cliponaxis": False,
+                "meta": {"role": "labels"},
+            },
         ]
-        buttons = [
-            (_("Linear axes"), "linear", "linear"),
-            (_("Log revenue"), "log", "linear"),
-            (_("Log revenue and profit (losses hidden)"), "log", "log"),
-        ]
-        buttons = [
-            {"label": label, "method": "relayout", "args": [{"xaxis.type": x, "yaxis.type": y}]}
-            for label, x, y in buttons
-        ]
+        # The scales: "scaled" (asinh(value / a typical value) on both axes, ticks in real money at
+        # round figures) first and as drawn; "linear" to scale. The browser fills in each button's
+        # coordinates and ticks, which it computes from the points.
+        buttons = [("scaled", _("Readable scale")), ("linear", _("Linear axes"))]
+        buttons = [{"name": key, "label": label, "method": "update", "args": [{}, {}]} for key, label in buttons]
         x_title = _("Revenue, 12 months (%(currency)s)") % {"currency": money}
         y_title = _("Profit, 12 months (%(currency)s)") % {"currency": money}
         return chart(
             traces,
-            height=520,
-            margin={"t": 56},
-            xaxis={"title": {"text": x_title}, "separatethousands": True},
-            yaxis={"title": {"text": y_title}, "separatethousands": True},
-            updatemenus=[MENU | {"buttons": buttons, "showactive": True, "pad": {"r": 4, "t": 0}}],
+            height=560,
+            margin={"t": 64},
+            xaxis={"title": {"text": x_title}, "separatethousands": True, "zeroline": False},
+            yaxis={"title": {"text": y_title}, "separatethousands": True, "zeroline": False},
+            updatemenus=[MENU | {"buttons": buttons, "showactive": True, "active": 0, "pad": {"r": 4, "t": 0}}],
             hovermode="closest",
             dragmode="zoom",
+            meta={"scale": "scaled"},
         )
 
     def reading(self, pv: ProfitVolume) -> list[str]:
@@ -187,6 +228,10 @@ class ProfitVolumeCard(Card):
         results = _valued(run, scope).order_by("-revenue", "customer__code").values_list(*fields)
         for code, name, tier, revenue, profit, quadrant, action in results.iterator(chunk_size=5000):
             yield [code, name, tier, cents(revenue), cents(profit), quadrant, action]
+
+
+def _short(text: str, width: int = 28) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def typed(values, typecode: str) -> dict:

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
-  var config = {responsive: true, displaylogo: false, locale: zh ? "zh-CN" : "en",
+  var config = {responsive: true, displaylogo: false, displayModeBar: "hover", locale: zh ? "zh-CN" : "en",
                 modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines", "sendChartToCloud"]};  // our data stays here
   var TYPES = {u1: Uint8Array, u2: Uint16Array, u4: Uint32Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
   var separators = {decimal: ".", thousands: ","};  // the page's language's, from the figure (layout.separators)
@@ -24,19 +24,36 @@
     return ids;
   }
 
+  // Where a click on `point` goes: the customer its customdata names, or the customer list filtered
+  // by the query its customdata holds (a heatmap's cell: customdata[row][column]) and the report's scope.
+  function drillTarget(click, url, point, scope) {
+    if (!point) { return null; }
+    var value = point.customdata;
+    if (value === undefined && point.data && point.data.customdata) {
+      var index = point.pointNumber;
+      value = Array.isArray(index) ? point.data.customdata[index[0]][index[1]] : point.data.customdata[index];
+    }
+    if (value === undefined || value === null || value === "") { return null; }
+    if (click === "customer") { return url.replace(/\/0\/$/, "/" + value + "/"); }
+    return url + "?" + String(value) + (scope ? "&" + scope : "");
+  }
+
   function drawStored() {
     document.querySelectorAll("[data-report-figure]").forEach(function (element) {
       var source = document.getElementById(element.getAttribute("data-report-figure"));
       if (!source || !window.Plotly) { return; }
-      var figure = JSON.parse(source.textContent);
+      var figure = JSON.parse(source.textContent), click = figure.layout.meta && figure.layout.meta.click;
+      element.querySelectorAll(".chart-loading").forEach(function (note) { note.remove(); });
       window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function (plot) {
-        // Bars that stand for customers (their ids in customdata) open the customer when clicked.
-        if (!(figure.layout.meta && figure.layout.meta.click === "customer") || !element.dataset.customerUrl) { return; }
+        // Bars that stand for one customer (its id in customdata) open the customer; bars, cells and
+        // months that stand for customers (the customer list's query in customdata, layout.meta.click
+        // "list") open the list filtered to exactly them, within the report's own filters.
+        var open = {customer: element.dataset.customerUrl, list: element.dataset.listUrl}[click];
+        if (!open) { return; }
+        element.dataset.drill = click;
         plot.on("plotly_click", function (event) {
-          var point = event && event.points && event.points[0];
-          if (point && point.customdata) {
-            window.location.href = element.dataset.customerUrl.replace(/\/0\/$/, "/" + point.customdata + "/");
-          }
+          var target = drillTarget(click, open, event && event.points && event.points[0], element.dataset.listScope);
+          if (target) { window.location.href = target; }
         });
       });
     });
@@ -102,6 +119,101 @@
     };
   }
 
+  // ------------------------------------------------------------------ profit vs volume: the scales
+  // "scaled": asinh(value / s) on both axes, s a small customer's figure (the tenth percentile of the
+  // non-zero |values|; the median squeezed the small half into the linear part): linear near zero,
+  // logarithmic far from it, on both sides of zero, so small customers, the largest ones and the
+  // loss-makers all show. The ticks are real money at round figures.
+  var PAD = 0.22;  // room around the points, a share of their span on each side (labels, and no point on an edge)
+
+  function typical(values) {
+    var found = [];
+    values.forEach(function (list) { for (var i = 0; i < list.length; i++) { if (list[i]) { found.push(Math.abs(list[i])); } } });
+    if (!found.length) { return 1; }
+    found.sort(function (a, b) { return a - b; });
+    return found[Math.floor(found.length / 10)] || 1;
+  }
+
+  function asinhScale(s) {
+    return {to: function (v) { return Math.asinh(v / s); }, from: function (t) { return s * Math.sinh(t); }};
+  }
+
+  // A whole amount as the page writes money, without the cents: "-1,000,000".
+  function wholeMoney(value) {
+    var digits = String(Math.round(Math.abs(value))), grouped = "";
+    while (digits.length > 3) { grouped = separators.thousands + digits.slice(-3) + grouped; digits = digits.slice(0, -3); }
+    return (value < 0 ? "-" : "") + digits + grouped;
+  }
+
+  // Round figures (0, then 1, 5 and 2 times a power of ten, either sign) inside [lo, hi] (scaled
+  // units), no two closer than a seventh of the span: the axis's tick values (scaled) and texts (money).
+  function roundTicks(scale, lo, hi) {
+    var gap = (hi - lo) / 7, chosen = [];
+    function fits(v) {
+      var t = scale.to(v);
+      if (t < lo || t > hi) { return false; }
+      for (var i = 0; i < chosen.length; i++) { if (Math.abs(scale.to(chosen[i]) - t) < gap) { return false; } }
+      return true;
+    }
+    [0].concat([1, 5, 2].reduce(function (all, m) {
+      for (var k = 0; k <= 15; k++) { all.push(m * Math.pow(10, k), -m * Math.pow(10, k)); }
+      return all;
+    }, [])).forEach(function (v) { if (fits(v)) { chosen.push(v); } });
+    chosen.sort(function (a, b) { return a - b; });
+    return {vals: chosen.map(scale.to), text: chosen.map(wholeMoney)};
+  }
+
+  function spanOf(lists) {
+    var lo = Infinity, hi = -Infinity;
+    lists.forEach(function (list) { for (var i = 0; i < list.length; i++) { lo = Math.min(lo, list[i]); hi = Math.max(hi, list[i]); } });
+    if (lo === Infinity) { lo = -1; hi = 1; }
+    if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+    var pad = (hi - lo) * PAD;
+    return [lo - pad, hi + pad];
+  }
+
+  function mapped(list, f) { var out = new Float64Array(list.length); for (var i = 0; i < list.length; i++) { out[i] = f(list[i]); } return out; }
+
+  // Each trace's coordinates and the axes for both scales: {scaled: {x, y, layout}, linear: {...}}.
+  // `raw` holds each trace's money coordinates (points, rings, guides, labels) as drawn to scale.
+  function profitVolumeScales(figure, raw) {
+    var roles = figure.data.map(function (trace) { return (trace.meta || {}).role; });
+    var pointX = [], pointY = [];
+    raw.forEach(function (xy, t) { if (roles[t] === "points") { pointX.push(xy.x); pointY.push(xy.y); } });
+    var sx = asinhScale(typical(pointX)), sy = asinhScale(typical(pointY));
+    var scaledX = pointX.map(function (l) { return mapped(l, sx.to); }), scaledY = pointY.map(function (l) { return mapped(l, sy.to); });
+    var xr = spanOf(scaledX), yr = spanOf(scaledY.concat([[0]]));
+    var xt = roundTicks(sx, xr[0], xr[1]), yt = roundTicks(sy, yr[0], yr[1]);
+    var scaled = {x: [], y: []}, linear = {x: [], y: []};
+    raw.forEach(function (xy, t) {
+      linear.x.push(xy.x); linear.y.push(xy.y);
+      var x = mapped(xy.x, sx.to), y = mapped(xy.y, sy.to);
+      if (roles[t] === "guide" && xy.y.length === 2 && xy.y[0] === xy.y[1]) { x = Float64Array.from(xr); }  // across the plot
+      if (roles[t] === "guide" && xy.x.length === 2 && xy.x[0] === xy.x[1]) { y = Float64Array.from(yr); }  // from bottom to top
+      scaled.x.push(x); scaled.y.push(y);
+    });
+    scaled.layout = {
+      "xaxis.autorange": false, "xaxis.range": xr, "xaxis.tickmode": "array", "xaxis.tickvals": xt.vals, "xaxis.ticktext": xt.text,
+      "yaxis.autorange": false, "yaxis.range": yr, "yaxis.tickmode": "array", "yaxis.tickvals": yt.vals, "yaxis.ticktext": yt.text,
+      "meta.scale": "scaled"
+    };
+    linear.layout = {
+      "xaxis.autorange": true, "xaxis.range": null, "xaxis.tickmode": "auto", "xaxis.tickvals": null, "xaxis.ticktext": null,
+      "yaxis.autorange": true, "yaxis.range": null, "yaxis.tickmode": "auto", "yaxis.tickvals": null, "yaxis.ticktext": null,
+      "meta.scale": "linear"
+    };
+    return {scaled: scaled, linear: linear};
+  }
+
+  // "xaxis.range": [...] set on a layout object as layout.xaxis.range (for the first drawing).
+  function applyLayout(layout, flat) {
+    Object.keys(flat).forEach(function (path) {
+      var keys = path.split("."), node = layout;
+      for (var i = 0; i < keys.length - 1; i++) { node = node[keys[i]] = node[keys[i]] || {}; }
+      if (flat[path] === null) { delete node[keys[keys.length - 1]]; } else { node[keys[keys.length - 1]] = flat[path]; }
+    });
+  }
+
   function drawProfitVolume(element) {
     fetch(element.dataset.pointsUrl, {credentials: "same-origin"})
       .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
@@ -130,6 +242,26 @@
           idsByTrace[index] = customerIds(points.ids, points.count);
           total += points.count;
           if (points.labels) { trace.text = points.labels; } else { trace.hovertemplate = trace.hovertemplate.replace("%{text}<br>", ""); }
+        });
+        // Every trace's money coordinates; the loss-makers' rings gathered from the points.
+        var lossX = [], lossY = [];
+        figure.data.forEach(function (trace) {
+          if ((trace.meta || {}).role !== "points") { return; }
+          for (var i = 0; i < trace.y.length; i++) { if (trace.y[i] < 0) { lossX.push(trace.x[i]); lossY.push(trace.y[i]); } }
+        });
+        var raw = figure.data.map(function (trace) {
+          if ((trace.meta || {}).role === "losses") { return {x: Float64Array.from(lossX), y: Float64Array.from(lossY)}; }
+          return {x: Float64Array.from(trace.x || []), y: Float64Array.from(trace.y || [])};
+        });
+        var scales = profitVolumeScales(figure, raw), indices = figure.data.map(function (_t, i) { return i; });
+        var first = scales.scaled;
+        figure.data.forEach(function (trace, t) { trace.x = first.x[t]; trace.y = first.y[t]; });
+        applyLayout(figure.layout, first.layout);
+        (figure.layout.updatemenus || []).forEach(function (menu) {
+          menu.buttons.forEach(function (button) {
+            var scale = scales[button.name];
+            if (scale) { button.args = [{x: scale.x, y: scale.y}, scale.layout, indices]; }
+          });
         });
         element.textContent = "";
         if (element.clientWidth < 640) {  // a phone: the axis buttons become one menu instead of a row wider than the chart

@@ -151,8 +151,16 @@ def test_profit_vs_volume_has_one_point_per_customer_with_orders_by_tier(client,
     average = next(t for t in frame["data"] if t["name"].startswith("Average profit"))
     assert average["y"] == [10600.0, 10600.0] and average["name"] == "Average profit (10,600.00)"
     assert payload["customer_url"] == "/customers/0/"
+    # the scales: readable (asinh on both axes, ticks in real money; the browser fills the buttons in)
+    # first and as drawn, linear axes one click away (the log modes hid the loss-makers: gone)
     buttons = frame["layout"]["updatemenus"][0]["buttons"]
-    assert [b["args"][0]["xaxis.type"] for b in buttons] == ["linear", "log", "log"]
+    assert [b["name"] for b in buttons] == ["scaled", "linear"] and frame["layout"]["meta"] == {"scale": "scaled"}
+    # the largest customers by revenue are named on the chart; the one loss-maker gets its own legend entry
+    labels = next(t for t in frame["data"] if t["meta"]["role"] == "labels")
+    assert labels["text"] == ["K1 Alpha Trading", "K2 北京贝塔", "K3 " + book["K3"].name][: len(labels["text"])]
+    assert labels["x"] == [100000.0, 60000.0, 40000.0]
+    losses = next(t for t in frame["data"] if t["meta"]["role"] == "losses")
+    assert losses["name"] == "Loses money (1)" and losses["hoverinfo"] == "skip"
 
 
 def test_profit_vs_volume_reading_says_what_the_points_mean(client, executive_user, run):
