@@ -2,16 +2,19 @@
 export's columns and the customer page's value block. crm imports no analytics: AnalyticsConfig.ready()
 registers these into crm.extensions (`register`)."""
 
+import datetime
+import re
+
 import django_filters
 import django_tables2 as tables
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.display import label, money, number
 from crm import extensions
 from crm.filters import CustomerFilter
-from crm.models import Customer
+from crm.models import Customer, Order
 from crm.tables import CustomerTable
 
 from .models import Action, AnalysisRun, CustomerResult, Protection, Quadrant, Tier
@@ -19,20 +22,65 @@ from .services.runs import published_run
 
 # The run's figures each listed customer carries (CustomerResult's fields, annotated by the same names).
 PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
-FIGURE_FILTERS = ("tier", "quadrant", "action")
+FIGURE_FILTERS = ("tier", "quadrant", "action", "protection")
+ANY_PROTECTION = "any"
+CHURN_PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|Q([1-4]))$")  # a month ("2026-03") or a quarter ("2026-Q1")
+
+
+def churn_period(value: str) -> tuple[datetime.date, datetime.date] | None:
+    """The first and last day of a churn chart's period ("2026-03", "2026-Q1"), or None."""
+    found = CHURN_PERIOD.match(value or "")
+    if not found:
+        return None
+    year, month, quarter = int(found[1]), found[2] and int(found[2]), found[3] and int(found[3])
+    first_month, months = (month, 1) if month else (3 * quarter - 2, 3)
+    if not 1 <= first_month <= 12:
+        return None
+    first = datetime.date(year, first_month, 1)
+    after = datetime.date(year + (first_month + months - 1) // 12, (first_month + months - 1) % 12 + 1, 1)
+    return first, after - datetime.timedelta(days=1)
 
 
 class CustomerValueFilter(CustomerFilter):
-    """With a published run: filter on its tier, quadrant and action too."""
+    """With a published run: filter on its tier, quadrant, action and protection too, and on when
+    customers churned: what the report charts' drill-downs ask for (static/js/reports.js)."""
 
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All tiers"))
     quadrant = django_filters.ChoiceFilter(
         choices=Quadrant.choices, label=_("Quadrant"), empty_label=_("All quadrants")
     )
     action = django_filters.ChoiceFilter(choices=Action.choices, label=_("Action"), empty_label=_("All actions"))
+    protection = django_filters.ChoiceFilter(
+        choices=[(ANY_PROTECTION, _("Any protection")), *Protection.choices],
+        method="protected_by",
+        label=_("Protection"),
+        empty_label=_("All customers"),
+    )
+    churned = django_filters.CharFilter(method="churned_in", label=_("Churned in (month or quarter)"))
 
     class Meta(CustomerFilter.Meta):
-        fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS)
+        fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS) + ["churned"]
+
+    def protected_by(self, queryset, name, value):
+        """Customers (or the run's rows) a protection reason covers: `value`, or any of them. The
+        reasons are stored joined by ";" (services/core.py)."""
+        if value == ANY_PROTECTION:
+            return queryset.filter(protection__gt="")  # not exclude(""): a customer newer than the run has NULL
+        return queryset.filter(
+            Q(protection=value) | Q(protection__startswith=f"{value};") | Q(protection__contains=f";{value}")
+        )
+
+    def churned_in(self, queryset, name, value):
+        """Customers who churned in the month or quarter ("2026-03", "2026-Q1") after ordering, as the
+        churn chart counts them (services/core.py arpu_and_churn: a counted order on or before the
+        churn day). Anything else matches no one."""
+        period = churn_period(value)
+        if period is None:
+            return queryset.none()
+        ordered = Order.objects.filter(
+            customer=OuterRef("pk"), status__in=Order.COUNTED_STATUSES, ordered_on__lte=OuterRef("churned_on")
+        )
+        return queryset.filter(churned_on__range=period).filter(Exists(ordered))
 
 
 class TierColumn(tables.Column):

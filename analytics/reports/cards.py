@@ -11,6 +11,7 @@ plotly.graph_objects, which validate every attribute on every build.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 
@@ -214,3 +215,10 @@ def count_bars(x: list[str], y: list[int], colours, **trace) -> dict:
 
 
 COUNT_AXIS = {"tickformat": ",d", "rangemode": "tozero"}  # whole customers, from zero
+
+
+def list_query(**filters) -> str:
+    """The customer list's query for the customers a bar, cell or month stands for (its `customdata`
+    in a figure whose layout.meta.click is "list": static/js/reports.js opens the list, adding the
+    report's own region/industry/owner filters; analytics.customer_figures filters on these)."""
+    return urlencode(filters)

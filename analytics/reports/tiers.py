@@ -21,6 +21,7 @@ from .cards import (
     chart,
     count_bars,
     currency,
+    list_query,
     number,
     pct_of,
     shown,
@@ -36,19 +37,21 @@ def tier_bars(by_tier: dict[str, tuple], *, height: int) -> dict:
     """Customers and profit per tier, side by side, in the tier colours (the Tiers page and a sales
     rep's portfolio): `by_tier` is tier -> (customers, revenue, profit), tiers without customers left out."""
     labels, colours = chart_texts(label_of(t) for t in by_tier), [TIER_COLOURS[t] for t in by_tier]
-    customers = count_bars(labels, [n for n, _r, _p in by_tier.values()], colours, showlegend=False)
+    drill = [list_query(tier=t) for t in by_tier]  # a click lists the tier's customers
+    customers = count_bars(labels, [n for n, _r, _p in by_tier.values()], colours, showlegend=False, customdata=drill)
     profit = {
         "type": "bar",
         "x": labels,
         "y": [float(p) for _n, _r, p in by_tier.values()],
         "marker": {"color": colours},
+        "customdata": drill,
     }
     profit |= {"hovertext": [shown(p) for _n, _r, p in by_tier.values()], "showlegend": False}
     profit |= {"hovertemplate": "%{x}: %{hovertext}<extra></extra>", "xaxis": "x2", "yaxis": "y2"}
     layout = side_by_side([_("Customers"), _("Profit (%(currency)s)") % {"currency": currency()}])
     layout["yaxis"] |= {"separatethousands": True, **COUNT_AXIS}
     layout["yaxis2"]["separatethousands"] = True
-    return chart([customers, profit], height=height, margin={"t": 40}, **layout)
+    return chart([customers, profit], height=height, margin={"t": 64}, meta={"click": "list"}, **layout)
 
 
 class TiersCard(Card):
@@ -124,10 +127,11 @@ class QuadrantsCard(Card):
         return {q: found.get(q, (0, Decimal(0))) for q in QUADRANT_CELLS} if found else None
 
     def figure(self, quadrants: dict) -> dict:
-        z, text = [[0, 0], [0, 0]], [["", ""], ["", ""]]
+        z, text, drill = [[0, 0], [0, 0]], [["", ""], ["", ""]], [["", ""], ["", ""]]
         for quadrant, (col, row) in QUADRANT_CELLS.items():
             n, profit = quadrants[quadrant]
             z[row][col] = n
+            drill[row][col] = list_query(quadrant=quadrant.value)  # a click lists the cell's customers
             text[row][col] = (
                 f"<b>{chart_text(quadrant.label)}</b><br>{n:,}<br>"
                 + chart_text(_("profit %(amount)s") % {"amount": shown(profit)})
@@ -141,12 +145,13 @@ class QuadrantsCard(Card):
             "y": chart_texts([_("Low future profit"), _("High future profit")]),
             "text": text,
             "texttemplate": "%{text}",
-            "hoverinfo": "skip",
+            "hoverinfo": "none",  # the cell says it all; "none" (not "skip") keeps the click
+            "customdata": drill,
             "colorscale": [[0, "#f5f7fa"], [1, "#9cc3e6"]],
         }
         heatmap |= {"showscale": False, "xgap": 4, "ygap": 4}
         white = {"gridcolor": "#ffffff"}
-        return chart([heatmap], height=360, xaxis={"side": "bottom", **white}, yaxis=white)
+        return chart([heatmap], height=360, xaxis={"side": "bottom", **white}, yaxis=white, meta={"click": "list"})
 
     def reading(self, quadrants: dict) -> list[str]:
         counts = {q: f"{n:,}" for q, (n, _p) in quadrants.items()}

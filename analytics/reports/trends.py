@@ -12,7 +12,20 @@ from core.charts import chart_texts
 from crm.models import Customer
 
 from ..models import AnalysisRun, CustomerResult
-from .cards import COUNT_AXIS, Card, Scope, cents, chart, count_bars, currency, number, pct_of, shown, side_by_side
+from .cards import (
+    COUNT_AXIS,
+    Card,
+    Scope,
+    cents,
+    chart,
+    count_bars,
+    currency,
+    list_query,
+    number,
+    pct_of,
+    shown,
+    side_by_side,
+)
 
 GOOD, NEUTRAL, BAD, NEW = "#1b7f5a", "#8a94a6", "#c0392b", "#c9a227"
 LISTED = 25  # a list card shows its first rows; its CSV has all the run listed
@@ -94,11 +107,16 @@ class ChurnCard(Card):
         }
 
     def figure(self, churn: dict) -> dict:
-        hover = _("%{customdata[0]:,} churned of %{customdata[1]:,} active at the start")
+        def hover(p: dict) -> str:
+            text = _("%(churned)s churned of %(active)s active at the start")
+            return text % {"churned": f"{p['churned']:,}", "active": f"{p['active_at_start']:,}"}
+
+        # A click on a month (or quarter) lists the customers who churned in it (customdata: the list's query).
         bars = [
             {"type": "bar", "x": [p["period"] for p in periods], "y": [float(p["rate_pct"] or 0) for p in periods]}
-            | {"marker": {"color": BAD}, "customdata": [[p["churned"], p["active_at_start"]] for p in periods]}
-            | {"hovertemplate": "%{x}: %{y:.2f}%<br>" + hover + "<extra></extra>", "showlegend": False}
+            | {"marker": {"color": BAD}, "customdata": [list_query(churned=p["period"]) for p in periods]}
+            | {"hovertext": [hover(p) for p in periods], "showlegend": False}
+            | {"hovertemplate": "%{x}: %{y:.2f}%<br>%{hovertext}<extra></extra>"}
             for periods in (churn["churn_by_month"], churn["churn_by_quarter"])
         ]
         bars[1] |= {"xaxis": "x2", "yaxis": "y2"}
@@ -107,7 +125,7 @@ class ChurnCard(Card):
             layout[axis]["type"] = "category"
         for axis in ("yaxis", "yaxis2"):
             layout[axis] |= {"ticksuffix": "%", "rangemode": "tozero"}
-        return chart(bars, height=320, margin={"t": 40}, **layout)
+        return chart(bars, height=340, margin={"t": 64}, meta={"click": "list"}, **layout)
 
     def reading(self, churn: dict) -> list[str]:
         churned = churn["churned_in_window"] or 0
