@@ -22,7 +22,8 @@ from .services.runs import published_run
 
 # The run's figures each listed customer carries (CustomerResult's fields, annotated by the same names).
 PUBLISHED_FIGURES = ("revenue", "profit", "score", "rank", "tier", "quadrant", "action", "protection")
-FIGURE_FILTERS = ("tier", "quadrant", "action", "protection")
+FIGURE_FILTERS = ("tier", "quadrant", "action", "protection", "moved")
+MOVE = re.compile(r"^(new|[A-Z])>([A-Z])$")  # a tier migration: "A>B" (tier before > tier now), "new>C"
 ANY_PROTECTION = "any"
 CHURN_PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|Q([1-4]))$")  # a month ("2026-03") or a quarter ("2026-Q1")
 
@@ -57,6 +58,7 @@ class CustomerValueFilter(CustomerFilter):
         empty_label=_("All customers"),
     )
     churned = django_filters.CharFilter(method="churned_in", label=_("Churned in (month or quarter)"))
+    moved = django_filters.CharFilter(method="moved_between", label=_("Tier migration (before>now)"))
 
     class Meta(CustomerFilter.Meta):
         fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS) + ["churned"]
@@ -81,6 +83,24 @@ class CustomerValueFilter(CustomerFilter):
             customer=OuterRef("pk"), status__in=Order.COUNTED_STATUSES, ordered_on__lte=OuterRef("churned_on")
         )
         return queryset.filter(churned_on__range=period).filter(Exists(ordered))
+
+    def moved_between(self, queryset, name, value):
+        """Customers (or the published run's rows) whose tier went from one to another since the run
+        before it, as the migration chart counts them (services/readers.previous_tiers: a customer
+        the earlier run had only as a stand-in for a newer customer counts as new). "A>B", "new>C"."""
+        found, run = MOVE.match(value or ""), published_run()
+        previous = run and previous_published_run(run)
+        if not found or previous is None:
+            return queryset.none()
+        before, now = found[1], found[2]
+        customer = "customer_id" if queryset.model is CustomerResult else "pk"
+        earlier = CustomerResult.objects.filter(
+            run_id=previous.pk, customer_id=OuterRef(customer), customer__created_at__lte=previous.started_at
+        )
+        queryset = queryset.filter(tier=now)
+        if before == "new":
+            return queryset.filter(~Exists(earlier))
+        return queryset.filter(Exists(earlier.filter(tier=before)))
 
 
 class TierColumn(tables.Column):
@@ -190,6 +210,13 @@ class PublishedRunFigures(extensions.CustomerFigures):
             customer.action,
             customer.protection,
         ]
+
+
+def previous_published_run(run: AnalysisRun) -> AnalysisRun | None:
+    """The run published before `run`: the one its tier migration compared with (runs.run_compute
+    reads the published run's tiers before publishing its own)."""
+    earlier = AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED, published_at__lt=run.published_at)
+    return earlier.exclude(pk=run.pk).order_by("-published_at", "-id").defer("company", "timings").first()
 
 
 def customer_value(customer: Customer, *, runs: int = 12) -> dict:

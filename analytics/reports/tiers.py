@@ -206,10 +206,11 @@ class MigrationCard(Card):
             "target": [len(sources) + targets.index(t) for _s, t, _n in pairs],
             "value": [n for _s, _t, n in pairs],
             "color": [self.LINKS[direction(s, t)] for s, t, _n in pairs],
+            "customdata": [list_query(moved=f"{s}>{t}") for s, t, _n in pairs],  # a click lists the link's customers
         }
         node = {"label": chart_texts(name for name, _t in nodes), "color": colours, "pad": 14, "thickness": 16}
         sankey = {"type": "sankey", "arrangement": "snap", "node": node, "link": link}
-        return chart([sankey], height=420, margin={"t": 16})
+        return chart([sankey], height=420, margin={"t": 16}, meta={"click": "list"})
 
     @staticmethod
     def counts(pairs: list[tuple]) -> Counter:

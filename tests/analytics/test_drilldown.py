@@ -156,3 +156,44 @@ def _scope(**filters):
     from analytics.reports import Scope
 
     return Scope(**filters)
+
+
+def test_every_tier_migration_link_lists_exactly_its_customers(client, executive_user, run):
+    # given: a second run after two small customers grew large, a large one shrank and a customer arrived
+    for code, revenue, cost in (("K00", "400000.00", "100000.00"), ("K02", "300000.00", "90000.00")):
+        OrderFactory(
+            customer=Customer.objects.get(code=code),
+            ordered_on=datetime.date(2026, 6, 1),
+            revenue=D(revenue),
+            cost=D(cost),
+        )
+    OrderFactory(
+        customer=Customer.objects.get(code="K29"),
+        ordered_on=datetime.date(2026, 6, 2),
+        revenue=D("1000.00"),
+        cost=D("90000.00"),
+    )
+    OrderFactory(
+        customer=CustomerFactory(code="N1"),
+        ordered_on=datetime.date(2026, 6, 3),
+        revenue=D("9000.00"),
+        cost=D("100.00"),
+    )
+    second, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=AS_OF, enqueue=False)
+    run_compute(run_id=second.pk)
+    second.refresh_from_db()
+    client.force_login(executive_user)
+
+    # when: each link of the migration chart is followed
+    figure = report_charts(run=second, names=["migration"], scope=_scope())["migration"]["figure"]
+    assert figure["layout"]["meta"] == {"click": "list"}
+    link = figure["data"][0]["link"]
+    moves = dict(zip(link["customdata"], link["value"], strict=True))
+    # then: the list counts exactly the link's customers, moves and new customers alike
+    assert sum(moves.values()) == CustomerResult.objects.filter(run=second).count()
+    pairs = [dict(parse_qsl(q))["moved"].split(">") for q in moves]
+    assert ["new", "C"] in pairs or ["new", "B"] in pairs or ["new", "A"] in pairs or ["new", "D"] in pairs
+    assert any(before != now for before, now in pairs if before != "new")  # someone moved tier
+    for query, n in moves.items():
+        assert listed(client, query) == n, query
+    assert listed(client, "moved=A>Z") == 0 and listed(client, "moved=nonsense") == 0
