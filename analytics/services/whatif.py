@@ -79,14 +79,13 @@ def settings_with(job: WhatIf) -> dict:
     }
 
 
-def _published_settings_differ(run) -> bool:
-    """Whether a setting was saved since the published run: its changes show in the preview too."""
-    saved = runs.current_settings()
-    return (run.cost_model_id, run.scoring_model_id, run.tier_rules_id) != (
-        saved["cost_model"].pk,
-        saved["scoring_model"].pk,
-        saved["tier_rules"].pk,
-    )
+def _other_settings_saved_since(job: WhatIf) -> bool:
+    """Whether a setting other than the draft's was saved since the published run: its changes show
+    in the preview too (the next run uses it)."""
+    saved, run = runs.current_settings(), job.run
+    used = {"cost": run.cost_model_id, "scoring": run.scoring_model_id, "tiers": run.tier_rules_id}
+    newest = {"cost": saved["cost_model"].pk, "scoring": saved["scoring_model"].pk, "tiers": saved["tier_rules"].pk}
+    return any(used[which] != newest[which] for which in used if which != job.which)
 
 
 def compare(book: core.Book, tiers_after: list[str], tiers_now: dict[int, str]) -> dict:
@@ -139,7 +138,7 @@ def whatif_compute(*, whatif_id: int) -> WhatIf | None:
             tiers_after = [core.TIERS[t] for t in scored.columns["tier"].tolist()]
             summary = compare(book, tiers_after, readers.previous_tiers(run))
             summary.update(
-                as_of=window.as_of.isoformat(), run=run.pk, settings_saved_since=_published_settings_differ(run)
+                as_of=window.as_of.isoformat(), run=run.pk, settings_saved_since=_other_settings_saved_since(job)
             )
     except Exception as error:  # noqa: BLE001 - whatever stopped it, the job ends failed, saying why
         logger.exception("what-if %s failed", job.pk)

@@ -208,6 +208,13 @@ def test_a_setting_saved_since_the_run_counts_and_is_said(book, executive, djang
     )
 
 
+def test_the_drafts_own_setting_saved_since_the_run_is_not_said(book, executive, django_capture_on_commit_callbacks):
+    # A scoring model saved since the run is what the draft of the scoring model replaces.
+    settings_versions.save_version(which="scoring", data={"factors": [["profit", 1]]}, by=None)
+    _response, job = preview(executive, scoring_payload(**BY_REVENUE), django_capture_on_commit_callbacks)
+    assert (job.summary["changed"], job.summary["settings_saved_since"]) == (0, False)
+
+
 def test_no_change_previews_no_change(book, executive, django_capture_on_commit_callbacks):
     _response, job = preview(executive, scoring_payload(**BY_REVENUE), django_capture_on_commit_callbacks)
     assert (job.summary["changed"], job.summary["top"]) == (0, [])
