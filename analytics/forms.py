@@ -7,6 +7,7 @@ from crm.selectors import sales_reps
 
 from .models import CostModel, Factor, TierRules, validate_factors
 from .reports.cards import Scope
+from .reports.compare import run_choice_label
 
 
 class CostModelForm(forms.ModelForm):
@@ -81,8 +82,6 @@ class CompareForm(forms.Form):
     b = forms.TypedChoiceField(coerce=int, label=_("Run B"))
 
     def __init__(self, *args, runs: list, **kwargs):
-        from .reports.compare import run_choice_label
-
         super().__init__(*args, **kwargs)
         self.runs = {run.pk: run for run in runs}
         choices = [(run.pk, run_choice_label(run)) for run in runs]
