@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
     "exchange-purge-import-files": {"task": "exchange.purge_import_files", "schedule": crontab(hour=3, minute=40)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
+    "notifications-weekly-digest": {
+        "task": "notifications.weekly_digest",
+        "schedule": crontab(day_of_week=1, hour=8, minute=0),
+    },
 }
 
 # E-mail (notifications app): EMAIL_URL names the server, e.g. smtp+tls://user:password@smtp.example.com:587
@@ -281,9 +285,7 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 # A resolved complaint the customer does not reopen within this many days is closed.
 COMPLAINT_AUTO_CLOSE_DAYS = env.int("COMPLAINT_AUTO_CLOSE_DAYS", default=14)
-# Analysis runs: results are written in batches of this size; this many published runs are kept
-# (tier history, migration).
-ANALYSIS_RESULT_BATCH = 5000
+# Analysis runs: this many published runs are kept (tier history, migration).
 ANALYSIS_RUNS_KEPT = env.int("ANALYSIS_RUNS_KEPT", default=12)
 # seed_demo logs about one complaint per five ordering customers, at most this many.
 DEMO_COMPLAINTS_MAX = 2000

@@ -10,14 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 
 from analytics.models import AnalysisRun, CostModel
 from analytics.services.runs import run_compute, run_request
 from complaints.models import State
 from complaints.workflow import complaint_transition
 from crm.models import Customer, Order
-from tests.conftest import ON_POSTGRES
 from tests.factories import (
     CustomerFactory,
     InteractionFactory,
@@ -28,16 +26,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-# Every figure through both engines on PostgreSQL (the SQL one is its default); SQLite has only the Python one.
-ENGINES = ["python", "sql"] if ON_POSTGRES else ["python"]
-
-
-@pytest.fixture(autouse=True, params=ENGINES)
-def engine(request, settings):
-    settings.ANALYSIS_ENGINE = request.param
-    return request.param
-
-
+# One analytics core on both databases; each database has its own reader (the SQL one on PostgreSQL).
 D = Decimal
 AS_OF = datetime.date(2026, 6, 30)  # window 2025-07-01..2026-06-30, prior 2024-07-01..2025-06-30
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the configured TIME_ZONE: a complaint's day is its local day
@@ -82,8 +71,6 @@ def compute(as_of=AS_OF):
     run_compute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
-    # the engine that was asked for did the run (the SQL one has no separate figures and scoring stages)
-    assert ("figures" in run.timings) == (settings.ANALYSIS_ENGINE == "python")
     return run
 
 
