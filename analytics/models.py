@@ -39,7 +39,7 @@ class CustomerMonth(models.Model):
     last_order_on = models.DateField()
 
     class Meta:
-        # On PostgreSQL both indexes also carry what a run reads (analytics.services.sql_engine), so the
+        # On PostgreSQL both indexes also carry what a run reads (analytics.services.readers), so the
         # database answers from the index alone: the window's months through the month index, whatever
         # the length of the history, and each customer's first and last order day through the unique
         # one. Covering indexes exist only there (SQLite would silently drop the unique constraint), so
@@ -58,7 +58,7 @@ class CustomerRunningTotal(models.Model):
     apart, and the PostgreSQL engine reads three rows per customer (the window's end, its start, the
     prior window's start) plus the orders of a few edge days, whatever the length of the history.
     Kept in step with CustomerMonth by analytics.totals, on PostgreSQL only: the SQL engine
-    (services/sql_engine.py) is its only reader. `first_order_on` is the customer's first counted
+    (services/readers.py) is its only reader. `first_order_on` is the customer's first counted
     order ever; `last_order_on` the last one on or before the end of `month`.
     """
 
