@@ -32,6 +32,7 @@ SLA_BREACHED = "sla_breached"
 RUN_FAILED = "run_failed"
 IMPORT_FINISHED = "import_finished"
 IMPORT_FAILED = "import_failed"
+WEEKLY_DIGEST = "weekly_digest"
 ACKNOWLEDGMENT = "acknowledgment"
 ACTION_PLAN = "action_plan"
 SURVEY = "survey"
@@ -59,6 +60,11 @@ KINDS: dict[str, Kind] = {
             "The import of %(file)s finished: %(created)s new, %(updated)s changed",
         ),
         Kind(IMPORT_FAILED, _("My import failed"), "The import of %(file)s failed"),
+        Kind(
+            WEEKLY_DIGEST,
+            _("The weekly digest (executives)"),
+            "The week: %(breaches)s SLA breaches, %(churned)s customers churned, satisfaction %(satisfaction)s",
+        ),
         Kind(ACKNOWLEDGMENT, _("Acknowledgment"), "We received your complaint %(number)s", staff=False),
         Kind(ACTION_PLAN, _("Action plan"), "What we will do about your complaint %(number)s", staff=False),
         Kind(SURVEY, _("Satisfaction survey"), "How satisfied are you with how we handled %(number)s?", staff=False),
@@ -74,6 +80,7 @@ _MSGIDS = (
     _("Analysis run %(run)s failed"),
     _("The import of %(file)s finished: %(created)s new, %(updated)s changed"),
     _("The import of %(file)s failed"),
+    _("The week: %(breaches)s SLA breaches, %(churned)s customers churned, satisfaction %(satisfaction)s"),
     _("We received your complaint %(number)s"),
     _("What we will do about your complaint %(number)s"),
     _("How satisfied are you with how we handled %(number)s?"),

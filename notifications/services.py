@@ -221,11 +221,13 @@ def _forget_unread(user_ids) -> None:
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def notify(*, recipients, kind: str, args: dict, link: str = "", key: str = "", complaint=None) -> list[Notification]:
+def notify(
+    *, recipients, kind: str, args: dict, link: str = "", key: str = "", complaint=None, context: dict | None = None
+) -> list[Notification]:
     """Tells each recipient (users; None and repeats are skipped) about an event of `kind` in the
     app, and by e-mail in their language unless they turned the kind off or have no address.
     Written in the caller's transaction. With a `key`, a recipient told already about this key is
-    not told again."""
+    not told again. `context`: more for the e-mail's template."""
     written, seen = [], set()
     for user in recipients:
         if user is None or user.pk in seen or not user.is_active:
@@ -246,7 +248,7 @@ def notify(*, recipients, kind: str, args: dict, link: str = "", key: str = "", 
                 to=user.email,
                 language=_known_language(preference.language),
                 args=args,
-                context={"recipient": user, "link": site_url(link)},
+                context={**(context or {}), "recipient": user, "link": site_url(link)},
                 complaint=complaint,
             )
     _forget_unread(seen)

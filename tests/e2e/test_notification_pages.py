@@ -33,6 +33,9 @@ def sweep(module_browser, site, sign_in, django_db_blocker):
         "file": site.import_job.original_name,
         "created": 2,
         "updated": 1,
+        "breaches": 3,
+        "churned": 1,
+        "satisfaction": "4.50",
     }
     with django_db_blocker.unblock():
         for user in site.users().values():

@@ -1,7 +1,9 @@
 """Every kind of e-mail, through the SMTP server, in English and in Chinese: the subject and the
 body are in the recipient's language (no untranslated sentence), as plain text and HTML."""
 
+import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -21,6 +23,9 @@ ARGS = {
     "file": "orders.csv",
     "created": 2,
     "updated": 1,
+    "breaches": 3,
+    "churned": 1,
+    "satisfaction": "4.50",
 }
 SUBJECTS_ZH = {
     kinds.COMPLAINT_ASSIGNED: "投诉 CP0000042（华东精密机械）已分配给您",
@@ -33,6 +38,7 @@ SUBJECTS_ZH = {
     kinds.ACKNOWLEDGMENT: "我们已收到您的投诉 CP0000042",
     kinds.ACTION_PLAN: "关于您的投诉 CP0000042 的处理方案",
     kinds.SURVEY: "您对我们处理 CP0000042 的方式满意吗？",
+    kinds.WEEKLY_DIGEST: "本周：3 宗投诉超出服务时限，1 个客户流失，满意度 4.50",
 }
 ENGLISH_WORDS = re.compile(r"\b(?:the|your|you|we|complaint|open|this|link)\b", re.IGNORECASE)
 
@@ -47,6 +53,19 @@ def context():
         "action_plan": "明天换货",
         "link": "http://localhost:8000/complaints/1/",
         "days": 30,
+        "figures": {
+            "start": datetime.date(2026, 3, 3),
+            "end": datetime.date(2026, 3, 9),
+            "sla_breaches": 3,
+            "satisfaction": Decimal("4.5"),
+            "survey_answers": 2,
+            "churned": [{"code": "K2", "name": "北方物流", "revenue_lost": Decimal("12.5"), "reason": "价格"}],
+            "revenue_lost": Decimal("12.5"),
+            "concentration_alert": True,
+            "top1_share_pct": Decimal("31.5"),
+            "hhi": Decimal("2600"),
+            "tier_changes": [{"code": "K1", "name": "华东精密机械", "before": "B", "after": "A"}],
+        },
     }
 
 
