@@ -5,10 +5,14 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from complaints.models import State
+from complaints.workflow import complaint_transition
 from crm.roles import Role
 from notifications import kinds
 from notifications.models import Notification, NotificationPreference
 from notifications.services import notify
+from notifications.surveys import survey_send, survey_url
+from tests.factories import ContactFactory, make_complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +118,16 @@ def test_list_queries_do_not_grow_with_notifications(client, service_user, djang
         tell(service_user, f"CP{n:07d}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("notifications:list"))
+
+
+def test_settings_and_survey_pages_take_few_queries(client, service_user, django_assert_max_num_queries):
+    client.force_login(service_user)
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("notifications:preferences")).status_code == 200
+    complaint = make_complaint(by=service_user)
+    ContactFactory(customer=complaint.customer, email="c@example.com")
+    complaint = complaint_transition(complaint=complaint, to=State.REJECTED, by=service_user, note="Not ours")
+    url = survey_url(survey_send(complaint=complaint))
+    client.logout()
+    with django_assert_max_num_queries(3):  # the invitation with its complaint and customer; nothing per row
+        assert client.get(url).status_code == 200
