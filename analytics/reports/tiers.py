@@ -280,7 +280,7 @@ class ProtectedCard(Card):
             height=max(220, 26 * len(top) + 60),
             yaxis={"autorange": "reversed"},
             meta={"click": "customer"},
-            xaxis={"title": {"text": _("Loss (%(currency)s)") % {"currency": currency()}}},
+            xaxis={"title": {"text": _("Loss (%(currency)s)") % {"currency": currency()}}, "separatethousands": True},
             margin={"l": 10},
         )
 

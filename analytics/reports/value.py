@@ -369,8 +369,9 @@ class WhaleCard(Card):
         hundred = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 100, "y1": 100}
         return chart(
             [line, marker],
-            xaxis={"title": {"text": _("Customers, most profitable first (percent)")}, "range": [0, 100]},
-            yaxis={"title": {"text": _("Cumulative profit (percent of the total)")}},
+            xaxis={"title": {"text": _("Customers, most profitable first (percent)")}, "range": [0, 100]}
+            | {"ticksuffix": "%", "dtick": 20},
+            yaxis={"title": {"text": _("Cumulative profit (percent of the total)")}, "ticksuffix": "%"},
             showlegend=False,
             shapes=[hundred | {"line": {"color": "#6b7785", "dash": "dot", "width": 1}}],
         )

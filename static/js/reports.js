@@ -38,12 +38,28 @@
     return url + "?" + String(value) + (scope ? "&" + scope : "");
   }
 
+  // Axes of whole customers (tickformat ",d") over a few only: one tick per customer, not 0, 0.5, 1...
+  // written "0, 1, 1".
+  function wholeTicks(figure) {
+    Object.keys(figure.layout).forEach(function (key) {
+      var axis = figure.layout[key], found = /^([xy])axis(\d*)$/.exec(key);
+      if (!found || !axis || axis.tickformat !== ",d" || axis.dtick) { return; }
+      var ref = found[1] + found[2], most = 0;
+      figure.data.forEach(function (trace) {
+        if ((trace[found[1] + "axis"] || found[1]) !== ref) { return; }
+        (trace[found[1]] || []).forEach(function (v) { if (typeof v === "number") { most = Math.max(most, v); } });
+      });
+      if (most <= 5) { axis.dtick = 1; }
+    });
+  }
+
   function drawStored() {
     document.querySelectorAll("[data-report-figure]").forEach(function (element) {
       var source = document.getElementById(element.getAttribute("data-report-figure"));
       if (!source || !window.Plotly) { return; }
       var figure = JSON.parse(source.textContent), click = figure.layout.meta && figure.layout.meta.click;
       element.querySelectorAll(".chart-loading").forEach(function (note) { note.remove(); });
+      wholeTicks(figure);
       window.Plotly.newPlot(element, figure.data, figure.layout, config).then(function (plot) {
         // Bars that stand for one customer (its id in customdata) open the customer; bars, cells and
         // months that stand for customers (the customer list's query in customdata, layout.meta.click
