@@ -3,6 +3,7 @@
 
 from celery import shared_task
 
+from . import digest
 from .models import AnalysisRun
 from .selectors import report_charts_warm
 from .services import runs, whatif
@@ -38,3 +39,9 @@ def compute_whatif(whatif_id: int) -> str:
     """Computes a what-if preview; a redelivered or duplicate message finds it taken or done and stops."""
     job = whatif.whatif_compute(whatif_id=whatif_id)
     return "nothing to do" if job is None else job.status
+
+
+@shared_task(name="analytics.weekly_digest", ignore_result=True)
+def weekly_digest() -> int:
+    """Beat, Monday morning: the executives' weekly digest."""
+    return digest.weekly_digest()

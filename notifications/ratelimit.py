@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from config.client_ip import client_ip
+from core.client_ip import client_ip
 
 
 def _limit() -> int:

@@ -15,6 +15,7 @@
 import datetime
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
@@ -89,11 +90,10 @@ def customer_address(customer) -> str:
 
 
 def _send_after_commit(outbox_id: int) -> None:
-    from .tasks import send_email  # the task module imports this one
-
     def send():
         try:
-            send_email.delay(outbox_id)
+            # By name: the task module (notifications.tasks) imports this one.
+            current_app.tasks["notifications.send_email"].delay(outbox_id)
         except Exception:  # noqa: BLE001 - the row waits; the sweep sends it
             logger.exception("outbox %s: the task queue did not take it; the sweep will send it", outbox_id)
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import digest, services
+from . import services
 from .models import Outbox
 
 
@@ -18,9 +18,3 @@ def send_email(outbox_id: int) -> None:
 def sweep_outbox() -> int:
     """Beat: e-mails failed past their back-off, stuck in sending, or whose task was lost go again."""
     return services.outbox_sweep()
-
-
-@shared_task(name="notifications.weekly_digest", ignore_result=True)
-def weekly_digest() -> int:
-    """Beat, Monday morning: the executives' weekly digest."""
-    return digest.weekly_digest()

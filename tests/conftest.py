@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from crm.roles import Role
 
 from .factories import CustomerFactory, UserFactory
+from .smtp import smtp  # noqa: F401 - the SMTP server fixture, for every test that reads sent mail
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 HAS_BROKER = bool(os.environ.get("REDIS_URL"))

@@ -19,9 +19,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "crm", "complaints", "analytics", "exchange", "demo", "config")
+APPS = ("core", "crm", "notifications", "complaints", "analytics", "exchange", "demo", "config")
 # An app may import the apps before it in this order, never one after it.
-LAYERS = {"core": 0, "crm": 1, "complaints": 2, "analytics": 3, "exchange": 4, "demo": 5, "config": 6}
+LAYERS = {
+    "core": 0,
+    "crm": 1,
+    "notifications": 2,
+    "complaints": 3,
+    "analytics": 4,
+    "exchange": 5,
+    "demo": 6,
+    "config": 7,
+}
 FORBIDDEN = {
     "core": {"crm", "complaints", "analytics", "exchange", "demo"},
     "crm": {"complaints", "analytics", "exchange", "demo"},

@@ -136,7 +136,7 @@ AUTHENTICATION_BACKENDS = [
 # that client address for LOGIN_LOCKOUT_MINUTES; each further try while locked starts the wait
 # again, and a successful login clears the count. The key is username and address together, so a
 # guesser cannot lock everybody else out of their accounts (README, "Login lockout"). Behind a
-# proxy, LOGIN_PROXY_COUNT says how many of ours append to X-Forwarded-For (config/client_ip.py).
+# proxy, LOGIN_PROXY_COUNT says how many of ours append to X-Forwarded-For (core/client_ip.py).
 # Unlock: the admin's "Access attempts" page, or `manage.py axes_reset_username NAME`.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_ALLOWED", default=5) + 1
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
@@ -144,7 +144,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 AXES_VERBOSE = False  # no banner on every start; each failure and lockout is still logged
 LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
 LOGIN_URL = "login"
@@ -263,8 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
     "exchange-purge-import-files": {"task": "exchange.purge_import_files", "schedule": crontab(hour=3, minute=40)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
-    "notifications-weekly-digest": {
-        "task": "notifications.weekly_digest",
+    "analytics-weekly-digest": {
+        "task": "analytics.weekly_digest",
         "schedule": crontab(day_of_week=1, hour=8, minute=0),
     },
 }

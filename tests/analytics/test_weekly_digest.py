@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from analytics.digest import weekly_digest
 from analytics.models import AnalysisRun, CustomerResult
 from analytics.services.runs import run_request
 from complaints.models import Severity
@@ -14,7 +15,6 @@ from complaints.services import complaint_mark_breaches
 from crm.models import Customer
 from crm.roles import Role
 from notifications import kinds
-from notifications.digest import weekly_digest
 from notifications.models import Notification
 from notifications.services import preference_update
 from tests.factories import CustomerFactory, SurveyFactory, make_complaint

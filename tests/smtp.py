@@ -1,5 +1,5 @@
 """A real SMTP server in the test process (aiosmtpd) that keeps what it receives, and Django's
-SMTP backend pointed at it."""
+SMTP backend pointed at it: the `smtp` fixture (tests/conftest.py makes it available to every test)."""
 
 import email
 import email.policy

@@ -1,4 +1,4 @@
-"""The executives' weekly digest (beat: notifications.weekly_digest): the week's SLA breaches and
+"""The executives' weekly digest (beat: analytics.weekly_digest): the week's SLA breaches and
 satisfaction, the customers who churned in it with the revenue lost (their revenue in the published
 run's 12 months), the concentration alert, and the top customers whose tier changed between the
 two latest published runs. Read here, told through notifications.services.notify."""
@@ -10,13 +10,13 @@ from django.db.models import Avg, Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.models import AnalysisRun, CustomerResult
 from complaints.models import Complaint
 from crm.models import Customer, Survey
 from crm.roles import Role
+from notifications import kinds
+from notifications.services import notify
 
-from . import kinds
-from .services import notify
+from .models import AnalysisRun, CustomerResult
 
 TOP_CUSTOMERS = 20
 
