@@ -162,9 +162,9 @@
   }
 
   // Round figures (0, then 1, 5 and 2 times a power of ten, either sign) inside [lo, hi] (scaled
-  // units), no two closer than a seventh of the span: the axis's tick values (scaled) and texts (money).
-  function roundTicks(scale, lo, hi) {
-    var gap = (hi - lo) / 7, chosen = [];
+  // units), no two closer than 1/`most` of the span: the axis's tick values (scaled) and texts (money).
+  function roundTicks(scale, lo, hi, most) {
+    var gap = (hi - lo) / most, chosen = [];
     function fits(v) {
       var t = scale.to(v);
       if (t < lo || t > hi) { return false; }
@@ -192,14 +192,15 @@
 
   // Each trace's coordinates and the axes for both scales: {scaled: {x, y, layout}, linear: {...}}.
   // `raw` holds each trace's money coordinates (points, rings, guides, labels) as drawn to scale.
-  function profitVolumeScales(figure, raw) {
+  function profitVolumeScales(figure, raw, width) {
     var roles = figure.data.map(function (trace) { return (trace.meta || {}).role; });
     var pointX = [], pointY = [];
     raw.forEach(function (xy, t) { if (roles[t] === "points") { pointX.push(xy.x); pointY.push(xy.y); } });
     var sx = asinhScale(typical(pointX)), sy = asinhScale(typical(pointY));
     var scaledX = pointX.map(function (l) { return mapped(l, sx.to); }), scaledY = pointY.map(function (l) { return mapped(l, sy.to); });
     var xr = spanOf(scaledX), yr = spanOf(scaledY.concat([[0]]));
-    var xt = roundTicks(sx, xr[0], xr[1]), yt = roundTicks(sy, yr[0], yr[1]);
+    // At most a tick per ~110 px across (a phone: three or four, unrotated), seven up the chart.
+    var xt = roundTicks(sx, xr[0], xr[1], Math.max(3, Math.min(7, Math.floor((width - 80) / 110)))), yt = roundTicks(sy, yr[0], yr[1], 7);
     var scaled = {x: [], y: []}, linear = {x: [], y: []};
     raw.forEach(function (xy, t) {
       linear.x.push(xy.x); linear.y.push(xy.y);
@@ -269,7 +270,7 @@
           if ((trace.meta || {}).role === "losses") { return {x: Float64Array.from(lossX), y: Float64Array.from(lossY)}; }
           return {x: Float64Array.from(trace.x || []), y: Float64Array.from(trace.y || [])};
         });
-        var scales = profitVolumeScales(figure, raw), indices = figure.data.map(function (_t, i) { return i; });
+        var scales = profitVolumeScales(figure, raw, element.clientWidth || 800), indices = figure.data.map(function (_t, i) { return i; });
         var first = scales.scaled;
         figure.data.forEach(function (trace, t) { trace.x = first.x[t]; trace.y = first.y[t]; });
         applyLayout(figure.layout, first.layout);
