@@ -1,7 +1,8 @@
 """Benchmark: the executive reports at 100,000 customers on PostgreSQL.
 
 Usage (see bench/README.md; the bench database must hold a published analysis run):
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench flock /tmp/bench.lock .venv/bin/python bench/reports.py [--no-browser]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench flock /tmp/bench.lock .venv/bin/python bench/reports.py \
+        [--no-browser] [--cold-loads 7]
 
 Measures, as the `executive` user:
 1. the first request of each report section after publication (builds and stores its charts),
@@ -9,9 +10,12 @@ Measures, as the `executive` user:
 2. the median server time of each section page and of the profit-vs-volume JSON afterwards
    (Django's test client in-process, 30 requests after 3 warm-ups, DEBUG off),
 3. the profit-vs-volume payload size (as sent, and gzip-compressed for reference),
-4. with a browser: headless Chromium (Debian's, through selenium) against a local server: time from
-   navigation until the profit-vs-volume chart has drawn every point.
-Prints a markdown table.
+4. with a browser (issue 17.6): headless Chromium (Debian's, through selenium) against gunicorn with
+   config/gunicorn.conf.py and the production settings (collectstatic'd hashed, compressed files
+   served by whitenoise), as bench/load.py serves it: --cold-loads loads of the value report each
+   with the browser's cache emptied, then 3 warm; each from navigation start until every figure has
+   drawn (performance marks in static/js/reports.js), its first paint and the bytes transferred.
+Prints markdown tables, with the load average (the machine is shared).
 """
 
 import argparse
@@ -30,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# The session made here must be valid for gunicorn: the same key signs it in both.
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-load-only-not-a-secret")
 
 import django  # noqa: E402
 
@@ -45,18 +51,35 @@ from django.urls import reverse  # noqa: E402
 from analytics.models import CustomerResult, RunChart  # noqa: E402
 from analytics.selectors import report_charts_warm  # noqa: E402
 from analytics.services.runs import published_run  # noqa: E402
+from bench.load import OUT, wait_for  # noqa: E402
+
+STATIC_ROOT = OUT / "static"  # collectstatic's output for the production server (git-ignored)
 
 RUNS, WARM_UPS = 30, 3
-# Where the browser's time goes (ms from navigation start): the HTML, plotly.js, the points, our marks.
+# Where the browser's time goes (ms from navigation start): the HTML, first paint, plotly.js, the
+# points, our marks; and the bytes each resource took on the wire (transferSize: headers and the
+# compressed body) and once decoded.
 TIMELINE = """
-var out = {html: Math.round(performance.getEntriesByType('navigation')[0].responseEnd)};
+var nav = performance.getEntriesByType('navigation')[0];
+var out = {html: Math.round(nav.responseEnd), server: Math.round(nav.responseStart - nav.requestStart)};
+var bytes = {transferred: nav.transferSize, by_resource: {page: [nav.transferSize, nav.decodedBodySize]}};
+performance.getEntriesByType('paint').forEach(function (p) {
+  if (p.name === 'first-contentful-paint') { out.first_paint = Math.round(p.startTime); }
+});
 performance.getEntriesByType('resource').forEach(function (r) {
-  if (r.name.indexOf('plotly.min.js') >= 0) { out.plotly_js_loaded = Math.round(r.responseEnd); }
+  if (r.name.indexOf('plotly.min') >= 0) { out.plotly_js_loaded = Math.round(r.responseEnd); }
   if (r.name.indexOf('profit-volume.json') >= 0) { out.points_downloaded = Math.round(r.responseEnd); }
+  bytes.transferred += r.transferSize;
+  bytes.by_resource[r.name.split('/').pop()] = [r.transferSize, r.decodedBodySize];
 });
 performance.getEntriesByType('mark').forEach(function (m) { out[m.name] = Math.round(m.startTime); });
+out.bytes = bytes;
 return out;
 """
+DRAWN = (
+    "var e = document.getElementById('profit-volume');"
+    "return e && e.dataset.drawn && performance.getEntriesByName('reports:figures-drawn').length > 0;"
+)
 SECTIONS = ("value", "tiers", "trends", "service")
 
 
@@ -79,9 +102,57 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def browser_draw_seconds(user, port: int) -> tuple[float, float, int]:
-    """Serves the app with runserver (DEBUG off, static files through whitenoise's finders) and
-    times headless Chromium from navigation until the chart reports every point drawn."""
+def production_server(port: int) -> subprocess.Popen:
+    """gunicorn with config/gunicorn.conf.py and the production settings over plain HTTP on loopback,
+    as bench/load.py starts it: collectstatic first (hashed names, gzip and brotli copies, into
+    bench/out/static), then whitenoise serves them with far-future Cache-Control."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(STATIC_ROOT),
+        "GUNICORN_ACCESS_LOG": "",
+    }
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    OUT.mkdir(exist_ok=True)
+    web = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "config/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "config.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(OUT / "reports-gunicorn.log", "w"),  # noqa: SIM115 (open while gunicorn runs)
+    )
+    wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+    return web
+
+
+def encodings(driver) -> dict[str, str]:
+    """Content-Encoding of each response the browser received, by URL (Chromium's network log)."""
+    found = {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.responseReceived":
+            response = message["params"]["response"]
+            headers = {key.lower(): value for key, value in response["headers"].items()}
+            found[response["url"]] = headers.get("content-encoding", "identity")
+    return found
+
+
+def browser_first_loads(user, port: int, *, cold_loads: int) -> dict:
+    """Headless Chromium against gunicorn (production settings). A cold load is a new browser with an
+    empty profile (no HTTP cache, no compiled code: clearing the cache of a running browser leaves
+    plotly.js compiled in its renderer's memory, which a first visit would not have) that has opened
+    /healthz first (the browser's own start-up is not the page's); `cold_loads` of them, then 3 warm
+    reloads in the last browser. Each: navigation start until every figure has drawn, first
+    contentful paint, bytes on the wire and Content-Encoding of each response."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from selenium import webdriver
@@ -90,82 +161,98 @@ def browser_draw_seconds(user, port: int) -> tuple[float, float, int]:
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # as force_login picks it
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}  # DEBUG off, whitenoise serves the finders
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--enable-unsafe-swiftshader",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
+    base = f"http://127.0.0.1:{port}"
+    server = production_server(port)
+
+    def new_browser():
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        for argument in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-unsafe-swiftshader",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--window-size=1400,1000",
+        ):
+            options.add_argument(argument)
+        browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        browser.get(base + "/healthz")
+        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "path": "/"})
+        time.sleep(1)  # let the new browser's start-up settle
+        return browser
+
     driver = None
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        base = f"http://127.0.0.1:{port}"
-        driver.get(base + "/healthz")
-        driver.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "path": "/"})
-        times, points = [], 0
-        for attempt in range(4):
-            if attempt == 0:  # cold: nothing cached (plotly.js and the points both downloaded)
-                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+        loads = []
+        for attempt in range(cold_loads + 3):
+            cold = attempt < cold_loads
+            if cold:
+                if driver is not None:
+                    driver.quit()
+                driver = new_browser()
+            driver.get_log("performance")  # forget the last load's network log
+            load_before = os.getloadavg()[0]
             driver.get(base + reverse("analytics:reports"))
-            WebDriverWait(driver, 60, poll_frequency=0.05).until(
-                lambda d: d.execute_script(
-                    "var e = document.getElementById('profit-volume'); return e && e.dataset.drawn;"
-                )
-            )
+            WebDriverWait(driver, 60, poll_frequency=0.05).until(lambda d: d.execute_script(DRAWN))
             timeline = driver.execute_script(TIMELINE)
-            # the page has finished drawing when the last of its figures has: the small ones or the points
-            times.append(max(timeline["reports:figures-drawn"], timeline["reports:points-drawn"]) / 1000)
-            print(("cold" if attempt == 0 else "warm"), "load, ms after navigation start:", timeline)
-            points = int(driver.execute_script("return document.getElementById('profit-volume').dataset.points"))
-        return times[0], statistics.median(times[1:]), points
+            timeline["drawn"] = max(timeline["reports:figures-drawn"], timeline["reports:points-drawn"])
+            timeline["load"] = max(load_before, os.getloadavg()[0])
+            timeline["encodings"] = encodings(driver)
+            timeline["cold"] = cold
+            print(
+                ("cold" if cold else "warm"),
+                "load, ms after navigation start:",
+                {k: v for k, v in timeline.items() if k not in ("encodings", "bytes")},
+                flush=True,
+            )
+            loads.append(timeline)
+        points = int(driver.execute_script("return document.getElementById('profit-volume').dataset.points"))
+        return {"loads": loads, "points": points}
     finally:
         if driver is not None:
             driver.quit()
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)
         session.delete()
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--no-browser", action="store_true")
-    args = parser.parse_args()
-    assert connection.vendor == "postgresql", "run against the bench PostgreSQL database"
-    run = published_run()
-    assert run is not None, "publish an analysis run first (manage.py recompute)"
-    user = get_user_model().objects.get(username="executive")
-    client = Client()
-    client.force_login(user)
-    customers = CustomerResult.objects.filter(run=run).count()
-    plotted = CustomerResult.objects.filter(run=run).exclude(tier="P").count()
-    print(f"run #{run.pk} as of {run.as_of}: {customers:,} customers, {plotted:,} with orders (plotted)\n")
+def browser_report(result: dict) -> None:
+    cold = [load for load in result["loads"] if load["cold"]]
+    warm = [load for load in result["loads"] if not load["cold"]]
+    print(f"\nheadless Chromium against gunicorn (production settings), {result['points']:,} points:\n")
+    print(
+        "| load | server ms (TTFB) | HTML ms | first paint ms | plotly.js loaded ms | every chart drawn ms "
+        "| KB transferred | load avg |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for index, load in enumerate(cold + warm):
+        print(
+            f"| {'cold' if load['cold'] else 'warm'} {index + 1 if load['cold'] else index - len(cold) + 1} "
+            f"| {load['server']:,} | {load['html']:,} | {load.get('first_paint', 0):,} | {load.get('plotly_js_loaded', 0):,} "
+            f"| {load['drawn']:,} | {load['bytes']['transferred'] / 1024:,.0f} | {load['load']:.1f} |"
+        )
+    first = cold[0]
+    plotly_url = next(url for url in first["encodings"] if "plotly.min" in url)
+    print(
+        f"\ncold: median {statistics.median(load['drawn'] for load in cold) / 1000:.2f} s to every chart drawn "
+        f"(first paint median {statistics.median(load.get('first_paint', 0) for load in cold) / 1000:.2f} s); "
+        f"warm: median {statistics.median(load['drawn'] for load in warm) / 1000:.2f} s"
+    )
+    print(f"cold load bytes (transferred / decoded), by resource: {json.dumps(first['bytes']['by_resource'])}")
+    print(f"plotly.js: {plotly_url.rsplit('/', 1)[-1]} sent with Content-Encoding {first['encodings'][plotly_url]}")
 
+
+def server_times(client: Client, *, run, plotted: int) -> None:
+    load_before = os.getloadavg()[0]
     RunChart.objects.filter(run=run).delete()  # measure the first build as after a fresh publication
     rows = []
     for section in SECTIONS:
@@ -200,12 +287,31 @@ def main():
         f"\nprofit-vs-volume payload: {len(body):,} bytes ({len(body) / 1e6:.2f} MB), "
         f"gzip {len(gzip.compress(body)):,} bytes; {payload['points']['count']:,} points"
     )
+    print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--cold-loads", type=int, default=7, help="browser loads with an empty cache (default 7)")
+    parser.add_argument("--no-server-times", action="store_true", help="only the browser loads")
+    args = parser.parse_args()
+    assert connection.vendor == "postgresql", "run against the bench PostgreSQL database"
+    run = published_run()
+    assert run is not None, "publish an analysis run first (manage.py recompute)"
+    user = get_user_model().objects.get(username="executive")
+    client = Client()
+    client.force_login(user)
+    customers = CustomerResult.objects.filter(run=run).count()
+    plotted = CustomerResult.objects.filter(run=run).exclude(tier="P").count()
+    print(f"run #{run.pk} as of {run.as_of}: {customers:,} customers, {plotted:,} with orders (plotted)\n")
+
+    if not args.no_server_times:
+        server_times(client, run=run, plotted=plotted)
     if not args.no_browser:
-        cold, warm, points = browser_draw_seconds(user, free_port())
+        browser_report(browser_first_loads(user, free_port(), cold_loads=args.cold_loads))
         print(
-            f"headless Chromium, navigation start until every figure has drawn ({points:,} points): "
-            f"cold cache {cold:.2f} s, then median of 3 {warm:.2f} s; load average {os.getloadavg()[0]:.1f} "
-            f"on {os.cpu_count()} cores"
+            f"load average after: {' / '.join(f'{value:.1f}' for value in os.getloadavg())} on {os.cpu_count()} cores"
         )
 
 
