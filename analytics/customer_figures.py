@@ -59,9 +59,13 @@ class CustomerValueFilter(CustomerFilter):
     )
     churned = django_filters.CharFilter(method="churned_in", label=_("Churned in (month or quarter)"))
     moved = django_filters.CharFilter(method="moved_between", label=_("Tier migration (before>now)"))
+    churn_reason = django_filters.ChoiceFilter(
+        choices=Customer.ChurnReason.choices, method="left_for", label=_("Churn reason"), empty_label=_("All reasons")
+    )
+    left = django_filters.CharFilter(method="left_between", label=_("Left between (first..last day)"))
 
     class Meta(CustomerFilter.Meta):
-        fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS) + ["churned"]
+        fields = CustomerFilter.Meta.fields + list(FIGURE_FILTERS) + ["churned", "churn_reason", "left"]
 
     def protected_by(self, queryset, name, value):
         """Customers (or the run's rows) a protection reason covers: `value`, or any of them. The
@@ -83,6 +87,22 @@ class CustomerValueFilter(CustomerFilter):
             customer=OuterRef("pk"), status__in=Order.COUNTED_STATUSES, ordered_on__lte=OuterRef("churned_on")
         )
         return queryset.filter(churned_on__range=period).filter(Exists(ordered))
+
+    def left_for(self, queryset, name, value):
+        """Customers who left for the reason; "other" takes in those left without one, as the
+        reasons chart counts them (services/core.py: reason or "other")."""
+        if value == Customer.ChurnReason.OTHER:
+            return queryset.filter(Q(churn_reason=value) | Q(churn_reason="", churned_on__isnull=False))
+        return queryset.filter(churn_reason=value)
+
+    def left_between(self, queryset, name, value):
+        """Customers whose churn day lies in "2025-07-01..2026-06-30" (both days included), as the
+        reasons chart counts the run's window; anything else matches no one."""
+        try:
+            first, last = (datetime.date.fromisoformat(day) for day in (value or "").split(".."))
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(churned_on__range=(first, last))
 
     def moved_between(self, queryset, name, value):
         """Customers (or the published run's rows) whose tier went from one to another since the run

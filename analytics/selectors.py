@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 POINTS = "profit_volume_points"  # the stored points of the profit-vs-volume chart (language-neutral)
 
 # Raise when what a card stores changes shape: cards stored by the previous code are then rebuilt.
-CHARTS_VERSION = 10
+CHARTS_VERSION = 11
 
 __all__ = ["CHARTS_VERSION", "POINTS", "Scope", "chart_key", "profit_volume_points_text", "report_charts"]
 

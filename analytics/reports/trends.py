@@ -12,6 +12,7 @@ from core.charts import chart_texts
 from crm.models import Customer
 
 from ..models import AnalysisRun, CustomerResult
+from ..services.core import Window
 from .cards import (
     COUNT_AXIS,
     Card,
@@ -157,29 +158,37 @@ class ChurnReasonsCard(Card):
     empty = gettext_lazy("No customer churned in the 12 months, so there are no reasons to study.")
 
     def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> list[tuple] | None:
-        """(reason, its label, customers) of the customers who churned in the window, commonest first."""
+        """(reason, its label, customers, the list's query for them) of the customers who churned in the
+        run's window, commonest first."""
         ordered = sorted((company.get("churn_reasons") or {}).items(), key=lambda item: (-item[1], item[0]))
-        return [(reason, display.label(reason, Customer.ChurnReason), n) for reason, n in ordered] or None
+        window = Window.ending(run.as_of)
+        left = f"{window.start.isoformat()}..{window.end.isoformat()}"
+        return [
+            (reason, display.label(reason, Customer.ChurnReason), n, list_query(churn_reason=reason, left=left))
+            for reason, n in ordered
+        ] or None
 
     def figure(self, reasons: list[tuple]) -> dict:
         bars = {"type": "bar", "orientation": "h", "marker": {"color": BAD}, "texttemplate": "%{x:,}"}
-        bars |= {"x": [n for _r, _l, n in reasons], "y": chart_texts(label for _r, label, _n in reasons)}
+        bars |= {"x": [n for _r, _l, n, _q in reasons], "y": chart_texts(label for _r, label, _n, _q in reasons)}
+        bars["customdata"] = [query for *_r, query in reasons]  # a click lists the customers who left for it
         return chart(
             [bars | {"hovertemplate": "%{y}: %{x:,}<extra></extra>"}],
             height=max(200, 34 * len(reasons) + 60),
+            meta={"click": "list"},
             yaxis={"autorange": "reversed"},
             xaxis={"title": {"text": _("Customers")}, "tickformat": ",d"},
             margin={"l": 10},
         )
 
     def reading(self, reasons: list[tuple]) -> list[str]:
-        _reason, label, n = reasons[0]
-        total = f"{sum(n for _r, _l, n in reasons):,}"
+        _reason, label, n, _query = reasons[0]
+        total = f"{sum(n for _r, _l, n, _q in reasons):,}"
         text = _("The main reason customers left: %(reason)s (%(count)s of %(total)s).")
         return [text % {"reason": label, "count": f"{n:,}", "total": total}]
 
     def csv(self, reasons: list[tuple]) -> tuple[list, list]:
-        return [_("Reason"), _("Name"), _("Customers")], [list(reason) for reason in reasons]
+        return [_("Reason"), _("Name"), _("Customers")], [[reason, label, n] for reason, label, n, _q in reasons]
 
 
 class DormantCard(Card):

@@ -18,12 +18,13 @@ from tests.factories import CustomerFactory, OrderFactory, RegionFactory
 
 D = Decimal
 AS_OF = datetime.date(2026, 6, 30)
-CHURNED = {  # code -> (churned on, ordered before it?)
-    "X1": (datetime.date(2026, 4, 3), True),
-    "X2": (datetime.date(2026, 4, 28), True),
-    "X3": (datetime.date(2026, 4, 15), False),  # never ordered: the churn chart does not count it
-    "X4": (datetime.date(2026, 5, 9), True),
-    "X5": (datetime.date(2026, 2, 20), True),
+CHURNED = {  # code -> (churned on, ordered before it?, reason)
+    "X1": (datetime.date(2026, 4, 3), True, "price"),
+    "X2": (datetime.date(2026, 4, 28), True, "price"),
+    "X3": (datetime.date(2026, 4, 15), False, "price"),  # never ordered: the churn rate does not count it
+    "X4": (datetime.date(2026, 5, 9), True, "quality"),
+    "X5": (datetime.date(2026, 2, 20), True, ""),  # no reason: "other" in the reasons chart
+    "X6": (datetime.date(2025, 5, 20), True, "price"),  # before the window
 }
 
 
@@ -49,13 +50,16 @@ def drilldown_book(owner=None) -> AnalysisRun:
             cost=(revenue * (1 - margin)).quantize(D("0.01")),
             service_cost=D("0.00"),
         )
-    for code, (day, ordered) in CHURNED.items():
+    for code, (day, ordered, reason) in CHURNED.items():
         customer = CustomerFactory(
-            code=code, region=east, status=Customer.Status.CHURNED, churned_on=day, churn_reason="price"
+            code=code, region=east, status=Customer.Status.CHURNED, churned_on=day, churn_reason=reason
         )
         if ordered:
             OrderFactory(
-                customer=customer, ordered_on=datetime.date(2025, 11, 2), revenue=D("3000.00"), cost=D("2000.00")
+                customer=customer,
+                ordered_on=day - datetime.timedelta(days=100),
+                revenue=D("3000.00"),
+                cost=D("2000.00"),
             )
     CustomerFactory(code="P1", region=east)
     CustomerFactory(code="P2", region=north)
@@ -197,3 +201,13 @@ def test_every_tier_migration_link_lists_exactly_its_customers(client, executive
     for query, n in moves.items():
         assert listed(client, query) == n, query
     assert listed(client, "moved=A>Z") == 0 and listed(client, "moved=nonsense") == 0
+
+
+def test_every_churn_reason_lists_exactly_those_who_left_for_it_in_the_window(client, executive_user, run):
+    client.force_login(executive_user)
+    bars = report_charts(run=run, names=["churn_reasons"], scope=_scope())["churn_reasons"]["figure"]["data"][0]
+    reasons = dict(zip(bars["customdata"], bars["x"], strict=True))
+    assert sorted(reasons.values()) == [1, 1, 3]  # price (X3 too: it left, orders or not), quality, other (X5)
+    for query, n in reasons.items():
+        assert listed(client, query) == n, query
+    assert listed(client, "left=2026-13-01..2026-06-30") == 0
