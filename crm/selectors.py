@@ -35,24 +35,26 @@ def customer_list(*, figures: CustomerFigures | None = None, sorted_by_figure: b
 ESTIMATE_FROM = 10_000
 
 
-def customer_count_estimate(*, using: str = "default") -> int | None:
-    """About how many customers there are, to three significant digits, from PostgreSQL's statistics: the
+def customer_count_estimate(*, using: str = "default") -> tuple[int, bool] | None:
+    """(how many customers, estimated?) in one query, on PostgreSQL: from ESTIMATE_FROM customers the
     planner's own estimate (pg_class.reltuples per page, times the table's pages now, so it follows
-    the table's growth since the last VACUUM or ANALYZE). None on other databases, before the table
-    was ever analyzed, or under ESTIMATE_FROM customers: then the list counts them. One query."""
+    the table's growth since the last VACUUM or ANALYZE), to three significant digits; below it, or
+    before the table was ever analyzed, the exact count. None on other databases (they count)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return None
+    table = Customer._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT reltuples / relpages * (pg_relation_size(oid) / current_setting('block_size')::integer) "
-            "FROM pg_class WHERE oid = %s::regclass AND relpages > 0 AND reltuples >= 0",
-            [Customer._meta.db_table],
+            f"""SELECT CASE WHEN e >= %s THEN e ELSE (SELECT count(*) FROM {table}) END, e >= %s
+                FROM (SELECT coalesce((SELECT reltuples / relpages * (pg_relation_size(oid) / current_setting('block_size')::integer)
+                                       FROM pg_class WHERE oid = %s::regclass AND relpages > 0 AND reltuples >= 0), -1) AS e) AS estimate""",
+            [ESTIMATE_FROM, ESTIMATE_FROM, table],
         )
-        row = cursor.fetchone()
-    if row is None or row[0] is None or row[0] < ESTIMATE_FROM:
-        return None
-    return int(round(row[0], 2 - math.floor(math.log10(row[0]))))  # three significant digits
+        count, estimated = cursor.fetchone()
+    if not estimated:
+        return int(count), False
+    return int(round(count, 2 - math.floor(math.log10(count)))), True  # three significant digits
 
 
 def customer_search(queryset: QuerySet, text: str, *, through: str = "") -> QuerySet:

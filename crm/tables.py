@@ -314,8 +314,8 @@ class IdsFirstPaginator(Paginator):
     ties in the sort, so rows with the same name never move between pages.
 
     `count_queryset`, if given, counts the rows (the same filters without the display's joins).
-    `estimated_count`, if given, stands for the count (an estimate: `estimated` is then true, and
-    the page says "about"); nothing is counted.
+    `known_count`, if given, is the count, found beforehand (an estimate when `estimated`: the page
+    then says "about"); nothing is counted.
     `rows_queryset`, if given, is the listed rows before any filter (their joins and annotations):
     the outer select takes the page's rows from it, so it does not filter them again (a search's
     crm_short_grams would otherwise run once more per row). Without it, the rows are taken from
@@ -330,14 +330,15 @@ class IdsFirstPaginator(Paginator):
         allow_empty_first_page=True,
         count_queryset=None,
         rows_queryset=None,
-        estimated_count=None,
+        known_count=None,
+        estimated=False,
     ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.count_queryset = count_queryset
         self.rows_queryset = rows_queryset
-        self.estimated = estimated_count is not None
-        if self.estimated:
-            self._count = estimated_count
+        self.estimated = estimated and known_count is not None
+        if known_count is not None:
+            self._count = known_count
 
     @property
     def count(self):

@@ -62,15 +62,18 @@ class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin
 
     def get_table_pagination(self, table):
         counted = self.count_queryset()
-        return {
+        pagination = {
             "per_page": settings.CUSTOMER_LIST_PAGE_SIZE,
             "paginator_class": IdsFirstPaginator,
             "count_queryset": counted,
             "rows_queryset": self.customers(),  # the page's rows are taken from the unfiltered list
-            # All customers (no filter, any sort): PostgreSQL's estimate from ESTIMATE_FROM customers,
-            # shown as "about", instead of counting them all on every page (STYLE: large tables).
-            "estimated_count": selectors.customer_count_estimate() if self.lists_everyone(counted) else None,
         }
+        # All customers (no filter, any sort): on PostgreSQL from ESTIMATE_FROM customers its estimate,
+        # shown as "about", instead of counting them all on every page (STYLE: large tables).
+        found = selectors.customer_count_estimate() if self.lists_everyone(counted) else None
+        if found is not None:
+            pagination["known_count"], pagination["estimated"] = found
+        return pagination
 
     @staticmethod
     def lists_everyone(counted) -> bool:
