@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -20,25 +21,13 @@ from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
 
 from . import selectors
-from .forms import CostModelForm, PortfolioOwnerForm, ReportFilterForm, ScoringModelForm, TierRulesForm
-from .models import AnalysisRun, CostModel, CustomerResult, ScoringModel, Tier, TierRules
+from .forms import CompareForm, CostModelForm, PortfolioOwnerForm, ReportFilterForm, ScoringModelForm, TierRulesForm
+from .models import AnalysisRun, CostModel, CustomerResult, ScoringModel, Tier, TierRules, WhatIf
 from .reports import CHARTS, PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, Scope
+from .reports import compare as compare_report
 from .reports import portfolio as portfolio_report
-from .services import runs, settings_versions
-
-
-def run_status(run: AnalysisRun | None) -> dict | None:
-    if run is None:
-        return None
-    return {
-        "id": run.pk,
-        "status": run.status,
-        "status_label": str(run.get_status_display()),
-        "progress": run.progress,
-        "note": run.progress_label,
-        "as_of": run.as_of.isoformat(),
-        "finished": run.status in (AnalysisRun.Status.SUCCEEDED, AnalysisRun.Status.FAILED),
-    }
+from .reports import team as team_report
+from .services import runs, settings_versions, whatif
 
 
 class RunListView(RoleRequiredMixin, TemplateView):
@@ -76,15 +65,6 @@ class RunStartView(RoleRequiredMixin, View):
         return redirect("analytics:runs")
 
 
-class RunStatusView(RoleRequiredMixin, View):
-    """Polled by the progress bar."""
-
-    permission_required = "analytics.view_analysisrun"
-
-    def get(self, request, pk):
-        return JsonResponse(run_status(get_object_or_404(AnalysisRun, pk=pk)))
-
-
 class ModelSettingsView(RoleRequiredMixin, TemplateView):
     """Cost model, scoring model and tier rules. Saving makes a new version; runs keep theirs."""
 
@@ -102,7 +82,8 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("forms", self.forms())
+        if "forms" not in context:  # (setdefault would read the three settings again for nothing)
+            context["forms"] = self.forms()
         context["can_change"] = self.request.user.has_perm("analytics.add_scoringmodel")
         context["scoring"] = ScoringModel.objects.latest()
         return context
@@ -122,6 +103,49 @@ class ModelSettingsView(RoleRequiredMixin, TemplateView):
         else:
             messages.info(request, _("Nothing changed: no new version was saved."))
         return redirect("analytics:settings")
+
+
+class WhatIfStartView(ModelSettingsView):
+    """The settings forms' Preview: the draft checked by the same form, then a what-if job (nothing saved)."""
+
+    permission_required = "analytics.add_scoringmodel"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        which = request.POST.get("which")
+        forms = self.forms(request.POST, which)
+        form = forms.get(which)
+        if form is None or not form.is_valid():
+            return self.render_to_response(self.get_context_data(forms=forms), status=400)
+        try:
+            job = whatif.whatif_request(which=which, cleaned=form.cleaned_data, by=request.user)
+        except whatif.NothingToCompare:
+            messages.error(request, _("No run is published yet, so there are no tiers to compare with."))
+            return self.render_to_response(self.get_context_data(forms=forms), status=409)
+        # If the broker did not take it, the job is failed (jobs.NOT_SENT) and its page says so.
+        return redirect("analytics:whatif", pk=job.pk)
+
+
+class WhatIfView(ModelSettingsView):
+    """The settings page with a what-if preview: its progress, then the tiers it would change; the
+    draft stays in its form, to Save as before. Its author's and the admins' only."""
+
+    permission_required = "analytics.add_scoringmodel"
+
+    def get(self, request, pk):
+        self.job = get_object_or_404(WhatIf.objects.select_related("run"), pk=pk)
+        if not whatif.JOB_KIND.visible_to(request.user, self.job):
+            raise PermissionDenied
+        return super().get(request)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("forms", self.forms(self.job.draft, self.job.which))
+        context = super().get_context_data(**kwargs)
+        context["whatif"] = self.job
+        if self.job.summary:
+            context["whatif_matrix"] = whatif.matrix(self.job.summary)
+            context["tiers"] = Tier.values
+        return context
 
 
 # ------------------------------------------------------------------------------------ reports
@@ -371,3 +395,95 @@ def dashboard_figures(company: dict) -> dict:
         "revenue_lost": Decimal(company["revenue_lost"]) if company.get("revenue_lost") is not None else None,
         "arpu_month": arpu[-1] if arpu else None,
     }
+
+
+# ------------------------------------------------------------------------------ compare and team
+
+
+def compare_form(request, published: list) -> CompareForm:
+    """The run picker, bound only when the address names a run (other parameters are not a pick)."""
+    asked = "a" in request.GET or "b" in request.GET
+    return CompareForm(request.GET if asked else None, runs=published)
+
+
+class CompareView(RoleRequiredMixin, TemplateView):
+    """Two published runs side by side (run A, run B; by default the one before the latest and the
+    latest): tier migration, the top 20%'s share, concentration and churn. Three queries besides the
+    login's: the published runs, and on the pair's first view the two runs' company figures and the
+    migration (then kept in the cache)."""
+
+    permission_required = REPORTS_PERMISSION
+    template_name = "analytics/compare.html"
+
+    def get(self, request):
+        published = compare_report.compare_runs()
+        form = compare_form(request, published)
+        context = {"form": form, "runs_count": len(published), "latest": published[0] if published else None}
+        if form.is_bound and not form.is_valid():
+            return self.render_to_response(self.get_context_data(**context), status=400)
+        if form.is_bound or len(published) >= 2:
+            a, b = form.pair()
+            cards = compare_report.compare_cached(a=a, b=b)
+            context.update(run_a=a, run_b=b, cards=cards, query=urlencode({"a": a.pk, "b": b.pk}))
+        return self.render_to_response(self.get_context_data(**context))
+
+
+class CompareCSVView(RoleRequiredMixin, View):
+    """A Compare card's rows as CSV, for the runs in the address (or the default pair)."""
+
+    permission_required = REPORTS_PERMISSION
+
+    def get(self, request, name):
+        card = compare_report.CARDS.get(name)
+        if card is None:
+            raise Http404
+        published = compare_report.compare_runs()
+        form = compare_form(request, published)
+        if form.is_bound and not form.is_valid():
+            return JsonResponse({"errors": form.errors}, status=400)
+        if not form.is_bound and len(published) < 2:
+            columns, rows, file_name = [_("Note")], [[_("Compare needs two published runs.")]], f"compare-{name}"
+        else:
+            a, b = form.pair()
+            built = card.build(compare_report.compare_pair(a=a, b=b))
+            columns, rows = built["columns"] or [_("Note")], built["rows"] or [[built["empty"]]]
+            file_name = f"compare-{name}-run{a.pk}-run{b.pk}"
+        rows = ([number_cell(cell) for cell in row] for row in rows)
+        return export_response("csv", columns, rows, name=file_name)
+
+
+class TeamView(RoleRequiredMixin, RunContextMixin, TemplateView):
+    """Executives compare sales reps in the published run: customers, revenue, profit, tier mix,
+    neglected core and key accounts, overdue follow-ups; each rep opens their portfolio. A handful of
+    queries whatever the number of reps or customers (one GROUP BY owner over the run's results)."""
+
+    permission_required = REPORTS_PERMISSION
+    template_name = "analytics/team.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(self.run_context())
+        run = context["run"]
+        if run is not None:
+            reps = team_report.team_rows(run=run, today=timezone.localdate())
+            context.update(
+                reps=reps,
+                figure=team_report.team_figure(reps),
+                reading=team_report.team_reading(reps),
+                tiers=team_report.TIER_MIX,
+            )
+        return context
+
+
+class TeamCSVView(RoleRequiredMixin, View):
+    """The Team table as CSV."""
+
+    permission_required = REPORTS_PERMISSION
+
+    def get(self, request):
+        run = runs.published_run()
+        if run is None:
+            raise Http404(_("No analysis run has been published yet."))
+        columns, rows = team_report.team_csv(team_report.team_rows(run=run, today=timezone.localdate()))
+        rows = ([number_cell(cell) for cell in row] for row in rows)
+        return export_response("csv", columns, rows, name=f"team-run{run.pk}")

@@ -84,6 +84,7 @@ class Dataset:
     problem: object
     run: object
     import_job: object
+    whatif: object = None  # the executive's what-if preview (a changed weight), computed
 
     def users(self) -> dict:
         return {"sales": self.sales, "service": self.service, "executive": self.executive, "admin": self.admin}
@@ -165,6 +166,26 @@ def _report_sections(data):
     return [Fill({"section": slug}) for slug in SECTIONS]
 
 
+def _run_pair(data):
+    return f"a={data.run.pk}&b={data.run.pk}"
+
+
+def _compare_csvs(data):
+    from analytics.reports.compare import CARDS
+
+    return [Fill({"name": name}, query=query) for name in CARDS for query in ("", _run_pair(data))]
+
+
+def _survey_token(data):
+    from notifications.models import SurveyInvitation
+    from notifications.surveys import survey_token
+
+    invitation, _created = SurveyInvitation.objects.get_or_create(
+        complaint=data.complaints["closed"], defaults={"sent_to": "survey@example.com"}
+    )
+    return survey_token(invitation)
+
+
 def _import_templates(data):
     from exchange.columns import KINDS
 
@@ -217,18 +238,29 @@ ROUTES: dict[str, Route] = {
     # analytics
     "analytics:dashboard": Route(HTML, _only(*REPORT_ROLES)),
     "analytics:runs": Route(HTML, _only(*MONEY_ROLES)),
-    "analytics:run_status": Route(JSON, _only(*MONEY_ROLES), lambda data: [Fill({"pk": data.run.pk})]),
     "analytics:settings": Route(HTML, _only(*REPORT_ROLES)),
+    # a what-if preview: its author's (the executive's) and the admins'
+    "analytics:whatif": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.whatif.pk})]),
     "analytics:reports": Route(HTML, _only(*REPORT_ROLES)),
     "analytics:report_profit_volume": Route(JSON, _only(*REPORT_ROLES)),
     "analytics:report_customer": Route(JSON, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.customer.pk})]),
     "analytics:report_csv": Route(CSV, _only(*REPORT_ROLES), _report_csvs),
     "analytics:report_section": Route(HTML, _only(*REPORT_ROLES), _report_sections),
     "analytics:portfolio": Route(HTML, _only(*MONEY_ROLES)),
+    # with one published run: the empty state, and that run against itself (every card drawn)
+    "analytics:compare": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill(), Fill(query=_run_pair(data))]),
+    "analytics:compare_csv": Route(CSV, _only(*REPORT_ROLES), _compare_csvs),
+    "analytics:team": Route(HTML, _only(*REPORT_ROLES)),
+    "analytics:team_csv": Route(CSV, _only(*REPORT_ROLES)),
     # exchange
     "exchange:imports": Route(HTML, _only(*REPORT_ROLES)),
     "exchange:import_detail": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
     "exchange:template": Route(CSV, _only(*REPORT_ROLES), _import_templates),
+    # notifications: each signed-in user's own
+    "notifications:list": Route(HTML, _everyone(OK)),
+    "notifications:preferences": Route(HTML, _everyone(OK)),
+    # the public survey page (no login): a valid link opens it for anyone
+    "notifications:survey": Route(HTML, _everyone(OK), lambda data: [Fill({"token": _survey_token(data)})]),
     # background jobs: one status endpoint, each kind read by its own roles
     "jobs:status": Route(
         JSON,
@@ -236,6 +268,7 @@ ROUTES: dict[str, Route] = {
         lambda data: [
             Fill({"kind": "run", "pk": data.run.pk}, status=_only(*MONEY_ROLES)),
             Fill({"kind": "import", "pk": data.import_job.pk}, status=_only(*REPORT_ROLES)),
+            Fill({"kind": "whatif", "pk": data.whatif.pk}, status=_only(*REPORT_ROLES)),
         ],
     ),
 }
@@ -586,6 +619,14 @@ def build_dataset() -> Dataset:
         status=ImportJob.Status.SUCCEEDED,
         progress=100,
     )
+    from analytics.models import WhatIf
+    from analytics.services.whatif import whatif_compute
+
+    whatif = WhatIf.objects.create(
+        which="scoring", draft={"profit": 10, "revenue": 90}, run=run, requested_by=executive
+    )
+    whatif_compute(whatif_id=whatif.pk)
+    whatif.refresh_from_db()
     return Dataset(
         sales=sales,
         other_sales=other_sales,
@@ -602,6 +643,7 @@ def build_dataset() -> Dataset:
         problem=problem,
         run=run,
         import_job=import_job,
+        whatif=whatif,
     )
 
 
