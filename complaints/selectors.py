@@ -143,9 +143,9 @@ def _month_after(day: datetime.date) -> datetime.date:
 
 
 # The counted orders in the whole months [first, stop) (first days of months), read from totals kept with
-# the orders, plus the one number `edges` selects (a query of one row and one column, or None), in one
-# statement: analytics passes one in (complaints may not import analytics).
-MonthsOrders = Callable[[datetime.date, datetime.date, QuerySet | None], int]
+# the orders, plus each (sign, query) of `edges` times the one number its query selects (one row, one
+# column), in one statement: analytics passes one in (complaints may not import analytics).
+MonthsOrders = Callable[[datetime.date, datetime.date, list[tuple[int, QuerySet]]], int]
 
 
 def counted_orders(first: datetime.date, stop: datetime.date, *, months_orders: MonthsOrders | None = None) -> int:
@@ -178,16 +178,15 @@ def counted_orders(first: datetime.date, stop: datetime.date, *, months_orders: 
         else:
             minus.append((stop, following))
             hi = following
-    edges = None
-    if plus or minus:
-        signed = Value(0)
-        if plus:
-            signed = Count("id", filter=_any_day_in(plus))
-        if minus:
-            signed = signed - Count("id", filter=_any_day_in(minus))
-        one = Value(1, output_field=IntegerField())  # a constant to group by: one row, whatever matches
-        edges = counted.filter(_any_day_in(plus + minus)).order_by().annotate(one=one).values("one")
-        edges = edges.annotate(n=ExpressionWrapper(signed, output_field=IntegerField())).values("n")
+    # One count per edge range, each a plain range the index on the order day answers alone (an OR of
+    # the two ranges made PostgreSQL visit the orders' rows: 47,000 pages for 80,000 orders).
+    one = Value(1, output_field=IntegerField())  # a constant to group by: one row, whatever matches
+    edges = [
+        (sign, counted.filter(ordered_on__gte=a, ordered_on__lt=b).order_by().annotate(one=one).values("one"))
+        for sign, ranges in ((1, plus), (-1, minus))
+        for a, b in ranges
+    ]
+    edges = [(sign, days.annotate(n=Count("*")).values("n")) for sign, days in edges]  # COUNT(*): from the index
     return months_orders(lo, hi, edges)
 
 

@@ -22,11 +22,11 @@ from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, s
 # ------------------------------------------------------------------------------------ complaint KPIs
 
 
-def orders_in_months(first: datetime.date, stop: datetime.date, edges: QuerySet | None = None) -> int:
+def orders_in_months(first: datetime.date, stop: datetime.date, edges: list[tuple[int, QuerySet]] = ()) -> int:
     """Counted orders in the whole months [first, stop) (first days of months), from the totals
     analytics keeps with the orders (every write of orders, imports included, goes through
-    analytics.totals), plus the one number `edges` selects (complaints.selectors.counted_orders: the
-    period's edge days): one query.
+    analytics.totals), plus each (sign, query) of `edges` times the one number its query selects
+    (complaints.selectors.counted_orders: the period's edge days): one query.
 
     On PostgreSQL from the running totals: the sum of every customer's running count at the last
     month minus at the month before `first` (two months' rows, about 180,000 at 100,000 customers,
@@ -34,10 +34,14 @@ def orders_in_months(first: datetime.date, stop: datetime.date, edges: QuerySet 
     customer reaches, so a month past it reads the horizon's row. Elsewhere (SQLite, where the running
     totals are not kept) the customer-months are summed.
     """
-    edge_sql, edge_params = edges.query.sql_with_params() if edges is not None else ("SELECT 0", ())
+    edge_sql, edge_params = "0", []
+    for sign, query in edges:
+        sql, params = query.query.sql_with_params()
+        edge_sql += f" {'+' if sign > 0 else '-'} coalesce(({sql}), 0)"
+        edge_params += params
     if connection.vendor != "postgresql":
         sql = f"""SELECT coalesce((SELECT sum(orders) FROM {CustomerMonth._meta.db_table}
-                                   WHERE month >= %s AND month < %s), 0) + coalesce(({edge_sql}), 0)"""
+                                   WHERE month >= %s AND month < %s), 0) + {edge_sql}"""
         params = [first, stop, *edge_params]
     else:
         last = (stop - datetime.timedelta(days=1)).replace(day=1)
@@ -48,10 +52,10 @@ def orders_in_months(first: datetime.date, stop: datetime.date, edges: QuerySet 
                        t AS (SELECT coalesce(sum(r.orders) FILTER (WHERE r.month = h.last), 0)
                                   - coalesce(sum(r.orders) FILTER (WHERE r.month = h.before), 0) AS n
                              FROM {running} r, h WHERE r.month IN (h.last, h.before))
-                  SELECT t.n + coalesce(({edge_sql}), 0) FROM t"""
+                  SELECT t.n + {edge_sql} FROM t"""
         params = [last, before, *edge_params]
     if stop <= first:
-        sql, params = f"SELECT coalesce(({edge_sql}), 0)", list(edge_params)
+        sql, params = f"SELECT {edge_sql}", list(edge_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
