@@ -30,6 +30,7 @@ class CustomerForm(forms.ModelForm):
             "email",
             "phone",
             "address",
+            "language",
         ]
         widgets = {"since": DateInput(), "churned_on": DateInput(), "strategic_note": forms.Textarea(attrs={"rows": 2})}
 

@@ -75,7 +75,7 @@ def user_language(user) -> str:
 
 
 def customer_language(customer) -> str:
-    """The customer's language as its record holds it; the site's default while crm has no such field."""
+    """The customer's language as its record holds it (crm.Customer.language)."""
     return _known_language(getattr(customer, "language", "") or "")
 
 

@@ -52,6 +52,7 @@ def edit_payload(customer, **overrides):
         "email": "",
         "phone": "",
         "address": "",
+        "language": customer.language,
         "referred_by_code": "",
     }
     data.update(overrides)

@@ -63,8 +63,9 @@ def test_logging_a_complaint_sends_the_acknowledgment_to_the_decision_maker(
 def test_acknowledgment_in_chinese_for_a_chinese_customer(
     client, service_user, customer, smtp, settings, django_capture_on_commit_callbacks
 ):
-    # crm.Customer has no language yet: customers get the site's language (LANGUAGE_CODE).
-    settings.LANGUAGE_CODE = "zh-hans"
+    # The customer's own language decides, not the rep's (the rep works in English here).
+    customer.language = "zh-hans"
+    customer.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
         log_complaint(client, service_user, customer, send_acknowledgment="on")
     complaint = customer.complaints.get()
@@ -134,7 +135,8 @@ def test_communicate_action_by_email_sends_the_plan_and_records_the_notification
 
 
 def test_action_plan_in_chinese(customer, service_user, smtp, settings, django_capture_on_commit_callbacks):
-    settings.LANGUAGE_CODE = "zh-hans"
+    customer.language = "zh-hans"
+    customer.save(update_fields=["language"])
     complaint = investigating(customer, service_user)
     with django_capture_on_commit_callbacks(execute=True):
         complaint_transition(

@@ -110,7 +110,8 @@ def test_answered_through_the_link_without_login(
 def test_survey_in_the_customers_language(
     client, customer, service_user, smtp, settings, django_capture_on_commit_callbacks
 ):
-    settings.LANGUAGE_CODE = "zh-hans"  # crm.Customer has no language yet: the site's is the customer's
+    customer.language = "zh-hans"  # the e-mail and the page it links to, in the customer's language
+    customer.save(update_fields=["language"])
     complaint = resolved(customer, service_user)
     close_on_the_page(client, service_user, complaint, django_capture_on_commit_callbacks, send_survey="on")
     [mail] = smtp.received
