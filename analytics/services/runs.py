@@ -119,6 +119,18 @@ def _failure_unpublished(run: AnalysisRun):
         raise
 
 
+def scoring_settings(*, cost_model: CostModel, scoring_model: ScoringModel, tier_rules: TierRules) -> dict:
+    """The core's settings (core.score's keyword arguments) from the three versioned settings, saved or
+    drafted: a run passes the versions it uses, a what-if preview its draft in place of one of them."""
+    return {
+        "weights": scoring_model.weights,
+        "core_pct": tier_rules.core_pct,
+        "key_pct": tier_rules.key_pct,
+        "order_handling_cents": int(cost_model.order_handling_cost * 100),  # two places: exact
+        "complaint_handling_cents": int(cost_model.complaint_handling_cost * 100),
+    }
+
+
 def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisRun | None:
     """Computes and publishes the run. Returns None when there was nothing to do (done, or taken).
     Its heartbeat is written all along (jobs.Heartbeat). The steps: the reader reads every customer's
@@ -138,7 +150,7 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
             nonlocal clock
             timings[name], clock = round(time.perf_counter() - clock, 3), time.perf_counter()
 
-        window, cost = run_window(run), run.cost_model
+        window = run_window(run)
         _progress(run, 5, gettext_noop("reading figures"))
         book = readers.read_book(window, scratch=f"analytics_scratch_r{run.pk}_inputs")
         lap("figures")
@@ -146,11 +158,7 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
         scored = core.score(
             book,
             as_of=window.as_of,
-            weights=run.scoring_model.weights,
-            core_pct=run.tier_rules.core_pct,
-            key_pct=run.tier_rules.key_pct,
-            order_handling_cents=int(cost.order_handling_cost * 100),
-            complaint_handling_cents=int(cost.complaint_handling_cost * 100),
+            **scoring_settings(cost_model=run.cost_model, scoring_model=run.scoring_model, tier_rules=run.tier_rules),
         )
         lap("scoring")
         previous, inputs = readers.previous_tiers(published_run()), readers.read_company_inputs(window)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from core import jobs
 from crm.models import Customer
 
-from ..models import Tier, WhatIf
+from ..models import CostModel, ScoringModel, Tier, TierRules, WhatIf
 from . import core, readers, runs
 
 logger = logging.getLogger(__name__)
@@ -60,23 +60,18 @@ def settings_with(job: WhatIf) -> dict:
     """The core's settings under the draft: the draft for its setting, the newest saved version for
     the others (what the next run would use)."""
     saved = runs.current_settings()
-    cost, weights, tiers = saved["cost_model"], saved["scoring_model"].weights, saved["tier_rules"]
-    order_cost, complaint_cost = cost.order_handling_cost, cost.complaint_handling_cost
-    core_pct, key_pct = tiers.core_pct, tiers.key_pct
     if job.which == WhatIf.Setting.SCORING:
-        weights = {factor: int(weight) for factor, weight in job.draft.items()}
+        saved["scoring_model"] = ScoringModel(factors=[[factor, int(weight)] for factor, weight in job.draft.items()])
     elif job.which == WhatIf.Setting.COST:
-        order_cost = Decimal(job.draft["order_handling_cost"])
-        complaint_cost = Decimal(job.draft["complaint_handling_cost"])
+        saved["cost_model"] = CostModel(
+            order_handling_cost=Decimal(job.draft["order_handling_cost"]),
+            complaint_handling_cost=Decimal(job.draft["complaint_handling_cost"]),
+        )
     else:
-        core_pct, key_pct = int(job.draft["core_pct"]), int(job.draft["key_pct"])
-    return {
-        "weights": weights,
-        "core_pct": core_pct,
-        "key_pct": key_pct,
-        "order_handling_cents": int(order_cost * 100),
-        "complaint_handling_cents": int(complaint_cost * 100),
-    }
+        saved["tier_rules"] = TierRules(core_pct=int(job.draft["core_pct"]), key_pct=int(job.draft["key_pct"]))
+    return runs.scoring_settings(
+        cost_model=saved["cost_model"], scoring_model=saved["scoring_model"], tier_rules=saved["tier_rules"]
+    )
 
 
 def _other_settings_saved_since(job: WhatIf) -> bool:
