@@ -106,3 +106,12 @@ def english_by_default():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: what one test cached (an unread count, a portfolio, a
+    chart) never answers for the next, whose rows may reuse the same ids (SQLite) or not (PostgreSQL)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -13,7 +13,7 @@ from tests.factories import CustomerFactory
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics"),
+    pytest.mark.postgres,  # PostgreSQL's statistics (deselected on SQLite, never skipped)
 ]
 
 

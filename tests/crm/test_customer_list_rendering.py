@@ -211,6 +211,7 @@ class TestPages:
         CustomerFactory.create_batch(first)
         client.force_login(user)
         url = reverse("crm:customer_list")
+        client.get(url, params)  # the top bar's unread count is read once, then cached: measure the pages after
         with CaptureQueriesContext(connection) as few:
             client.get(url, params)
         CustomerFactory.create_batch(50)
@@ -225,7 +226,12 @@ class TestCount:
         client.force_login(user)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(reverse("crm:customer_list"), params)
-        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+        # the list's own count (the top bar's unread notifications are counted apart)
+        counts = [
+            q["sql"]
+            for q in queries.captured_queries
+            if "count(" in q["sql"].lower() and "notification" not in q["sql"]
+        ]
         assert len(counts) == 1
         return response, counts[0]
 

@@ -119,6 +119,7 @@ class TestPagination:
     def test_query_count_does_not_grow_with_rows(self, client, sales_user, django_assert_max_num_queries):
         client.force_login(sales_user)
         CustomerFactory.create_batch(3)
+        client.get(reverse("crm:customer_list"))  # the top bar's unread count is read once, then cached
         with django_assert_max_num_queries(12) as few:
             client.get(reverse("crm:customer_list"))
         CustomerFactory.create_batch(150)

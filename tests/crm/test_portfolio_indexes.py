@@ -11,7 +11,7 @@ from tests.factories import CustomerFactory, InteractionFactory
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes"),
+    pytest.mark.postgres,  # PostgreSQL's indexes (deselected on SQLite, never skipped)
 ]
 
 
