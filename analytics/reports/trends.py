@@ -1,6 +1,6 @@
 """The Trends and churn page: the top 20% against the year before, churn by month and quarter, why
 customers left, the dormant ones, and ARPU by month. All from the run's company figures
-(services/company.py), for the whole company."""
+(services/core.py), for the whole company."""
 
 from decimal import Decimal
 

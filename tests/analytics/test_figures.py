@@ -2,7 +2,7 @@
 
 Each data set is small and dated by hand; the arithmetic is in the comments. Where DESIGN leaves a
 definition open (ARPU's active customers, revenue lost, overdue amount, dormant/churned), the engine's
-documented definition (analytics/services/company.py, metrics.py) is tested and the comment says so.
+documented definition (analytics/services/core.py) is tested and the comment says so.
 """
 
 import datetime
