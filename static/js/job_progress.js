@@ -22,11 +22,11 @@
           if (job.finished) {
             setTimeout(function () { window.location.reload(); }, job.message ? 1500 : 0);
           } else {
-            setTimeout(poll, 1500);
+            setTimeout(poll, 1000);
           }
         })
         .catch(function () { setTimeout(poll, 5000); });
     }
-    setTimeout(poll, 1000);
+    setTimeout(poll, 500);  // soon after the page shows: a short job still shows where it is
   });
 })();

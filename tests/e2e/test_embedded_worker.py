@@ -4,7 +4,7 @@ worker on a broker that is a folder (CELERY_BROKER_URL=filesystem://), a SQLite 
 works, and the page shows the result when it is done.
 
 The site runs as separate processes, as the Procfile starts them, on the demo book (seed_demo at
-2,000 customers, its default: long enough a run for the bar to be seen moving)."""
+6,000 customers: long enough a run for the bar to be seen moving)."""
 
 import os
 import socket
@@ -28,7 +28,7 @@ SEED = (
     "from django.conf import settings\n"
     "from django.core.management import call_command\n"
     "settings.BASE_DIR = Path({folder!r})\n"
-    "call_command('seed_demo', password={password!r})\n"
+    "call_command('seed_demo', customers=6000, password={password!r})\n"
 )
 
 
@@ -160,7 +160,7 @@ def test_an_import_answers_at_once_and_the_bar_moves_until_the_report_shows(site
     url, folder = site
     lines = ["number,customer,ordered_on,revenue,cost"]
     lines += [
-        f"EMB-{n},C{n % 2000 + 1:06d},2026-01-{n % 28 + 1:02d},{n % 900 + 100}.25,{n % 500}.10" for n in range(20000)
+        f"EMB-{n},C{n % 6000 + 1:06d},2026-01-{n % 28 + 1:02d},{n % 900 + 100}.25,{n % 500}.10" for n in range(20000)
     ]
     path = folder / "orders.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
