@@ -5,16 +5,18 @@ satisfaction surveys answered in the run's 12 months (stored with the run, as th
 import datetime
 
 from django.db import connection
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from complaints.models import Category
 from complaints.selectors import complaint_kpis
 from core import display
 from core.charts import chart_texts
 from crm.models import Survey
+from notifications.models import SurveyInvitation
 
 from ..models import AnalysisRun, CustomerMonth, CustomerRunningTotal
 from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, side_by_side
@@ -206,4 +208,87 @@ class SatisfactionCard(Card):
         return {"distribution": {str(k): v for k, v in satisfaction["distribution"].items()}}
 
 
-CARDS = (ServiceCard(), SatisfactionCard())
+# ------------------------------------------------------------------------- surveys after complaints
+
+
+class SurveyResponseCard(Card):
+    name = "survey_response"
+    title = gettext_lazy("Surveys after complaints, by category")
+    help = gettext_lazy(
+        "Satisfaction surveys e-mailed when a complaint closed in the run's 12 months: how many customers "
+        "answered, and how satisfied they were (1–5), by complaint category. Read live."
+    )
+    empty = gettext_lazy(
+        "No satisfaction survey was sent after a complaint in the 12 months. Closing a complaint with "
+        "“E-mail the customer a satisfaction survey” ticked sends one."
+    )
+    live = True  # customers answer between runs
+
+    def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> list[tuple] | None:
+        """(category, sent, answered, mean score) for the invitations sent in the run's window: one query."""
+        zone = timezone.get_current_timezone()
+        start = datetime.datetime.combine(run.window_start, datetime.time.min, tzinfo=zone)
+        end = datetime.datetime.combine(run.window_end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        sent = SurveyInvitation.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        rows = (
+            sent.order_by("complaint__category")
+            .values_list("complaint__category")
+            .annotate(
+                sent=Count("id"),
+                answered=Count("id", filter=Q(answered_at__isnull=False)),
+                mean=Avg("survey__score"),
+            )
+        )
+        order = {value: index for index, value in enumerate(Category.values)}
+        return sorted(rows, key=lambda row: order.get(row[0], len(order))) or None
+
+    @staticmethod
+    def _rate(sent: int, answered: int):
+        return pct_of(answered, sent)
+
+    def figure(self, rows: list[tuple]) -> dict:
+        labels = chart_texts(display.label(category, Category) for category, *_r in rows)
+        rates = [round(float(self._rate(sent, answered)), 1) for _c, sent, answered, _m in rows]
+        bars = {
+            "type": "bar",
+            "x": labels,
+            "y": rates,
+            "marker": {"color": "#2f6db5"},
+            "customdata": [[answered, sent] for _c, sent, answered, _m in rows],
+            "texttemplate": "%{y:.1f}%",
+            "hovertemplate": "%{x}: %{y:.1f}%<br>"
+            + _("%{customdata[0]:,} of %{customdata[1]:,} answered")
+            + "<extra></extra>",
+        }
+        axis = {"title": {"text": _("Response rate (%)")}, "range": [0, 100], "ticksuffix": "%"}
+        return chart([bars], height=300, yaxis=axis, xaxis={"type": "category"})
+
+    def reading(self, rows: list[tuple]) -> list[str]:
+        sent = sum(row[1] for row in rows)
+        answered = sum(row[2] for row in rows)
+        text = _("%(answered)s of %(sent)s customers answered the survey after their complaint (%(rate)s%%).")
+        reading = [
+            text % {"answered": f"{answered:,}", "sent": f"{sent:,}", "rate": number(self._rate(sent, answered))}
+        ]
+        scored = [row for row in rows if row[3] is not None]
+        if scored:
+            worst = min(scored, key=lambda row: row[3])
+            text = _("The least satisfied after a complaint about %(category)s: %(score)s on average (1–5).")
+            reading.append(text % {"category": display.label(worst[0], Category), "score": f"{worst[3]:.2f}"})
+        return reading
+
+    def csv(self, rows: list[tuple]) -> tuple[list, list]:
+        columns = [_("Category"), _("Surveys sent"), _("Answered"), _("Response rate %"), _("Mean score (1–5)")]
+        return columns, [
+            [
+                str(display.label(category, Category)),
+                sent,
+                answered,
+                number(self._rate(sent, answered)),
+                "" if mean is None else f"{mean:.2f}",
+            ]
+            for category, sent, answered, mean in rows
+        ]
+
+
+CARDS = (ServiceCard(), SatisfactionCard(), SurveyResponseCard())
