@@ -160,7 +160,7 @@ def test_an_import_answers_at_once_and_the_bar_moves_until_the_report_shows(site
     url, folder = site
     lines = ["number,customer,ordered_on,revenue,cost"]
     lines += [
-        f"EMB-{n},C{n % 6000 + 1:06d},2026-01-{n % 28 + 1:02d},{n % 900 + 100}.25,{n % 500}.10" for n in range(20000)
+        f"EMB-{n},C{n % 6000 + 1:06d},2026-01-{n % 28 + 1:02d},{n % 900 + 100}.25,{n % 500}.10" for n in range(100_000)
     ]
     path = folder / "orders.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -170,7 +170,7 @@ def test_an_import_answers_at_once_and_the_bar_moves_until_the_report_shows(site
     browser.find_element(By.NAME, "file").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     preview = wait_until(browser, lambda d: d.find_element(By.ID, "import-preview"))
-    assert "20,000 rows are fine: 20,000 new, 0 updated, 0 unchanged." in preview.text, preview.text
+    assert "100,000 rows are fine: 100,000 new, 0 updated, 0 unchanged." in preview.text, preview.text
 
     browser.find_element(By.ID, "confirm-import").click()
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".job-progress"))
@@ -179,4 +179,4 @@ def test_an_import_answers_at_once_and_the_bar_moves_until_the_report_shows(site
     seen = watch_progress(browser)
     assert len(seen) >= 2, seen
     report = wait_until(browser, lambda d: d.find_element(By.ID, "import-report"))
-    assert "20,000 rows imported: 20,000 new, 0 updated, 0 unchanged." in report.text
+    assert "100,000 rows imported: 100,000 new, 0 updated, 0 unchanged." in report.text

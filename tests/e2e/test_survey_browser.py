@@ -38,6 +38,21 @@ def text_of(browser):
     return browser.find_element(By.TAG_NAME, "main").text
 
 
+def shows(browser, text: str) -> bool:
+    """Waits for the page the last click led to (up to 10 s) to show `text`."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(driver):
+        try:
+            return text in text_of(driver)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False  # the next page is still on its way
+
+    WebDriverWait(browser, 10, poll_frequency=0.1).until(found, message=f"{text!r} not shown")
+    return True
+
+
 def test_a_customer_answers_through_the_link(browser, log_in, live_server, service_user, settings):
     from selenium.webdriver.common.by import By
 
@@ -47,7 +62,7 @@ def test_a_customer_answers_through_the_link(browser, log_in, live_server, servi
     browser.find_element(By.CSS_SELECTOR, "input[name=score][value='4']").click()
     browser.find_element(By.ID, "id_comment").send_keys("换货很快 Quick replacement")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
-    assert "We have your answer" in text_of(browser)
+    assert shows(browser, "We have your answer")
     survey = Survey.objects.get()
     assert (survey.complaint_id, survey.score, survey.comment) == (complaint.pk, 4, "换货很快 Quick replacement")
 
