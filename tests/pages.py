@@ -85,6 +85,7 @@ class Dataset:
     run: object
     import_job: object
     whatif: object = None  # the executive's what-if preview (a changed weight), computed
+    survey_invitation: object = None  # the survey e-mailed after the closed complaint, unanswered
 
     def users(self) -> dict:
         return {"sales": self.sales, "service": self.service, "executive": self.executive, "admin": self.admin}
@@ -177,13 +178,11 @@ def _compare_csvs(data):
 
 
 def _survey_token(data):
-    from notifications.models import SurveyInvitation
+    # The invitation is part of the data set (written and committed with it): a row made here, inside
+    # a browser test's transaction, is not seen by a live server on PostgreSQL (its own connection).
     from notifications.surveys import survey_token
 
-    invitation, _created = SurveyInvitation.objects.get_or_create(
-        complaint=data.complaints["closed"], defaults={"sent_to": "survey@example.com"}
-    )
-    return survey_token(invitation)
+    return survey_token(data.survey_invitation)
 
 
 def _import_templates(data):
@@ -627,6 +626,9 @@ def build_dataset() -> Dataset:
     )
     whatif_compute(whatif_id=whatif.pk)
     whatif.refresh_from_db()
+    from notifications.models import SurveyInvitation
+
+    survey_invitation = SurveyInvitation.objects.create(complaint=complaints["closed"], sent_to="survey@example.com")
     return Dataset(
         sales=sales,
         other_sales=other_sales,
@@ -644,6 +646,7 @@ def build_dataset() -> Dataset:
         run=run,
         import_job=import_job,
         whatif=whatif,
+        survey_invitation=survey_invitation,
     )
 
 
