@@ -11,8 +11,11 @@ from tests.factories import CustomerFactory, InteractionFactory
 
 pytestmark = [
     # VACUUM (it cannot run in a transaction) sets the visibility map, as autovacuum does on a live
-    # database: only then is an index-only scan the planner's choice, whatever ran before.
-    pytest.mark.django_db(transaction=True),
+    # database: only then is an index-only scan the planner's choice, whatever ran before. Serialized
+    # rollback, as every transactional test here: the flush after it then leaves the migrations' rows
+    # to be put back from the serialized copy, instead of making content types again that the next
+    # serialized test would load a second time.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.postgres,  # PostgreSQL's indexes (deselected on SQLite, never skipped)
 ]
 
