@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -176,6 +177,13 @@ class Contact(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     decision_maker = models.BooleanField(_("decision maker"), default=False)
+    # A retired contact (left the company, changed role) is kept for the record: shown apart on the
+    # customer page, left out of pickers, e-mails and search by default.
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    # db_default: rows written outside Django (the demo seed's COPY) get the time of the insert.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-decision_maker", "name"]
@@ -184,6 +192,10 @@ class Contact(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
 
 class Interaction(models.Model):
