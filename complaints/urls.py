@@ -1,11 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import board_views, views
 
 app_name = "complaints"
 
 urlpatterns = [
     path("", views.ComplaintQueueView.as_view(), name="queue"),
+    path("board/", board_views.ComplaintBoardView.as_view(), name="board"),
+    path("board/<int:pk>/move/", board_views.ComplaintBoardMoveView.as_view(), name="board_move"),
     path("export.<str:fmt>", views.ComplaintExportView.as_view(), name="export"),
     path("new/", views.ComplaintCreateView.as_view(), name="complaint_create"),
     path("customer-lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
