@@ -11,9 +11,10 @@ class AnalyticsConfig(AppConfig):
         # once the app registry is ready (Django's rule for AppConfig modules).
         from core import jobs
 
-        from . import customer_figures, signals  # noqa: F401 (signals: connects the receivers)
+        from . import customer_figures, signals, timeline  # noqa: F401 (signals: connects the receivers)
         from .services import runs, whatif
 
         jobs.register(runs.JOB_KIND)
         jobs.register(whatif.JOB_KIND)
         customer_figures.register()  # the published run's figures on crm's customer pages
+        timeline.register()  # tier changes on a customer's timeline (crm.timeline)

@@ -72,6 +72,11 @@ class Entry:
     amount: Decimal | None = None
 
     @property
+    def dated(self) -> bool:
+        """A dated event (at local midnight, `start_of_day`): shown by its day, without a time."""
+        return timezone.localtime(self.at).time() == datetime.time.min
+
+    @property
     def key(self) -> tuple[datetime.datetime, str, int]:
         return (self.at, self.kind, self.id)
 
