@@ -7,6 +7,19 @@ from .models import Contact, Customer, Industry, Interaction, Invoice, Order, Re
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
+    fields = ("name", "title", "email", "phone", "decision_maker", "retired_at")
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    """A contact's own page keeps its change history (who added, edited, retired it)."""
+
+    list_display = ("name", "customer", "title", "email", "phone", "decision_maker", "retired_at")
+    list_filter = ("decision_maker", ("retired_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "email", "phone", "customer__code")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer",)
+    show_full_result_count = False
 
 
 @admin.register(Customer)

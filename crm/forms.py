@@ -1,9 +1,11 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.widgets import DateInput
 
-from .models import Customer, Interaction
+from .models import Contact, Customer, Interaction
 
 
 class CustomerForm(forms.ModelForm):
@@ -74,3 +76,47 @@ class InteractionForm(forms.ModelForm):
         if occurred_on and follow_up and follow_up < occurred_on:
             self.add_error("next_follow_up", _("The follow-up cannot be before the interaction."))
         return cleaned
+
+
+# A phone number as people write one: an optional +, digits grouped by spaces, dashes, dots, slashes
+# or brackets, then an optional extension ("ext. 8", "x8", "转8", "分机8").
+PHONE = re.compile(r"\+?[\d\s().\-/]+?(?:\s*(?:ext\.?|x|转|分机)\s*\d{1,6})?", re.IGNORECASE)
+PHONE_DIGITS = (5, 20)
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "decision_maker"]
+        error_messages = {
+            "name": {"required": _("Enter the contact's name.")},
+            "email": {"invalid": _("Enter an e-mail address such as name@company.com.")},
+        }
+        help_texts = {
+            "phone": _("Digits, spaces and + - ( ), such as +86 21 5555 0101; an extension as ext. 8."),
+            "decision_maker": _("Decision makers are listed first, and e-mails to the customer go to them first."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # The values the person saw go back with the form, so `changed_data` is what they changed:
+            # a field someone else saved meanwhile is not overwritten with the old value.
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
+    def clean_phone(self):
+        phone = " ".join(self.cleaned_data["phone"].split())
+        if not phone:
+            return phone
+        digits = sum(character.isdigit() for character in phone)
+        if not PHONE.fullmatch(phone) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
+            raise forms.ValidationError(
+                _("Enter a phone number of 5 to 20 digits with spaces and + - ( ), such as +86 21 5555 0101."),
+                code="invalid",
+            )
+        return phone
+
+    def changed_values(self) -> dict:
+        """Field -> new value of the fields the person changed, for contact_update (which saves only those)."""
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.Meta.fields}

@@ -2,6 +2,7 @@
 
 import datetime
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -11,8 +12,10 @@ from django.db import connections
 from django.db.models import Count, Func, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import TruncMonth
 
+from core.display import field_value
+
 from .extensions import CustomerFigures
-from .models import Customer, Order
+from .models import Contact, Customer, Order
 from .roles import Role
 
 SHORT_GRAM = 2  # crm_short_grams (migration crm 0007) holds a name's non-ASCII pieces of one and two characters
@@ -153,3 +156,50 @@ def _as_date(value) -> datetime.date:
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+# What a contact's history shows changing; retired_at is told as "retired" or "restored" instead.
+CONTACT_HISTORY_FIELDS = ("name", "title", "email", "phone", "decision_maker")
+
+
+@dataclass(frozen=True)
+class CustomerContacts:
+    current: list[Contact]  # decision makers first, then by name
+    retired: list[Contact]  # the latest retired first
+
+    def __bool__(self) -> bool:
+        return bool(self.current or self.retired)
+
+
+def customer_contacts(*, customer: Customer) -> CustomerContacts:
+    """The customer's contacts, current and retired apart, each with `changes`: its history, newest
+    first, as dicts of `record` (who and when: history_user, history_date), `action` ("added",
+    "edited", "retired", "restored") and, for an edit, the fields that went from what to what.
+    Two queries however many contacts and changes there are."""
+    contacts = list(customer.contacts.all())
+    records: dict[int, list] = {contact.pk: [] for contact in contacts}
+    history = Contact.history.filter(id__in=list(records)).select_related("history_user")
+    for record in history.order_by("id", "-history_date", "-history_id"):
+        records[record.id].append(record)
+    for contact in contacts:
+        contact.changes = _contact_changes(records[contact.pk])
+    retired = sorted((c for c in contacts if c.retired_at), key=lambda c: c.retired_at, reverse=True)
+    return CustomerContacts(current=[c for c in contacts if not c.retired_at], retired=retired)
+
+
+def _contact_changes(records: list) -> list[dict]:
+    changes = []
+    for newer, older in zip(records, records[1:] + [None], strict=False):
+        entry = {"record": newer, "action": "added" if newer.history_type == "+" else "edited", "fields": []}
+        if older is not None:
+            if (newer.retired_at is None) != (older.retired_at is None):
+                entry["action"] = "retired" if newer.retired_at else "restored"
+            for name in CONTACT_HISTORY_FIELDS:
+                old, new = getattr(older, name), getattr(newer, name)
+                if old != new:
+                    field = Contact._meta.get_field(name)
+                    entry["fields"].append(
+                        {"field": field.verbose_name, "old": field_value(field, old), "new": field_value(field, new)}
+                    )
+        changes.append(entry)
+    return changes
