@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
+from django.views.generic import TemplateView
 
-from . import jobs
+from . import jobs, search
 
 
 class JobStatusView(View):
@@ -23,3 +24,23 @@ class JobStatusView(View):
         if not job_kind.visible_to(request.user, job):
             raise PermissionDenied
         return JsonResponse(job_kind.status(job))
+
+
+class SearchView(TemplateView):
+    """/search/?q=…: the top bar's search, grouped by kind (core.search). Every signed-in user may
+    search; each kind shows only to those who may read its list. Text shorter than
+    core.search.MIN_LENGTH is not searched: the page says why."""
+
+    template_name = "core/search.html"
+
+    def get_context_data(self, **kwargs):
+        text = search.search_text(self.request.GET.get("q"))
+        groups = search.search_groups(text=text, user=self.request.user)
+        return super().get_context_data(
+            query=text,
+            too_short=bool(text) and not search.searchable(text),
+            min_length=search.MIN_LENGTH,
+            groups=groups,
+            found=any(group.hits for group in groups),
+            **kwargs,
+        )

@@ -1,0 +1,135 @@
+"""The top bar's search: one box, results grouped by kind (customers, contacts, complaints...).
+
+core imports none of our apps, so each app that holds something worth finding registers a
+`SearchProvider` per kind from its AppConfig.ready() with `register_search_provider`; the search
+page (core.views.SearchView) asks `search_groups`, which runs the providers the user may use.
+
+A provider answers in at most two queries, whatever it finds: the group's first GROUP_SIZE rows,
+and, when they fill the group, how many there are, counted only up to COUNT_CAP (a count that stops
+there, so a broad term never counts a whole table). What a provider shows is the kind's list scoping and the role's rights:
+a provider shows no money (the search page is read by every role).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+
+GROUP_SIZE = 10  # rows each group shows
+COUNT_CAP = 1000  # a group counts its matches up to here; beyond, "more than 1,000"
+MIN_LENGTH = 2  # shorter text is not searched: one letter or character would match most rows
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: what it is (`title`), a line about it (`detail`), where it opens (`url`)."""
+
+    title: str
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """One kind's results: the first GROUP_SIZE `hits`, how many match (`total`, up to COUNT_CAP;
+    `capped`: more than that), and the list that shows them all (`see_all_url`, "" when none)."""
+
+    kind: str
+    label: str
+    hits: list[Hit]
+    total: int
+    capped: bool = False
+    see_all_url: str = ""
+    see_all_label: str = ""
+
+    @property
+    def more(self) -> bool:
+        """More match than are shown."""
+        return self.capped or self.total > len(self.hits)
+
+
+class SearchProvider:
+    """One kind of thing the search finds. Subclass it, set the attributes, implement `matches`,
+    `hit` and (when a list shows the same matches) `see_all`.
+
+    - `kind`: a short code ("customers"), the group's id on the page.
+    - `label`: the group's heading (lazy translated).
+    - `permission`: only users holding it search this kind (the permission of the kind's list).
+    - `order`: where the group appears (lower first).
+    """
+
+    kind: str
+    label: str
+    permission: str
+    order: int = 100
+
+    def shown_to(self, user) -> bool:
+        return user.has_perm(self.permission)
+
+    def matches(self, *, text: str, user) -> QuerySet:
+        """The rows `text` finds for `user`, ordered as the group shows them, with what `hit` reads
+        selected (select_related): the page's rows are its first GROUP_SIZE."""
+        raise NotImplementedError
+
+    def hit(self, row) -> Hit:
+        """How one row of `matches` shows (no money: every role reads the search page)."""
+        raise NotImplementedError
+
+    def see_all(self, *, text: str) -> tuple[str, str]:
+        """(URL, link text) of the list that shows all the matches; ("", "") when no list does."""
+        return "", ""
+
+    def search(self, *, text: str, user) -> Group:
+        """The group for `text`: the first rows, then (when they fill the group) the capped count."""
+        matches = self.matches(text=text, user=user)
+        rows = list(matches[:GROUP_SIZE])
+        total = len(rows) if len(rows) < GROUP_SIZE else count_up_to(matches, COUNT_CAP + 1)
+        url, link = self.see_all(text=text) if total > len(rows) else ("", "")
+        return Group(
+            kind=self.kind,
+            label=str(self.label),
+            hits=[self.hit(row) for row in rows],
+            total=min(total, COUNT_CAP),
+            capped=total > COUNT_CAP,
+            see_all_url=url,
+            see_all_label=link,
+        )
+
+
+def count_up_to(queryset: QuerySet, limit: int) -> int:
+    """How many rows `queryset` has, counting no further than `limit` (COUNT over a LIMIT subquery)."""
+    return queryset.order_by()[:limit].count()
+
+
+_providers: dict[str, SearchProvider] = {}
+
+
+def register_search_provider(provider: SearchProvider) -> None:
+    """Adds a kind to the search (by kind: registering it again replaces it)."""
+    if not getattr(provider, "kind", ""):
+        raise ImproperlyConfigured(f"{type(provider).__name__} has no kind.")
+    _providers[provider.kind] = provider
+
+
+def providers_for(user) -> list[SearchProvider]:
+    """The kinds `user` may search, in their order."""
+    return sorted((p for p in _providers.values() if p.shown_to(user)), key=lambda p: (p.order, p.kind))
+
+
+def search_text(value: str | None) -> str:
+    """The text to search: stripped, blanks inside collapsed, at most 100 characters."""
+    return " ".join((value or "").split())[:100]
+
+
+def searchable(text: str) -> bool:
+    """Long enough to search (MIN_LENGTH characters, Chinese as Latin: one character matches too much)."""
+    return len(text) >= MIN_LENGTH
+
+
+def search_groups(*, text: str, user) -> list[Group]:
+    """Each kind's group for `text` that `user` may search (at most two queries a kind); [] when `text` is too short."""
+    if not searchable(text):
+        return []
+    return [provider.search(text=text, user=user) for provider in providers_for(user)]
