@@ -109,13 +109,15 @@ def test_the_customer_export_leaves_out_money_for_a_role_without_it(rf, data):
 
 
 def test_the_change_history_hides_a_money_change_from_service_but_says_who_changed_it(client, data):
+    # The record's changes are on the customer's timeline (issue 19), its "change" kind.
+    changes = reverse("crm:customer_timeline", args=[data.customer.pk]) + "?kind=change"
     client.force_login(data.service)
-    page = client.get(reverse("crm:customer_detail", args=[data.customer.pk])).content.decode()
-    assert "158" not in page.split('id="history"')[1]
-    assert data.sales.get_username() in page.split('id="history"')[1]  # the change (by its author) still shows
+    page = client.get(changes).content.decode()
+    assert "158" not in page.split('id="timeline"')[1]
+    assert data.sales.get_username() in page.split('id="timeline"')[1]  # the change (by its author) still shows
     client.force_login(data.sales)
-    page = client.get(reverse("crm:customer_detail", args=[data.customer.pk])).content.decode()
-    assert pages.money_in(page.split('id="history"')[1], [pages.CREDIT_LIMIT])
+    page = client.get(changes).content.decode()
+    assert pages.money_in(page.split('id="timeline"')[1], [pages.CREDIT_LIMIT])
 
 
 def test_money_columns_are_the_models_money_fields():
