@@ -5,11 +5,12 @@ then one field of each kind is changed (date, datetime, number, money, choice, C
 the stored value is proved.
 
 The forms, from the URL confs (crm, complaints, analytics, exchange):
-  sales      crm:customer_update (own customer), crm:interaction_create (on the customer page)
+  sales      crm:customer_update (own customer), crm:interaction_create (on the customer page),
+             crm:contact_create, crm:contact_update (own customer's contacts)
   service    complaints:complaint_create, complaints:complaint_edit, complaints:problem_create,
              complaints:problem_edit
   executive  complaints:sla_targets, analytics:settings (cost model, scoring model, tier rules)
-  admin      crm:customer_update (any customer), and everything above
+  admin      crm:customer_update, crm:contact_create, crm:contact_update (any customer), and everything above
 Not here: complaint moves and notes (each submit is a step of the workflow, never a no-op: tests/
 complaints), the import upload (a file, tests/e2e/test_import_flow.py), report filters (GET, no
 record), the Django admin's own forms.
@@ -24,7 +25,7 @@ import pytest
 from analytics.models import CostModel, ScoringModel, TierRules
 from complaints.models import Complaint, Problem, SlaTarget
 from complaints.services import complaint_create, problem_create
-from crm.models import Customer, Interaction
+from crm.models import Contact, Customer, Interaction
 from tests.factories import CustomerFactory, RegionFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -247,6 +248,46 @@ def test_sales_interaction_create(browser, log_in, live_server, sales_user, worl
     assert ("2026年1月5日" if language == "zh-hans" else "5 Jan 2026") in shown
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sales_contact_create_and_edit(browser, log_in, live_server, sales_user, world, language):
+    customer = world["mine"]
+    log_in(sales_user, language)
+
+    # create: Chinese text, an e-mail, a phone, a flag
+    open_page(browser, live_server, f"/customers/{customer.pk}/contacts/new/")
+    set_value(browser, "name", "王经理")
+    set_value(browser, "title", "采购经理")
+    set_value(browser, "email", "wang@huadong.example")
+    set_value(browser, "phone", "+86 21 5555 0101")
+    field(browser, "decision_maker").click()
+    submit(browser, form_with(browser, "name"))
+    contact = Contact.objects.get(customer=customer)
+    assert (contact.name, contact.title, contact.email, contact.phone, contact.decision_maker) == (
+        "王经理",
+        "采购经理",
+        "wang@huadong.example",
+        "+86 21 5555 0101",
+        True,
+    )
+    assert [(r.history_type, r.history_user) for r in contact.history.all()] == [("+", sales_user)]
+
+    # edit, untouched
+    path = f"/customers/{customer.pk}/contacts/{contact.pk}/edit/"
+    before = state(Contact, contact.pk)
+    open_page(browser, live_server, path)
+    submit(browser, form_with(browser, "name"))
+    assert state(Contact, contact.pk) == before
+
+    # edit: Chinese text and the flag
+    open_page(browser, live_server, path)
+    set_value(browser, "title", "采购总监")
+    field(browser, "decision_maker").click()
+    submit(browser, form_with(browser, "name"))
+    contact.refresh_from_db()
+    assert (contact.title, contact.decision_maker, contact.phone) == ("采购总监", False, "+86 21 5555 0101")
+    assert contact.history.count() == before[1] + 1
+
+
 # ------------------------------------------------------------------------------------------- service
 
 
@@ -407,3 +448,25 @@ def test_admin_edits_any_customer(browser, log_in, live_server, admin_user_, wor
     submit(browser, form_with(browser, "churned_on"))
     customer.refresh_from_db()
     assert (customer.churned_on, customer.churn_reason) == (datetime.date(2025, 8, 1), "competitor")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_admin_contact_forms_on_any_customer(browser, log_in, live_server, admin_user_, world, language):
+    customer = world["theirs"]
+    log_in(admin_user_, language)
+    open_page(browser, live_server, f"/customers/{customer.pk}/contacts/new/")
+    set_value(browser, "name", "Li Na")
+    submit(browser, form_with(browser, "name"))
+    contact = Contact.objects.get(customer=customer)
+
+    path = f"/customers/{customer.pk}/contacts/{contact.pk}/edit/"
+    before = state(Contact, contact.pk)
+    open_page(browser, live_server, path)
+    submit(browser, form_with(browser, "name"))
+    assert state(Contact, contact.pk) == before
+
+    open_page(browser, live_server, path)
+    set_value(browser, "phone", "(021) 5555-0102 ext. 8")
+    submit(browser, form_with(browser, "name"))
+    contact.refresh_from_db()
+    assert contact.phone == "(021) 5555-0102 ext. 8" and contact.history.first().history_user == admin_user_
