@@ -166,8 +166,8 @@ class ComplaintBoardMoveView(RoleRequiredMixin, BoardMixin, TemplateView):
 
     `quick` (the card's own Move control, or a drop): a move that needs fields opens its form on the
     board instead (nothing moves). Otherwise the workflow decides: a guard's refusal shows the form
-    again with the guard's messages (400); a stale, disallowed or someone else's move goes back to
-    the board with the reason (400, or 403 for someone who may not work the complaint)."""
+    again with the guard's messages (400); a stale or disallowed move shows the board with the
+    workflow's reason at the top (400), someone else's the same (403). A script gets JSON."""
 
     permission_required = "complaints.work_complaint"
     template_name = "complaints/board.html"
@@ -179,7 +179,8 @@ class ComplaintBoardMoveView(RoleRequiredMixin, BoardMixin, TemplateView):
     def post(self, request, pk):
         complaint = get_object_or_404(Complaint.objects.select_related("customer", "assignee"), pk=pk)
         to = request.POST.get("to", "")
-        if request.POST.get("quick") and to in allowed_transitions(complaint) and needs_fields(complaint, to):
+        quick = request.POST.get("quick") and request.POST.get("expected_state") == complaint.state  # else: stale
+        if quick and to in allowed_transitions(complaint) and needs_fields(complaint, to):
             url = self.board_url()
             url += ("&" if "?" in url else "?") + urlencode({"move": complaint.pk, "to": to}) + "#move-panel"
             if self.wants_json():

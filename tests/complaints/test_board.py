@@ -330,6 +330,10 @@ class TestMove:
             "Someone else has just moved this complaint to “Acknowledged”. Reload the page and try again."
             in response.content.decode()
         )
+        # the card's Move control, from the state the board showed: refused too, not opened
+        quick = client.post(move_url(complaint), {"to": "rejected", "expected_state": "new", "quick": "1"})
+        assert quick.status_code == 400 and quick.context["panel"] is None
+        assert "Someone else has just moved this complaint to “Acknowledged”." in quick.content.decode()
         assert state_of(complaint) == State.ACKNOWLEDGED
         assert ComplaintTransition.objects.filter(complaint=complaint).count() == 1
 
