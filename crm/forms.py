@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.widgets import DateInput
 
 from .models import Contact, Customer, Interaction
+from .selectors import CONTACT_LABELS
 
 
 class CustomerForm(forms.ModelForm):
@@ -88,6 +89,7 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "email", "phone", "decision_maker"]
+        labels = CONTACT_LABELS
         error_messages = {
             "name": {"required": _("Enter the contact's name.")},
             "email": {"invalid": _("Enter an e-mail address such as name@company.com.")},

@@ -11,6 +11,7 @@ from django.contrib.postgres.lookups import DataContains
 from django.db import connections
 from django.db.models import Count, Func, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
 
 from core.display import field_value
 
@@ -158,8 +159,16 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
-# What a contact's history shows changing; retired_at is told as "retired" or "restored" instead.
-CONTACT_HISTORY_FIELDS = ("name", "title", "email", "phone", "decision_maker")
+# A contact's fields as the form and its history name them (the verbose names are the admin's, and
+# read wrong for a person in Chinese: "name" is a company's 名称, "title" a heading's 标题). Its
+# history shows these changing; retired_at is told as "retired" or "restored" instead.
+CONTACT_LABELS = {
+    "name": _("Name"),
+    "title": _("Title"),
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "decision_maker": _("Decision maker"),
+}
 
 
 @dataclass(frozen=True)
@@ -194,12 +203,12 @@ def _contact_changes(records: list) -> list[dict]:
         if older is not None:
             if (newer.retired_at is None) != (older.retired_at is None):
                 entry["action"] = "retired" if newer.retired_at else "restored"
-            for name in CONTACT_HISTORY_FIELDS:
+            for name, label in CONTACT_LABELS.items():
                 old, new = getattr(older, name), getattr(newer, name)
                 if old != new:
                     field = Contact._meta.get_field(name)
                     entry["fields"].append(
-                        {"field": field.verbose_name, "old": field_value(field, old), "new": field_value(field, new)}
+                        {"field": label, "old": field_value(field, old), "new": field_value(field, new)}
                     )
         changes.append(entry)
     return changes

@@ -476,7 +476,7 @@ class TestCustomerPage:
             assert [e["action"] for e in contacts.current[0].changes] == ["edited", "added"]
             assert [e["action"] for e in contacts.retired[0].changes] == ["retired", "added"]
             assert contacts.current[0].changes[0]["fields"] == [
-                {"field": "phone", "old": "+86 21 5555 0101", "new": "13800000001"}
+                {"field": "Phone", "old": "+86 21 5555 0101", "new": "13800000001"}
             ]
             assert contacts.current[0].changes[0]["record"].history_user == sales_user
 
