@@ -4,7 +4,9 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from crm.models import Customer, Order
+from crm.signals import customer_owners_changed
 
+from .reports.portfolio import ownership_changed
 from .services.runs import published_run, run_add_prospects
 from .totals import monthly_totals_rebuild
 
@@ -40,3 +42,9 @@ def customer_created(sender, instance: Customer, created=False, raw=False, **kwa
     run = published_run()
     if run is not None:
         run_add_prospects(run=run, customer_ids=[instance.pk])
+
+
+@receiver(customer_owners_changed)
+def owners_changed(sender, **kwargs):
+    """Customers changed owner: the portfolio and team figures kept per owner are read again."""
+    ownership_changed()

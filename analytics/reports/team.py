@@ -24,7 +24,7 @@ from crm.selectors import sales_reps
 
 from ..models import AnalysisRun, CustomerResult, Tier
 from .cards import TIER_COLOURS, cents, chart, currency, pct_of, shown
-from .portfolio import CACHED_FOR, NEGLECTED
+from .portfolio import CACHED_FOR, NEGLECTED, ownership_version
 
 TIER_MIX = (Tier.A, Tier.B, Tier.C, Tier.D)
 PROFIT_COLOUR, REVENUE_COLOUR = TIER_COLOURS["A"], "#9cc3e6"
@@ -58,9 +58,9 @@ def team_run_figures(*, run: AnalysisRun) -> dict:
     """Owner id (None for nobody) -> customers, revenue, profit, customers per tier and neglected
     candidates (DESIGN's neglected accounts as of the run): one GROUP BY owner over the run's results,
     every figure a FILTER of it. Kept in the cache per run for a few minutes, as the portfolio keeps its
-    figures (a reassigned customer moves within minutes)."""
+    figures (a reassigned customer moves at once: portfolio.ownership_version)."""
     published = run.published_at.isoformat() if run.published_at else ""
-    key = f"analytics:team:{run.pk}:{published}"
+    key = f"analytics:team:{run.pk}:{published}:{ownership_version()}"
     found = cache.get(key)
     if found is None:
         figures = {
