@@ -1,18 +1,23 @@
 """Write-side operations on complaints. State changes go through complaints.workflow only."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from crm.roles import Role
 from crm.services import record_update
 from notifications import events as notification_events
 
 from . import selectors
 from .models import OPEN_STATES, Complaint, ComplaintNote, Problem, Severity, SlaTarget, State
 from .workflow import (
+    AssignmentError,
     check_assignment,
     check_may_work,
     complaint_transition,
@@ -204,3 +209,73 @@ def sla_targets_update(*, forms, by) -> None:
             target = form.save(commit=False)
             target._history_user = by
             target.save()
+
+
+BULK_REASSIGN_MAX = 100  # complaints in one bulk reassignment: each is told to its new assignee
+
+
+@dataclass(frozen=True)
+class BulkReassigned:
+    changed: int  # complaints given to the new assignee, each with one history entry and one notification
+    already: int  # complaints the new assignee had already (left as they were)
+
+
+def service_reps():
+    """Whom complaints are given to: active service reps."""
+    return get_user_model().objects.filter(groups__name=Role.SERVICE.value, is_active=True).order_by("username")
+
+
+def not_open(complaints) -> list[str]:
+    """The numbers of the complaints a bulk reassignment refuses: those no longer open (resolved,
+    closed, rejected, duplicates keep the assignee who worked them)."""
+    return [complaint.number for complaint in complaints if not complaint.is_open]
+
+
+def complaints_reassign(*, complaint_ids, assignee, by) -> BulkReassigned:
+    """Gives the open complaints of `complaint_ids` to `assignee` (an active service rep), all or none.
+
+    One transaction: the rows are locked in id order; an unknown id, or a complaint that is not open
+    (not_open), refuses the whole batch with the numbers at fault. Each complaint goes through the
+    assignment rule (workflow.check_assignment: only an admin gives complaints to someone else) and
+    saves its assignee alone, with one history entry naming `by`; its new assignee is told, as when
+    one complaint is reassigned (notifications.events.complaint_assigned: in the app, and by e-mail
+    once this commits unless they turned that kind off). Raises AssignmentError when refused.
+    """
+    ids = sorted({int(pk) for pk in complaint_ids})
+    if not ids:
+        raise AssignmentError(_("No complaint is selected."))
+    if len(ids) > BULK_REASSIGN_MAX:
+        raise AssignmentError(
+            _("At most %(max)s complaints are reassigned at once."), params={"max": BULK_REASSIGN_MAX}
+        )
+    if assignee is None or not service_reps().filter(pk=assignee.pk).exists():
+        raise AssignmentError(_("Complaints can only be given to an active service rep."))
+    with transaction.atomic():
+        locked = list(
+            Complaint.objects.select_for_update(of=("self",))
+            .select_related("customer", "assignee")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        if len(locked) < len(ids):
+            raise AssignmentError(
+                _("%(count)s of the selected complaints no longer exist; nothing was reassigned."),
+                params={"count": len(ids) - len(locked)},
+            )
+        refused = not_open(locked)
+        if refused:
+            raise AssignmentError(
+                _("Only open complaints are reassigned, and these are not: %(numbers)s. Nothing was reassigned."),
+                params={"numbers": ", ".join(refused)},
+            )
+        changed = 0
+        for complaint in locked:
+            before = field_values(complaint)
+            check_assignment(by, complaint, assignee)
+            complaint.assignee = assignee
+            if save_changed_fields(complaint, before, by=by):
+                changed += 1
+                notification_events.complaint_assigned(
+                    complaint=complaint, by=by, previous_assignee_id=before["assignee_id"]
+                )
+    return BulkReassigned(changed=changed, already=len(locked) - changed)

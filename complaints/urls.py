@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import board_views, views
+from .bulk_views import ComplaintReassignView
 
 app_name = "complaints"
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("board/", board_views.ComplaintBoardView.as_view(), name="board"),
     path("board/<int:pk>/move/", board_views.ComplaintBoardMoveView.as_view(), name="board_move"),
     path("export.<str:fmt>", views.ComplaintExportView.as_view(), name="export"),
+    path("reassign/", ComplaintReassignView.as_view(), name="complaint_reassign"),
     path("new/", views.ComplaintCreateView.as_view(), name="complaint_create"),
     path("customer-lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
     path("<int:pk>/", views.ComplaintDetailView.as_view(), name="complaint_detail"),
