@@ -88,3 +88,11 @@ _MSGIDS = (
 
 STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]
 KIND_CHOICES = [(kind.name, kind.label) for kind in KINDS.values()]
+
+
+def register_kind(kind: Kind) -> None:
+    """A kind contributed by an app above notifications (from its AppConfig.ready(); tasks: "task due"):
+    its messages are written, read and e-mailed as the kinds above (registering it again is harmless)."""
+    KINDS[kind.name] = kind
+    if kind.staff and all(known.name != kind.name for known in STAFF_KINDS):
+        STAFF_KINDS.append(kind)

@@ -12,7 +12,7 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(settings.BASE_DIR)
 PO_FILE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-CODE_DIRS = ["config", "core", "crm", "notifications", "complaints", "analytics", "exchange", "demo"]
+CODE_DIRS = ["config", "core", "crm", "notifications", "complaints", "tasks", "analytics", "exchange", "demo"]
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "gettext_lazy": None,

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "core",
     "crm",
     "complaints",
+    "tasks",
     "analytics",
     "exchange",
     "demo",
@@ -266,6 +267,7 @@ CELERY_BEAT_SCHEDULE = {
     "complaints-auto-close": {"task": "complaints.auto_close", "schedule": 3600.0},
     "exchange-purge-import-files": {"task": "exchange.purge_import_files", "schedule": crontab(hour=3, minute=40)},
     "notifications-sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
+    "tasks-remind-due": {"task": "tasks.remind_due_tasks", "schedule": crontab(hour=7, minute=30)},
     "analytics-weekly-digest": {
         "task": "analytics.weekly_digest",
         "schedule": crontab(day_of_week=1, hour=8, minute=0),

@@ -39,6 +39,7 @@ SUBJECTS_ZH = {
     kinds.ACTION_PLAN: "关于您的投诉 CP0000042 的处理方案",
     kinds.SURVEY: "您对我们处理 CP0000042 的方式满意吗？",
     kinds.WEEKLY_DIGEST: "本周：3 宗投诉超出服务时限，1 个客户流失，满意度 4.50",
+    "task_due": "跟进到期（2026-03-03 01:00）：华东精密机械",  # registered by tasks (TasksConfig.ready)
 }
 ENGLISH_WORDS = re.compile(r"\b(?:the|your|you|we|complaint|open|this|link)\b", re.IGNORECASE)
 
