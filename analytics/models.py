@@ -357,6 +357,9 @@ class RunChart(models.Model):
     run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="charts")
     name = models.CharField(max_length=64)
     figure = models.JSONField()
+    # The profit-vs-volume points' answer compressed once, as the start of a gzip body
+    # (analytics.gzipped.opened): a reader that takes gzip gets them with no compression per request.
+    gzipped = models.BinaryField(null=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name"], name="one_chart_per_name_and_run")]

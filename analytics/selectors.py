@@ -12,17 +12,28 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import translation
 
+from . import gzipped
 from .models import AnalysisRun, RunChart
 from .reports import CHARTS, Scope
 from .reports.value import profit_volume_points
 
 logger = logging.getLogger(__name__)
 POINTS = "profit_volume_points"  # the stored points of the profit-vs-volume chart (language-neutral)
+POINTS_START = '{"points":'  # how the points' answer starts: the stored points follow it (views.ProfitVolumePointsView)
 
 # Raise when what a card stores changes shape: cards stored by the previous code are then rebuilt.
-CHARTS_VERSION = 11
+CHARTS_VERSION = 12
 
-__all__ = ["CHARTS_VERSION", "POINTS", "Scope", "chart_key", "profit_volume_points_text", "report_charts"]
+__all__ = [
+    "CHARTS_VERSION",
+    "POINTS",
+    "POINTS_START",
+    "Scope",
+    "chart_key",
+    "profit_volume_points_gzipped",
+    "profit_volume_points_text",
+    "report_charts",
+]
 
 
 def chart_key(name: str, *, scope: Scope, language: str | None) -> str:
@@ -36,11 +47,11 @@ def chart_key(name: str, *, scope: Scope, language: str | None) -> str:
     return ".".join(parts)
 
 
-def _store(run: AnalysisRun, key: str, figure: dict) -> None:
+def _store(run: AnalysisRun, key: str, figure: dict, compressed: bytes | None = None) -> None:
     """Keeps a built chart; a second request that built it at the same moment loses quietly."""
     try:
         with transaction.atomic():
-            RunChart.objects.create(run=run, name=key, figure=figure)
+            RunChart.objects.create(run=run, name=key, figure=figure, gzipped=compressed)
     except IntegrityError:  # stored meanwhile by another request, or the run was pruned: the figure still shows
         pass
 
@@ -72,6 +83,19 @@ def report_charts(*, run: AnalysisRun, names: list[str], scope: Scope) -> dict[s
     return charts
 
 
+def _points_start(text: str) -> bytes:
+    return gzipped.opened((POINTS_START + text).encode())
+
+
+def _build_points(run: AnalysisRun, key: str, scope: Scope) -> tuple[str, bytes]:
+    """Builds the points, stores them with their answer's start compressed, returns both."""
+    points = profit_volume_points(run, scope)
+    text = json.dumps(points, separators=(",", ":"))
+    compressed = _points_start(text)
+    _store(run, key, points, compressed)
+    return text, compressed
+
+
 def profit_volume_points_text(*, run: AnalysisRun, scope: Scope) -> str:
     """The stored points as JSON text, sent as they are (no parsing 100,000 points per request)."""
     key = chart_key(POINTS, scope=scope, language=None)
@@ -82,10 +106,23 @@ def profit_volume_points_text(*, run: AnalysisRun, scope: Scope) -> str:
         .first()
     )
     if text is None:
-        points = profit_volume_points(run, scope)
-        _store(run, key, points)
-        text = json.dumps(points, separators=(",", ":"))
+        text, _compressed = _build_points(run, key, scope)
     return text
+
+
+def profit_volume_points_gzipped(*, run: AnalysisRun, scope: Scope) -> bytes:
+    """The start of the points' answer (POINTS_START and the stored points) as compressed when they
+    were stored (analytics.gzipped.opened; one query, no compression per request). Points stored
+    without it are compressed once now and it is kept with them."""
+    key = chart_key(POINTS, scope=scope, language=None)
+    row = RunChart.objects.filter(run=run, name=key).values_list("pk", "gzipped").first()
+    if row is None:
+        return _build_points(run, key, scope)[1]
+    if row[1] is not None:
+        return bytes(row[1])
+    compressed = _points_start(profit_volume_points_text(run=run, scope=scope))
+    RunChart.objects.filter(pk=row[0], gzipped__isnull=True).update(gzipped=compressed)
+    return compressed
 
 
 def report_charts_warm(*, run: AnalysisRun) -> int:
