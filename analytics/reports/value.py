@@ -106,8 +106,10 @@ class ProfitVolumeCard(Card):
 
     def figure(self, pv: ProfitVolume) -> dict:
         money, revenue, profit = currency(), _("Revenue"), _("Profit")
-        # customdata: a point's revenue and profit as text, written in the browser from the exact cents
-        hover = f"%{{text}}<br>{revenue}: %{{customdata[0]}} {money}<br>{profit}: %{{customdata[1]}} {money}"
+        # customdata: a point's revenue and profit (money, from the exact cents), written as text by
+        # plotly.js only when the point is hovered, with the page's separators (layout.separators):
+        # float64 money to two decimals is exact to the cent below 2**45 (35 trillion)
+        hover = f"%{{text}}<br>{revenue}: %{{customdata[0]:,.2f}} {money}<br>{profit}: %{{customdata[1]:,.2f}} {money}"
         traces = [
             {
                 "type": "scattergl",

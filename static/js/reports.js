@@ -85,13 +85,6 @@
     return (negative ? "-" : "") + whole + grouped + separators.decimal + fraction;
   }
 
-  // Whole cents (an integer below 2**53) as money text.
-  function cents(value) {
-    var digits = String(Math.abs(value));
-    while (digits.length < 3) { digits = "0" + digits; }
-    return money((value < 0 ? "-" : "") + digits.slice(0, -2) + "." + digits.slice(-2));
-  }
-
   // Whole cents as analytics.reports.value.money_cents sends them: int32, and the rare wider figure apart.
   function exactCents(spec) {
     var values = Float64Array.from(typed(spec));
@@ -244,14 +237,15 @@
           idsByTrace.push(null);
           if (meta.role !== "points") { return; }
           if (!points) { trace.x = []; trace.y = []; return; }
-          // Revenue and profit travel as exact whole cents: float64 coordinates for the drawing, and
-          // the hover figures written from the cents themselves (customdata, read by the hovertemplate).
+          // Revenue and profit travel as exact whole cents: float64 money for the drawing and for the
+          // hover (customdata, which the hovertemplate writes as text with the page's separators only
+          // when a point is hovered: no 2 strings per point made up front).
           var revenue = exactCents(points.revenue_cents), profit = exactCents(points.profit_cents), n = points.count;
           var x = new Float64Array(n), y = new Float64Array(n), figures = new Array(n);
           for (var i = 0; i < n; i++) {
             x[i] = revenue[i] / 100;
             y[i] = profit[i] / 100;
-            figures[i] = [cents(revenue[i]), cents(profit[i])];
+            figures[i] = [x[i], y[i]];
           }
           trace.x = x;
           trace.y = y;

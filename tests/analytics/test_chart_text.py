@@ -136,7 +136,7 @@ def test_profit_vs_volume_payload_holds_every_figure_to_the_cent(client, executi
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_profit_vs_volume_hover_reads_the_figures_as_text_not_floats(client, executive_user, big_run, language):
+def test_profit_vs_volume_hover_reads_the_money_from_customdata_to_the_cent(client, executive_user, big_run, language):
     client.force_login(executive_user)
     with translation.override(language):
         payload = points_payload(client, run=big_run.pk, lang=language)
@@ -144,10 +144,13 @@ def test_profit_vs_volume_hover_reads_the_figures_as_text_not_floats(client, exe
     point_traces = [t for t in frame["data"] if t["meta"]["role"] == "points"]
     assert point_traces
     for trace in point_traces:
-        # the revenue and profit in the hover come from customdata (text written from the exact cents),
-        # never from a float formatted by plotly.js
-        assert "%{customdata[0]}" in trace["hovertemplate"] and "%{customdata[1]}" in trace["hovertemplate"]
-        assert "%{x" not in trace["hovertemplate"] and "%{y" not in trace["hovertemplate"]
+        # the revenue and profit in the hover come from customdata (the money from the exact cents,
+        # which the browser puts there), written when hovered with two decimals, grouped in thousands
+        # (issue 17.6: not 2 strings per point made up front); never from the drawn coordinates, which
+        # are on the chart's scale (tests/e2e/test_chart_safety.py reads every point's hover text)
+        template = trace["hovertemplate"]
+        assert "%{customdata[0]:,.2f}" in template and "%{customdata[1]:,.2f}" in template
+        assert "%{x" not in template and "%{y" not in template
     # the browser formats with the page's separators: grouped in thousands in both languages
     assert frame["layout"]["separators"] == ".,"
     # the guide lines' labels are the Decimal as text

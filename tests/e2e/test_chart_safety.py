@@ -70,13 +70,20 @@ def wait(browser, script, timeout=60):
 PROFIT_VOLUME_DRAWN = "var e = document.getElementById('profit-volume'); return e && e.dataset.drawn;"
 FIGURES_DRAWN = "return Array.from(document.querySelectorAll('[data-report-figure], [data-plotly-figure]')).every(e => e.querySelector('.main-svg'))"
 
-# customer id -> [label, revenue text, profit text] of every drawn point, as the hover shows them
+# customer id -> [label, revenue text, profit text] of every drawn point, as the hover shows them: the
+# hovertemplate writes each point's customdata with its number formats when the point is hovered, by
+# plotly.js's own formatter with the page's separators (what the hover label below shows), done here
+# for every point
 HOVER_FIGURES = """
-var chart = document.getElementById('profit-volume'), found = {};
-chart.data.forEach(function (trace, t) {
+var chart = document.getElementById('profit-volume'), found = {}, locale = chart._fullLayout._d3locale;
+chart._fullData.forEach(function (trace, t) {
   var ids = chart.customerIds[t];
   if (!ids) { return; }
-  for (var i = 0; i < ids.length; i++) { found[ids[i]] = [trace.text[i], trace.customdata[i][0], trace.customdata[i][1]]; }
+  var formats = /%\\{customdata\\[0\\]:([^}]+)\\}.*%\\{customdata\\[1\\]:([^}]+)\\}/.exec(trace.hovertemplate);
+  var revenue = locale.numberFormat(formats[1]), profit = locale.numberFormat(formats[2]);
+  for (var i = 0; i < ids.length; i++) {
+    found[ids[i]] = [trace.text[i], revenue(trace.customdata[i][0]), profit(trace.customdata[i][1])];
+  }
 });
 return found;
 """
