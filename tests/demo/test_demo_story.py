@@ -18,10 +18,15 @@ pytestmark = pytest.mark.django_db
 END = datetime.date(2026, 6, 30)
 
 
-@pytest.fixture(autouse=True)
-def logins_in_tmp(settings, tmp_path):
-    """The command writes BASE_DIR/.demo-logins: keep the test's logins away from the real demo's."""
+@pytest.fixture
+def demo_book(settings, tmp_path) -> AnalysisRun:
+    """The demo book the story is told on: `seed_demo` (the default seed, 42) at 400 customers, which
+    ends with its first run published; that run. Also the browser test's book
+    (tests/e2e/test_pv_demo.py). The command writes BASE_DIR/.demo-logins: the test's logins go to
+    tmp_path, away from the real demo's."""
     settings.BASE_DIR = tmp_path
+    call_command("seed_demo", customers=400, end=END, password="demo-pw-Long-1234")
+    return published_run()
 
 
 def whale_peak_pct(profits: list[Decimal]) -> Decimal:
@@ -38,10 +43,8 @@ def test_whale_peak_pct_by_hand():
     assert whale_peak_pct([Decimal(10), Decimal(-50), Decimal(60), Decimal(30)]) == Decimal(200)
 
 
-def test_the_demo_tells_the_story():
-    call_command("seed_demo", customers=400, end=END, password="demo-pw-Long-1234")  # the default seed, 42
-
-    run = published_run()
+def test_the_demo_tells_the_story(demo_book):
+    run = demo_book
     assert run.status == AnalysisRun.Status.SUCCEEDED and run.as_of == END
     # the demo's cost model charges every order and complaint: handling shows in the costs to serve
     assert run.cost_model.order_handling_cost == ORDER_HANDLING_COST > 0
