@@ -6,7 +6,9 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Avg,
     BooleanField,
     Count,
@@ -15,6 +17,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -111,19 +114,35 @@ def complaint_queue(*, user, tab: str, now: datetime.datetime | None = None) -> 
     return complaints
 
 
-def percentile(queryset: QuerySet, field: str, fraction: float) -> float | None:
+def percentile(queryset: QuerySet, field: str, fraction: float, *, n: int | None = None) -> float | None:
     """Linear-interpolated percentile of a numeric column, found by the database (ORDER BY, OFFSET).
 
-    fraction 0.5 is the usual median (mean of the two middle values when n is even).
+    fraction 0.5 is the usual median (mean of the two middle values when n is even). `n`: how many
+    rows have the column (not null), when the caller has counted them already.
     """
     values = queryset.exclude(**{f"{field}__isnull": True})
-    n = values.count()
+    n = values.count() if n is None else n
     if n == 0:
         return None
     position = fraction * (n - 1)
     low, high = math.floor(position), math.ceil(position)
     pair = list(values.order_by(field).values_list(field, flat=True)[low : high + 1])
     return pair[0] + (pair[-1] - pair[0]) * (position - low)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY column): the linear-interpolated
+    percentile `percentile` finds, NULLs left out, computed in the aggregate's own scan."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+PERCENTILES = (("first_response_seconds", (0.5, 0.9)), ("resolution_seconds", (0.5, 0.9)))
 
 
 def _pct(part: int, whole: int) -> Decimal | None:
@@ -226,14 +245,33 @@ def complaint_kpis(
 
     breached = Q(first_response_breached=True) | Q(resolution_breached=True)
     decided = Q(resolved_at__isnull=False) | breached
-    counts = complaints_with_recurrence(received).aggregate(
+    # One scan of the period's complaints for the counts and, on PostgreSQL, the four percentiles
+    # (percentile_cont); elsewhere each percentile is one more query (ORDER BY, OFFSET) on the counts
+    # of the columns found here. The recurring ones are counted apart: as a filter, PostgreSQL looks up
+    # the earlier complaints of only the complaints with a problem, where a FILTER of the same
+    # aggregate ran the look-up for every complaint of the period (0.8 s at 112,000 complaints).
+    on_postgresql = connection.vendor == "postgresql"
+    percentiles = {
+        f"{field}_p{round(fraction * 100)}": PercentileCont(field, fraction)
+        for field, fractions in PERCENTILES
+        for fraction in fractions
+    }
+    counts = received.aggregate(
         total=Count("id"),
         decided=Count("id", filter=decided),
         compliant=Count("id", filter=decided & ~breached),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
         reopened=Count("id", filter=Q(resolved_at__isnull=False, reopen_count__gt=0)),
-        recurring=Count("id", filter=Q(recurrence=True)),
+        **{f"{field}_n": Count(field) for field, _fractions in PERCENTILES},
+        **(percentiles if on_postgresql else {}),
     )
+    if not on_postgresql:
+        for field, fractions in PERCENTILES:
+            for fraction in fractions:
+                counts[f"{field}_p{round(fraction * 100)}"] = percentile(
+                    received, field, fraction, n=counts[f"{field}_n"]
+                )
+    recurring = complaints_with_recurrence(received).filter(recurrence=True).count() if counts["total"] else 0
 
     open_now = Complaint.objects.filter(state__in=OPEN_STATES, received_at__lte=now)
     day = datetime.timedelta(days=1)
@@ -249,21 +287,24 @@ def complaint_kpis(
     orders = counted_orders(
         timezone.localtime(start).date(), timezone.localtime(end).date(), months_orders=months_orders
     )
-    satisfaction = Survey.objects.filter(complaint__in=received).aggregate(mean=Avg("score"))["mean"]
+    # From the surveys about a complaint, each joined to its complaint (an IN over the period's
+    # complaints read all of them: 48 ms at 112,000, against 1.4 ms)
+    about = Survey.objects.filter(complaint__received_at__gte=start, complaint__received_at__lt=end)
+    satisfaction = about.exclude(complaint__state__in=NOT_MEASURED).aggregate(mean=Avg("score"))["mean"]
 
     return {
         "complaints": counts["total"],
-        "first_response_median_hours": _hours(percentile(received, "first_response_seconds", 0.5)),
-        "first_response_p90_hours": _hours(percentile(received, "first_response_seconds", 0.9)),
-        "resolution_median_hours": _hours(percentile(received, "resolution_seconds", 0.5)),
-        "resolution_p90_hours": _hours(percentile(received, "resolution_seconds", 0.9)),
+        "first_response_median_hours": _hours(counts["first_response_seconds_p50"]),
+        "first_response_p90_hours": _hours(counts["first_response_seconds_p90"]),
+        "resolution_median_hours": _hours(counts["resolution_seconds_p50"]),
+        "resolution_p90_hours": _hours(counts["resolution_seconds_p90"]),
         "sla_compliance_pct": _pct(counts["compliant"], counts["decided"]),
         "backlog_by_age": backlog,
         "unresolved_customer_days": Decimal(open_for.total_seconds() / 86400).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP
         ),
         "reopen_rate_pct": _pct(counts["reopened"], counts["resolved"]),
-        "recurrence_rate_pct": _pct(counts["recurring"], counts["total"]),
+        "recurrence_rate_pct": _pct(recurring, counts["total"]),
         "complaints_per_100_orders": (
             (Decimal(100) * counts["total"] / orders).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             if orders

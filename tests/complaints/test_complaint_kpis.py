@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from complaints.models import Complaint, State
-from complaints.selectors import complaint_kpis, percentile
+from complaints.selectors import PercentileCont, complaint_kpis, percentile
 from complaints.services import complaint_add_note, complaint_mark_breaches
 from complaints.workflow import complaint_transition
 from tests.factories import CustomerFactory, OrderFactory, ProblemFactory, SurveyFactory, make_complaint
@@ -205,3 +205,51 @@ def test_kpis_take_a_fixed_number_of_queries(book, django_assert_max_num_queries
         make_complaint(customer=customer, received_at=T0 + datetime.timedelta(hours=i), problem=ProblemFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
         complaint_kpis(start=START, end=END, now=NOW)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_kpis_take_five_queries(book, django_assert_num_queries):
+    """The counts and the four percentiles in one scan (percentile_cont), then the recurring ones, the
+    backlog, the orders and the surveys: five queries (issue 17.6: the service report's server time)."""
+    with django_assert_num_queries(5):
+        kpis = complaint_kpis(start=START, end=END, now=NOW)
+    assert kpis == complaint_kpis_by_hand()
+
+
+def complaint_kpis_by_hand() -> dict:
+    """test_every_kpi's figures (the same book)."""
+    return {
+        "complaints": 6,
+        "first_response_median_hours": Decimal("4.00"),
+        "first_response_p90_hours": Decimal("20.40"),
+        "resolution_median_hours": Decimal("20.00"),
+        "resolution_p90_hours": Decimal("37.00"),
+        "sla_compliance_pct": Decimal("33.3"),
+        "backlog_by_age": {"d0_1": 0, "d1_3": 0, "d3_7": 1, "d7_plus": 4},
+        "unresolved_customer_days": Decimal("192.96"),
+        "reopen_rate_pct": Decimal("25.0"),
+        "recurrence_rate_pct": Decimal("33.3"),
+        "complaints_per_100_orders": Decimal("100.00"),
+        "post_complaint_satisfaction": Decimal("3.50"),
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "values, fraction, expected",
+    [
+        ([7], 0.5, 7),
+        ([1, 3], 0.5, 2),
+        ([5, 1, 3], 0.5, 3),
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9, 9.1),
+        ([], 0.5, None),
+    ],
+)
+def test_percentile_cont_is_the_same_percentile(values, fraction, expected):
+    customer = CustomerFactory()
+    for seconds in [*values, None]:  # a complaint without a first response counts for neither
+        complaint = make_complaint(customer=customer, received_at=T0)
+        Complaint.objects.filter(pk=complaint.pk).update(first_response_seconds=seconds)
+    found = Complaint.objects.aggregate(p=PercentileCont("first_response_seconds", fraction))["p"]
+    assert found == percentile(Complaint.objects.all(), "first_response_seconds", fraction)
+    assert found == (None if expected is None else pytest.approx(expected))
