@@ -56,3 +56,39 @@ class Job(models.Model):
     def status_url(self) -> str:
         """Where the progress bar polls this job's status (the one endpoint: core.views.JobStatusView)."""
         return jobs.kind_of(self).status_url(self)
+
+
+class SavedView(models.Model):
+    """A list's state saved under a name by its user (core.saved_views): the filters, sort and page
+    size as a normalised query string (only the list's own parameters), and the columns shown.
+    Optionally shared with a role (a Group), for whose members it is read-only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    list_key = models.CharField(_("list"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.TextField(_("filters and sort"), blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    shared_with = models.ForeignKey(
+        "auth.Group",
+        verbose_name=_("shared with"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "list_key", "name"], name="core_savedview_one_name_per_list")
+        ]
+        indexes = [models.Index(fields=["list_key", "shared_with"], name="core_savedview_shared")]
+
+    def __str__(self):
+        return self.name
