@@ -181,3 +181,30 @@ def test_on_a_phone_the_board_scrolls_in_its_own_box(browser, log_in, live_serve
     browser.execute_script("arguments[0].scrollLeft = 2000;", board)
     assert browser.execute_script("return arguments[0].scrollLeft;", board) > 0
     assert browser.execute_script("return window.scrollX;") == 0
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_without_javascript_the_move_control_still_moves_and_opens_the_facts(
+    browser, log_in, live_server, service_user, language
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    complaint = make_complaint(assignee=service_user)
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    log_in(service_user, language)
+    open_board(browser, live_server)
+    card = browser.find_element(By.ID, f"card-{complaint.pk}")
+    assert card.get_attribute("draggable") == "false" and "movable" not in card.get_attribute("class")  # no script
+    Select(browser.find_element(By.ID, f"move-{complaint.pk}")).select_by_value("acknowledged")
+    browser.find_element(By.CSS_SELECTOR, f"#card-{complaint.pk} form[data-board-move] button").click()
+    wait_until(browser, lambda d: card_in(d, "acknowledged", complaint))  # the page came back with it moved
+    message = browser.find_element(By.CSS_SELECTOR, ".messages li.success").text
+    assert message == MOVED[language].format(number=complaint.number)
+    assert Complaint.objects.get(pk=complaint.pk).state == State.ACKNOWLEDGED
+    # a move with facts of its own opens its form, and moves nothing yet
+    Select(browser.find_element(By.ID, f"move-{complaint.pk}")).select_by_value("rejected")
+    browser.find_element(By.CSS_SELECTOR, f"#card-{complaint.pk} form[data-board-move] button").click()
+    wait_until(browser, lambda d: d.find_elements(By.ID, "id_move_note"))
+    assert card_in(browser, "acknowledged", complaint)
+    assert Complaint.objects.get(pk=complaint.pk).state == State.ACKNOWLEDGED
