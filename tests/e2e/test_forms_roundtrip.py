@@ -244,8 +244,9 @@ def test_sales_interaction_create(browser, log_in, live_server, sales_user, worl
         datetime.date(2026, 1, 19),
         "季度拜访，讨论下季度订单。",
     )
-    shown = browser.find_element(By.ID, "interactions").text
+    shown = browser.find_element(By.ID, "timeline").text  # the logged interaction, on the customer's timeline
     assert ("2026年1月5日" if language == "zh-hans" else "5 Jan 2026") in shown
+    assert "季度拜访，讨论下季度订单。" in shown
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
