@@ -1,10 +1,13 @@
 """Bulk reassignment of customer owners (issue 19): who may, the confirmation, one request for
 1,000 customers with one history entry each, all or nothing, and a selection that changed refused."""
 
+import threading
+import time
 from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection, transaction
 from django.urls import reverse
 
 from analytics.reports.portfolio import ownership_version
@@ -273,3 +276,43 @@ class TestCachedOwnership:
         with django_capture_on_commit_callbacks(execute=True):
             customer_update(customer=three[0], data={"owner": users["target"]}, by=users["admin"])
         assert ownership_version() != before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_customer_that_leaves_the_filter_while_locked_refuses_the_batch(sales_user, other_sales_user, admin_user_):
+    """Another writer holds one of the selected customers and gives it away: the reassignment waits
+    for its lock, then finds the filter selects other customers, and changes nothing."""
+    chosen = [CustomerFactory(code=f"L{i}", owner=sales_user) for i in range(3)]
+    ids = [c.pk for c in chosen]
+    locked, results = threading.Event(), []
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                Customer.objects.select_for_update().get(pk=ids[2])
+                locked.set()
+                time.sleep(0.5)  # the reassignment arrives and waits for this row
+                Customer.objects.filter(pk=ids[2]).update(owner=None)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert locked.wait(5)
+    try:
+        customers_reassign_owner(
+            customer_ids=ids,
+            owner=other_sales_user,
+            by=admin_user_,
+            reselect=lambda: list(Customer.objects.filter(owner=sales_user).values_list("pk", flat=True)),
+        )
+    except ReassignError as refused:
+        results.append(refused.messages[0])
+    writer.join()
+    assert results == [
+        "The selection changed while it was being reassigned: 3 customers then, 2 now. "
+        "Nothing was reassigned; check the selection and confirm again."
+    ]
+    assert owners(chosen) == [sales_user.pk, sales_user.pk, None]
+    assert Customer.history.filter(history_type="~").count() == 0
