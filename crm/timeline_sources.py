@@ -4,7 +4,8 @@ CrmConfig.ready(); each answers one query per page."""
 
 import itertools
 
-from django.db.models import ForeignKey
+from django.db.models import F, ForeignKey, Window
+from django.db.models.functions import Lag
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from core.display import day, field_value
 
-from .models import Customer, Interaction, Invoice, Order, Survey
+from .models import Contact, Customer, Interaction, Invoice, Order, Survey
 from .roles import can_see_money, money_field_names
 from .timeline import Entry, TimelineSource, register_timeline_source, start_of_day
 
@@ -178,6 +179,58 @@ class CustomerChangeSource(TimelineSource):
         return entries
 
 
+class ContactChangeSource(TimelineSource):
+    """The customer's contacts' history (django-simple-history): added, edited (which fields from
+    what to what), retired, restored. The previous version of each contact is read with LAG in the
+    same query (the cursor only cuts off newer versions, so every version keeps its previous one)."""
+
+    kind = "contact"
+    label = gettext_lazy("Contacts")
+    order = 80
+    FIELDS = ("name", "title", "email", "phone", "decision_maker", "retired_at")
+
+    def entries(self, *, customer, before, limit, user):
+        by_contact = {"partition_by": [F("id")], "order_by": [F("history_date").asc(), F("history_id").asc()]}
+        records = (
+            Contact.history.filter(customer_id=customer.pk)
+            .filter(self.before_q(before, at="history_date", id="history_id"))
+            .annotate(**{f"was_{name}": Window(Lag(name), **by_contact) for name in self.FIELDS})
+            .annotate(had_version=Window(Lag("history_id"), **by_contact))
+            .select_related("history_user")
+            .order_by("-history_date", "-history_id")[:limit]
+        )
+        entries = []
+        for record in records:
+            changed = []
+            if record.history_type == "+" or record.had_version is None:
+                title = _("Contact %(name)s added")
+            elif record.history_type == "-":
+                title = _("Contact %(name)s removed")
+            else:
+                if (record.retired_at is None) != (record.was_retired_at is None):
+                    title = _("Contact %(name)s retired") if record.retired_at else _("Contact %(name)s restored")
+                else:
+                    title = _("Contact %(name)s edited")
+                for name in self.FIELDS[:-1]:
+                    old, new = getattr(record, f"was_{name}"), getattr(record, name)
+                    if old != new:
+                        field = Contact._meta.get_field(name)
+                        changed.append(
+                            f"{capfirst(field.verbose_name)}: {field_value(field, old)} → {field_value(field, new)}"
+                        )
+            entries.append(
+                Entry(
+                    at=record.history_date,
+                    kind=self.kind,
+                    id=record.history_id,
+                    title=title % {"name": record.name},
+                    detail="; ".join(changed),
+                    by=record.history_user.get_username() if record.history_user else _("system"),
+                )
+            )
+        return entries
+
+
 def _related_names(changes):
     """How to show a changed value: a related record by its name, read in one query per related
     model for the whole page (not one per change, as core.display.field_value would)."""
@@ -198,5 +251,12 @@ def _related_names(changes):
 
 def register() -> None:
     """Called by CrmConfig.ready()."""
-    for source in (OrderSource(), InvoiceSource(), InteractionSource(), SurveySource(), CustomerChangeSource()):
+    for source in (
+        OrderSource(),
+        InvoiceSource(),
+        InteractionSource(),
+        SurveySource(),
+        ContactChangeSource(),
+        CustomerChangeSource(),
+    ):
         register_timeline_source(source)

@@ -18,6 +18,7 @@ from crm.roles import Role
 from crm.timeline import Cursor, start_of_day, timeline_page
 
 from ..factories import (
+    ContactFactory,
     CustomerFactory,
     InteractionFactory,
     InvoiceFactory,
@@ -148,6 +149,33 @@ class TestEntries:
         entry = open_timeline(client, sales_user, story).context["timeline"].entries[0]
         assert (entry.title, entry.detail, entry.by) == ("Customer record changed", "Phone: — → 021-5555", "sales1")
 
+    def test_contacts_added_edited_retired_and_restored(self, client, sales_user, story):
+        contact = ContactFactory(customer=story, name="王经理")
+        contact.history.update(history_date=local(2026, 5, 1, 9, 0))
+        contact.title, contact.decision_maker = "采购总监", True
+        contact._history_user = sales_user
+        contact.save()
+        contact.history.filter(history_type="~").update(history_date=local(2026, 5, 2, 9, 0))
+        contact.retired_at = local(2026, 5, 3, 9, 0)
+        contact.save()
+        contact.retired_at = None
+        contact.save()
+        response = open_timeline(client, sales_user, story, kind="contact")
+        shown = [(e.title, e.detail, e.by) for e in response.context["timeline"].entries]
+        assert shown == [
+            ("Contact 王经理 restored", "", "sales1"),
+            ("Contact 王经理 retired", "", "sales1"),
+            ("Contact 王经理 edited", "Title: — → 采购总监; Decision maker: No → Yes", "sales1"),
+            ("Contact 王经理 added", "", "system"),
+        ]
+        chinese = open_timeline(client, sales_user, story, language="zh-hans", kind="contact")
+        assert titles(chinese) == [
+            "联系人 王经理 已恢复",
+            "联系人 王经理 已停用",
+            "联系人 王经理 已编辑",
+            "联系人 王经理 已添加",
+        ]
+
     def test_a_money_change_shows_service_who_but_not_the_figure(self, client, sales_user, service_user, story):
         from crm.services import customer_update
 
@@ -170,6 +198,7 @@ class TestMoney:
             "complaint_state",
             "survey",
             "tier",
+            "contact",
             "change",
         ]
         page = response.content.decode()
@@ -330,9 +359,9 @@ class TestQueries:
         client.force_login(user)
         client.get(url)  # the top bar's unread count is read once, then cached
         # session, user, permissions (2), the customer, the top bar's roles, then one query per kind shown:
-        # sales 8 (orders, invoices, interactions, complaints, their moves, surveys, tiers, changes),
-        # service 6 (no orders, no invoices).
-        expected = 6 + (8 if role == Role.SALES else 6)
+        # sales 9 (orders, invoices, interactions, complaints, their moves, surveys, tiers, contacts,
+        # record changes), service 7 (no orders, no invoices).
+        expected = 6 + (9 if role == Role.SALES else 7)
         with django_assert_num_queries(expected):
             few = client.get(url)
         self.add(customer, user, 45)
