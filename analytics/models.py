@@ -85,11 +85,13 @@ class CustomerRunningTotal(models.Model):
 
 
 class CompanyMonth(models.Model):
-    """Revenue of all counted orders in a calendar month (the sum of that month's CustomerMonth rows),
-    kept with them on PostgreSQL so a run's monthly ARPU reads 12 rows instead of 800,000."""
+    """Revenue and number of all counted orders in a calendar month (the sums of that month's
+    CustomerMonth rows), kept with them on PostgreSQL so a run's monthly ARPU and the complaint KPIs'
+    orders read 12 rows instead of 800,000 or 2.4 million."""
 
     month = models.DateField(unique=True)
     revenue = models.DecimalField(max_digits=20, decimal_places=2, default=ZERO)
+    orders = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.month:%Y-%m}"

@@ -5,8 +5,8 @@ Single order changes (admin, forms) update their customer-month through signals;
 INSERT ... SELECT the database runs itself, so 5 million orders never pass through Python.
 
 On PostgreSQL every rebuild also refreshes what the SQL engine reads: the customers' running totals
-(CustomerRunningTotal, from the first month that changed) and the company's monthly revenue
-(CompanyMonth, for the months that changed).
+(CustomerRunningTotal, from the first month that changed) and the company's monthly revenue and
+orders (CompanyMonth, for the months that changed).
 """
 
 import datetime
@@ -85,8 +85,8 @@ def monthly_totals_rebuild(
     postgres = connection.vendor == "postgresql"
     # For some customers (an order saved), the company's months change by those customers' change:
     # summing the whole month again costs 0.35 s at 100,000 customers, on every order save.
-    by_month = stale.order_by().values_list("month").annotate(total=Sum("revenue"))
-    before = dict(by_month) if postgres and customer_ids is not None else None
+    by_month = stale.order_by().values_list("month").annotate(total=Sum("revenue"), n=Sum("orders"))
+    before = {m: (t, n) for m, t, n in by_month} if postgres and customer_ids is not None else None
     stale._raw_delete(stale.db)
     select_sql, params = _totals_query(orders).query.sql_with_params()
     with connection.cursor() as cursor:
@@ -103,8 +103,14 @@ def monthly_totals_rebuild(
     if before is None:
         company_months_refresh(months)
     else:
-        after = dict(by_month.all())  # the same customers and months, read again
-        company_months_adjust({m: after.get(m, ZERO) - before.get(m, ZERO) for m in {*before, *after}})
+        after = {m: (t, n) for m, t, n in by_month.all()}  # the same customers and months, read again
+        nothing = (ZERO, 0)
+        company_months_adjust(
+            {
+                m: tuple(a - b for a, b in zip(after.get(m, nothing), before.get(m, nothing), strict=True))
+                for m in {*before, *after}
+            }
+        )
 
 
 PAIRS_TABLE = "analytics_rebuild_pairs"
@@ -320,8 +326,8 @@ def running_refresh(*, scope: tuple[str, list] | None = None) -> None:
             cursor.execute(f"CREATE INDEX {RUNNING_INDEX} ON {RUNNING_TABLE} (customer_id, month)")
 
 
-def company_months_adjust(changes: dict[datetime.date, Decimal]) -> None:
-    """Adds each month's change in revenue to the company's month; a month left without any
+def company_months_adjust(changes: dict[datetime.date, tuple[Decimal, int]]) -> None:
+    """Adds each month's change in (revenue, orders) to the company's month; a month left without any
     customer-month goes, as `company_months_refresh` would leave it out."""
     if not changes:
         return
@@ -329,9 +335,11 @@ def company_months_adjust(changes: dict[datetime.date, Decimal]) -> None:
     months = sorted(changes)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (month, revenue) SELECT * FROM unnest(%s::date[], %s::numeric[])
-                ON CONFLICT (month) DO UPDATE SET revenue = {table}.revenue + EXCLUDED.revenue""",
-            [months, [changes[m] for m in months]],
+            f"""INSERT INTO {table} (month, revenue, orders)
+                SELECT * FROM unnest(%s::date[], %s::numeric[], %s::bigint[])
+                ON CONFLICT (month) DO UPDATE SET revenue = {table}.revenue + EXCLUDED.revenue,
+                                                  orders = {table}.orders + EXCLUDED.orders""",
+            [months, [changes[m][0] for m in months], [changes[m][1] for m in months]],
         )
         cursor.execute(
             f"DELETE FROM {table} c WHERE c.month = ANY(%s) AND NOT EXISTS (SELECT 1 FROM {source} cm WHERE cm.month = c.month)",
@@ -340,7 +348,7 @@ def company_months_adjust(changes: dict[datetime.date, Decimal]) -> None:
 
 
 def company_months_refresh(months: Iterable[datetime.date] | None = None) -> None:
-    """Recomputes the company's monthly revenue for the given months (every month when not given)."""
+    """Recomputes the company's monthly revenue and orders for the given months (every month when not given)."""
     if connection.vendor != "postgresql":
         return
     table, source = CompanyMonth._meta.db_table, CustomerMonth._meta.db_table
@@ -350,6 +358,7 @@ def company_months_refresh(months: Iterable[datetime.date] | None = None) -> Non
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} {where}", params)
         cursor.execute(
-            f"INSERT INTO {table} (month, revenue) SELECT month, sum(revenue) FROM {source} {where} GROUP BY month",
+            f"INSERT INTO {table} (month, revenue, orders) SELECT month, sum(revenue), sum(orders) FROM {source} {where} "
+            "GROUP BY month",
             params,
         )

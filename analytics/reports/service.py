@@ -18,7 +18,7 @@ from core.charts import chart_texts
 from crm.models import Survey
 from notifications.models import SurveyInvitation
 
-from ..models import AnalysisRun, CustomerMonth, CustomerRunningTotal
+from ..models import AnalysisRun, CompanyMonth, CustomerMonth
 from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, side_by_side
 
 # ------------------------------------------------------------------------------------ complaint KPIs
@@ -30,32 +30,19 @@ def orders_in_months(first: datetime.date, stop: datetime.date, edges: list[tupl
     analytics.totals), plus each (sign, query) of `edges` times the one number its query selects
     (complaints.selectors.counted_orders: the period's edge days): one query.
 
-    On PostgreSQL from the running totals: the sum of every customer's running count at the last
-    month minus at the month before `first` (two months' rows, about 180,000 at 100,000 customers,
-    instead of 2.4 million orders for 12 months). They are dense up to the horizon that every
-    customer reaches, so a month past it reads the horizon's row. Elsewhere (SQLite, where the running
-    totals are not kept) the customer-months are summed.
+    On PostgreSQL from the company's months (CompanyMonth.orders: at most 12 rows for a run's year,
+    instead of two months of every customer's running totals, about 180,000 rows at 100,000
+    customers). Elsewhere (SQLite, where the company months are not kept) the customer-months are
+    summed.
     """
     edge_sql, edge_params = "0", []
     for sign, query in edges:
         sql, params = query.query.sql_with_params()
         edge_sql += f" {'+' if sign > 0 else '-'} coalesce(({sql}), 0)"
         edge_params += params
-    if connection.vendor != "postgresql":
-        sql = f"""SELECT coalesce((SELECT sum(orders) FROM {CustomerMonth._meta.db_table}
-                                   WHERE month >= %s AND month < %s), 0) + {edge_sql}"""
-        params = [first, stop, *edge_params]
-    else:
-        last = (stop - datetime.timedelta(days=1)).replace(day=1)
-        before = (first - datetime.timedelta(days=1)).replace(day=1)
-        running = CustomerRunningTotal._meta.db_table
-        sql = f"""WITH h AS (SELECT least(%s::date, max(month)) AS last, least(%s::date, max(month)) AS before
-                             FROM {running}),
-                       t AS (SELECT coalesce(sum(r.orders) FILTER (WHERE r.month = h.last), 0)
-                                  - coalesce(sum(r.orders) FILTER (WHERE r.month = h.before), 0) AS n
-                             FROM {running} r, h WHERE r.month IN (h.last, h.before))
-                  SELECT t.n + {edge_sql} FROM t"""
-        params = [last, before, *edge_params]
+    table = (CompanyMonth if connection.vendor == "postgresql" else CustomerMonth)._meta.db_table
+    sql = f"""SELECT coalesce((SELECT sum(orders) FROM {table} WHERE month >= %s AND month < %s), 0) + {edge_sql}"""
+    params = [first, stop, *edge_params]
     if stop <= first:
         sql, params = f"SELECT {edge_sql}", list(edge_params)
     with connection.cursor() as cursor:

@@ -63,17 +63,19 @@ def stored_running() -> dict:
 
 
 def expected_company_months() -> dict:
+    """Each month's (revenue, number) of counted orders, summed from the orders themselves."""
     totals: dict = {}
     for order in Order.objects.filter(status__in=Order.COUNTED_STATUSES):
         month = order.ordered_on.replace(day=1)
-        totals[month] = totals.get(month, D("0")) + order.revenue
+        revenue, orders = totals.get(month, (D("0"), 0))
+        totals[month] = (revenue + order.revenue, orders + 1)
     return totals
 
 
 def assert_in_step():
     horizon = running_horizon()
     assert stored_running() == expected_running(horizon)
-    assert {m.month: m.revenue for m in CompanyMonth.objects.all()} == expected_company_months()
+    assert {m.month: (m.revenue, m.orders) for m in CompanyMonth.objects.all()} == expected_company_months()
 
 
 def order(customer, day, revenue="10.00", **extra):
