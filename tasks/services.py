@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -71,7 +72,7 @@ def task_create(
 def _alert_taken(existing: Task) -> str:
     return _("This alert already has an open follow-up for %(customer)s, due %(due)s.") % {
         "customer": existing.customer.name,
-        "due": existing.next_due,
+        "due": date_format(existing.next_due),
     }
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -142,7 +143,8 @@ class TaskCreateView(RoleRequiredMixin, FormView):
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(
             self.request,
-            _("Follow-up on %(customer)s created, due %(due)s.") % {"customer": self.customer.name, "due": task.due_on},
+            _("Follow-up on %(customer)s created, due %(due)s.")
+            % {"customer": self.customer.name, "due": date_format(task.due_on)},
         )
         return redirect(_next_url(self.request, self.customer.get_absolute_url()))
 
@@ -209,7 +211,7 @@ def _done_message(action, changed, unchanged, form) -> str:
     assignee = form.cleaned_data.get("assignee")
     message = text % {
         "count": changed,
-        "until": form.snooze_until(timezone.localdate()),
+        "until": date_format(form.snooze_until(timezone.localdate())) if action == services.SNOOZE else "",
         "user": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
     }
     if unchanged and action == services.COMPLETE:

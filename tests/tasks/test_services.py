@@ -80,7 +80,7 @@ def test_an_alert_makes_one_follow_up_not_done_per_customer(people, book):
     first = make(book["mine"], people["sales"], day(25), source=Source.NEGLECTED)
     with pytest.raises(ValidationError) as refused:
         make(book["mine"], people["sales"], day(26), source=Source.NEGLECTED)
-    assert refused.value.messages == ["This alert already has an open follow-up for 华东精密机械, due 2026-11-25."]
+    assert refused.value.messages == ["This alert already has an open follow-up for 华东精密机械, due 25 Nov 2026."]
     # another alert, or the same alert on another customer, is another follow-up
     make(book["mine"], people["sales"], day(26), source=Source.DECLINING)
     make(book["theirs"], people["other_sales"], day(26), source=Source.NEGLECTED)

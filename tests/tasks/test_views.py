@@ -7,6 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from tasks.models import Source, State, Task
 from tasks.services import task_create
@@ -194,7 +195,7 @@ def test_create_from_the_customer_page(client, people, book):
         "Send samples",
         Source.CUSTOMER,
     )
-    assert messages_of(response) == ["Follow-up on 华东精密机械 created, due 2026-12-03."]
+    assert messages_of(response) == ["Follow-up on 华东精密机械 created, due 3 Dec 2026."]
 
 
 def test_create_from_a_complaint_links_it(client, people, book):
@@ -222,7 +223,10 @@ def test_an_alert_follow_up_comes_filled_in_and_a_second_is_refused(client, peop
     assert client.post(NEW, data).status_code == 302
     again = client.post(NEW, data)
     assert again.status_code == 400
-    assert f"This alert already has an open follow-up for 华东精密机械, due {today()}." in again.content.decode()
+    assert (
+        f"This alert already has an open follow-up for 华东精密机械, due {date_format(today())}."
+        in again.content.decode()
+    )
     assert Task.objects.filter(source=Source.NEGLECTED).count() == 1
 
 
@@ -256,7 +260,7 @@ def test_complete_many_in_one_post(client, people, tasks):
 def test_snooze_with_a_preset_and_a_date(client, people, tasks):
     client.force_login(people["sales"])
     response = client.post(BULK, {"action": "snooze", "preset": "tomorrow", "task": [tasks["overdue"].pk]})
-    assert messages_of(response) == [f"1 follow-up snoozed until {days(1)}."]
+    assert messages_of(response) == [f"1 follow-up snoozed until {date_format(days(1))}."]
     monday = today() + datetime.timedelta(days=7 - today().weekday())
     client.post(BULK, {"action": "snooze", "preset": "next_week", "task": [tasks["today"].pk]})
     client.post(BULK, {"action": "snooze", "preset": "", "until": str(days(12)), "task": [tasks["later"].pk]})
