@@ -1,5 +1,6 @@
-"""Complaints on a customer's timeline (crm.timeline): each complaint received, and each move of its
-state (acknowledged, investigating, ..., closed) from the workflow's log. Registered by
+"""Complaints on a customer's timeline (crm.timeline): each complaint received, each move of its
+state (acknowledged, investigating, ..., closed) from the workflow's log, and what the customer was
+told (customer-facing notes; internal ones stay on the complaint's page). Registered by
 ComplaintsConfig.ready() for users who may read complaints; one query per kind per page."""
 
 from django.utils.text import Truncator
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.timeline import Entry, TimelineSource, register_timeline_source
 
-from .models import Complaint, ComplaintTransition, State
+from .models import Complaint, ComplaintNote, ComplaintTransition, State
 
 DESCRIPTION_WORDS = 30
 
@@ -81,7 +82,39 @@ class ComplaintStateSource(TimelineSource):
         ]
 
 
+class CustomerNoteSource(TimelineSource):
+    """What the customer was told about a complaint (its customer-facing notes; internal ones stay on
+    the complaint's page)."""
+
+    kind = "complaint_note"
+    label = gettext_lazy("Notes to the customer")
+    permission = "complaints.view_complaint"
+    order = 46
+
+    def entries(self, *, customer, before, limit, user):
+        notes = (
+            ComplaintNote.objects.filter(complaint__customer=customer, visibility=ComplaintNote.Visibility.CUSTOMER)
+            .filter(self.before_q(before, at="created_at"))
+            .select_related("author", "complaint")
+            .only("id", "created_at", "body", "complaint__id", "complaint__number", "author__username")
+            .order_by("-created_at", "-id")[:limit]
+        )
+        return [
+            Entry(
+                at=note.created_at,
+                kind=self.kind,
+                id=note.pk,
+                title=_("Complaint %(number)s: note to the customer") % {"number": note.complaint.number},
+                detail=Truncator(note.body).words(DESCRIPTION_WORDS),
+                url=note.complaint.get_absolute_url(),
+                by=note.author.get_username() if note.author else "",
+            )
+            for note in notes
+        ]
+
+
 def register() -> None:
     """Called by ComplaintsConfig.ready()."""
     register_timeline_source(ComplaintSource())
     register_timeline_source(ComplaintStateSource())
+    register_timeline_source(CustomerNoteSource())

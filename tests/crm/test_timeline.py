@@ -13,6 +13,7 @@ from django.utils import timezone
 from analytics.models import AnalysisRun, CustomerResult
 from analytics.services.runs import current_settings
 from complaints.models import ComplaintTransition
+from complaints.services import complaint_add_note
 from crm.models import Interaction
 from crm.roles import Role
 from crm.timeline import Cursor, start_of_day, timeline_page
@@ -72,6 +73,12 @@ def story(sales_user):
     ComplaintTransition.objects.create(
         complaint=complaint, from_state="resolved", to_state="closed", at=local(2026, 1, 28, 17, 0)
     )
+    complaint_add_note(
+        complaint=complaint, by=sales_user, body="已安排补发", visibility="customer", at=local(2026, 1, 22, 15, 0)
+    )
+    complaint_add_note(  # internal: stays on the complaint's page
+        complaint=complaint, by=sales_user, body="仓库漏发", visibility="internal", at=local(2026, 1, 22, 16, 0)
+    )
     SurveyFactory(customer=customer, answered_on=D(2026, 2, 1), score=4, comment="交货及时")
     runs = [
         published_run(D(2026, 1, 31), local(2026, 2, 1, 2, 0)),
@@ -87,6 +94,7 @@ EN_TITLES = [
     "Tier B → A (run as of 31 Mar 2026)",
     "Survey answered: 4, Satisfied",
     "Complaint CP-1 closed",
+    "Complaint CP-1: note to the customer",
     "Complaint CP-1: New → Acknowledged",
     "Complaint CP-1 received: Delivery, High",
     "Visit",
@@ -98,6 +106,7 @@ ZH_TITLES = [
     "等级 B → A（截至 2026年3月31日 的分析）",
     "已回答调查：4，满意",
     "投诉 CP-1 已关闭",
+    "投诉 CP-1：致客户的说明",
     "投诉 CP-1：新建 → 已确认",
     "收到投诉 CP-1：交付，高",
     "拜访",
@@ -129,6 +138,8 @@ class TestEntries:
         assert entries["Invoice INV-1"].detail == "due on 11 Feb 2026 · unpaid"
         assert entries["Visit"].detail == "季度拜访" and entries["Visit"].by == "sales1"
         assert entries["Complaint CP-1: New → Acknowledged"].by == "sales1"
+        assert (entries["Complaint CP-1: note to the customer"].detail, entries["Visit"].by) == ("已安排补发", "sales1")
+        assert "仓库漏发" not in response.content.decode()  # the internal note is not the customer's story
         assert entries["Visit"].at == start_of_day(D(2026, 1, 15))
         page = response.content.decode()
         assert "27,130,141.25" in page and "4,381,906.37" in page
@@ -196,6 +207,7 @@ class TestMoney:
             "interaction",
             "complaint",
             "complaint_state",
+            "complaint_note",
             "survey",
             "tier",
             "contact",
@@ -347,6 +359,7 @@ class TestQueries:
             ComplaintTransition.objects.create(
                 complaint=complaint, from_state="new", to_state="acknowledged", at=start_of_day(day), by=user
             )
+            complaint_add_note(complaint=complaint, by=user, body="noted", visibility="customer", at=start_of_day(day))
 
     @pytest.mark.parametrize("role", [Role.SALES, Role.SERVICE])
     def test_a_page_costs_the_same_for_5_and_50_entries_of_each_kind(
@@ -359,9 +372,9 @@ class TestQueries:
         client.force_login(user)
         client.get(url)  # the top bar's unread count is read once, then cached
         # session, user, permissions (2), the customer, the top bar's roles, then one query per kind shown:
-        # sales 9 (orders, invoices, interactions, complaints, their moves, surveys, tiers, contacts,
-        # record changes), service 7 (no orders, no invoices).
-        expected = 6 + (9 if role == Role.SALES else 7)
+        # sales 10 (orders, invoices, interactions, complaints, their moves, notes to the customer,
+        # surveys, tiers, contacts, record changes), service 8 (no orders, no invoices).
+        expected = 6 + (10 if role == Role.SALES else 8)
         with django_assert_num_queries(expected):
             few = client.get(url)
         self.add(customer, user, 45)
@@ -369,8 +382,8 @@ class TestQueries:
             many = client.get(url)
         with django_assert_num_queries(expected):
             deep = client.get(url, {"before": many.context["timeline"].next_cursor.encode()})
-        # 5 of each kind and the record's creation: sales 31 (a full page of 25), service 21.
-        assert len(few.context["timeline"].entries) == (25 if role == Role.SALES else 21)
+        # 5 of each kind and the record's creation: sales 36 (a full page of 25), service 26 (too).
+        assert len(few.context["timeline"].entries) == 25
         assert len(many.context["timeline"].entries) == len(deep.context["timeline"].entries) == 25
 
     def test_a_filtered_page_asks_only_its_kinds(self, client, sales_user, django_assert_num_queries):
