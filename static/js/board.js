@@ -27,9 +27,14 @@
     return board.querySelector('.board-column[data-state="' + state + '"]');
   }
 
+  // A column's count follows the move; "None here." shows when its last complaint has gone.
   function addToCount(section, delta) {
     var count = section && section.querySelector("[data-count]");
-    if (count) { count.textContent = String(parseInt(count.textContent, 10) + delta); }
+    if (!count) { return; }
+    var now = parseInt(count.textContent, 10) + delta;
+    count.textContent = String(now);
+    var empty = section.querySelector(".board-empty");
+    if (empty) { empty.hidden = now > 0; }
   }
 
   function setUpCard(card) {
@@ -81,8 +86,6 @@
         card.remove();
         list.insertBefore(fresh, list.firstChild);
         setUpCard(fresh);
-        var empty = target.querySelector(".board-empty");
-        if (empty) { empty.hidden = true; }
       } else {
         card.remove();
       }

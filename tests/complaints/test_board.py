@@ -426,6 +426,8 @@ class TestRoles:
         complaint = make_complaint(assignee=service_user)
         client.force_login(service_user)
         assert client.get(move_url(complaint)).status_code == 405
+        assert client.get(reverse(BOARD), {"move": "x", "to": "rejected"}).status_code == 404
+        assert client.get(reverse(BOARD), {"move": complaint.pk + 1, "to": "rejected"}).status_code == 404
 
 
 class TestQueries:

@@ -68,6 +68,10 @@ def test_the_move_control_moves_a_card_to_its_new_column(browser, log_in, live_s
     wait_until(browser, lambda d: card_in(d, "acknowledged", complaint))
     assert not card_in(browser, "new", complaint)
     assert (count_of(browser, "new"), count_of(browser, "acknowledged")) == ("0", "1")
+    assert browser.find_element(By.CSS_SELECTOR, '.board-column[data-state="new"] .board-empty').is_displayed()
+    assert not browser.find_element(
+        By.CSS_SELECTOR, '.board-column[data-state="acknowledged"] .board-empty'
+    ).is_displayed()
     status = browser.find_element(By.CSS_SELECTOR, "[data-board-status]").text
     assert status == MOVED[language].format(number=complaint.number)
     moved = Complaint.objects.get(pk=complaint.pk)
