@@ -11,6 +11,8 @@ from django.utils import timezone
 from analytics.models import AnalysisRun, CustomerResult
 from analytics.reports.portfolio import portfolio_follow_ups, top20_last_place, week_bounds
 from analytics.services.runs import run_compute, run_request
+from tasks.models import Task
+from tasks.services import COMPLETE, SNOOZE, tasks_bulk
 from tests.factories import CustomerFactory, InteractionFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,9 +133,26 @@ def test_follow_ups_due_this_week(sales_user, other_sales_user, book):
     InteractionFactory(
         customer=book["T1"], occurred_on=datetime.date(2026, 11, 21), next_follow_up=datetime.date(2026, 11, 24)
     )  # not mine
+    back = InteractionFactory(
+        customer=book["S2"], occurred_on=datetime.date(2026, 11, 10), next_follow_up=datetime.date(2026, 11, 18)
+    )  # snoozed until today: due again
+    later = InteractionFactory(
+        customer=book["S3"], occurred_on=datetime.date(2026, 11, 10), next_follow_up=datetime.date(2026, 11, 19)
+    )  # snoozed until tomorrow: not yet
+    # Follow-ups are tasks now (made from each interaction's date); the answered one was completed.
+    task = {t.interaction_id: t for t in Task.objects.all()}
+    on_monday = timezone.make_aware(datetime.datetime(2026, 11, 24, 9, 0))
+    mine = Task.objects.all()
+    tasks_bulk(tasks=mine, ids=[task[answered.pk].pk], user=sales_user, action=COMPLETE, now=on_monday)
+    for interaction, until in ((back, datetime.date(2026, 11, 25)), (later, datetime.date(2026, 11, 26))):
+        tasks_bulk(
+            tasks=mine, ids=[task[interaction.pk].pk], user=sales_user, action=SNOOZE, until=until, now=on_monday
+        )
     count, listed = portfolio_follow_ups(owner=sales_user, today=today)
-    assert (count, listed) == (2, [overdue, due])
-    assert answered not in listed
+    # overdue first (16th), then the snoozed one back today (25th), then the one due on the 27th
+    assert (count, listed) == (3, [task[overdue.pk], task[back.pk], task[due.pk]])
+    assert [t.next_due_on for t in listed] == [datetime.date(2026, 11, d) for d in (16, 25, 27)]
+    assert task[answered.pk] not in listed and task[later.pk] not in listed
     assert portfolio_follow_ups(owner=other_sales_user, today=today)[0] == 1
 
 
@@ -195,8 +214,8 @@ def test_portfolio_queries_do_not_grow_with_customers(client, sales_user, book):
             customer=customer, occurred_on=datetime.date(2026, 5, 1), next_follow_up=timezone.localdate()
         )
     many = queries()
-    # the first view of a run: the 12 queries of every view, and 7 reading the run's figures for the cache
-    assert len(many) == len(few) <= 19, "\n".join(many)
+    # the first view of a run: the 13 queries of every view, and 7 reading the run's figures for the cache
+    assert len(many) == len(few) <= 20, "\n".join(many)
 
 
 def test_the_top20_last_place_is_read_once_per_published_run(run, django_assert_num_queries):
@@ -223,11 +242,12 @@ def test_a_portfolio_view_reads_the_runs_figures_once_and_the_live_ones_each_tim
     results = [q["sql"] for q in first if 'FROM "analytics_customerresult"' in q["sql"]]
     aggregates = [sql for sql in results if "FILTER" in sql or "CASE WHEN" in sql]
     assert len(aggregates) == 1, results  # every tier figure and the declining count in one aggregate
-    # session, user, permissions (2), groups (2), published and running run: 8; follow-ups: 2;
-    # interactions since the run, and the neglected accounts listed: 2
-    with django_assert_num_queries(12):
+    # session, user, permissions (2), groups (2), published and running run: 8; follow-ups (tasks): 2;
+    # interactions since the run, and the neglected accounts listed: 2; the listed alerts' follow-ups: 1
+    with django_assert_num_queries(13) as counted:
         again = client.get(reverse("analytics:portfolio"))
-    assert len(first) > 12 and again.context["customers_total"] == 4
+    assert sum('FROM "tasks_task"' in q["sql"] for q in counted.captured_queries) == 3
+    assert len(first) > 13 and again.context["customers_total"] == 4
     assert (again.context["neglected_count"], again.context["follow_ups_count"]) == (1, 1)
     # read in Chinese: the figure's labels are that language's, read from the run again once
     with CaptureQueriesContext(connection) as chinese:
