@@ -1,8 +1,10 @@
 """Bulk reassignment of customer owners (issue 19): who may, the confirmation, one request for
 1,000 customers with one history entry each, all or nothing, and a selection that changed refused."""
 
+import datetime
 import threading
 import time
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -10,12 +12,15 @@ from django.contrib.messages import get_messages
 from django.db import connection, transaction
 from django.urls import reverse
 
-from analytics.reports.portfolio import ownership_version
+from analytics.models import AnalysisRun, ScoringModel
+from analytics.reports.portfolio import ownership_version, portfolio_cached
+from analytics.reports.team import team_run_figures
+from analytics.services.runs import run_compute, run_request
 from crm import services
 from crm.bulk import fingerprint
 from crm.models import Customer
 from crm.services import REASSIGN_REASON, ReassignError, customer_update, customers_reassign_owner
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +321,33 @@ def test_a_customer_that_leaves_the_filter_while_locked_refuses_the_batch(sales_
     ]
     assert owners(chosen) == [sales_user.pk, sales_user.pk, None]
     assert Customer.history.filter(history_type="~").count() == 0
+
+
+def test_the_portfolio_and_team_figures_kept_in_the_cache_follow_a_reassignment(
+    users, django_capture_on_commit_callbacks
+):
+    """Kept per run and owner for minutes (analytics.reports.portfolio.CACHED_FOR): read once before,
+    they would still say who owned what. The reassignment renews the ownership version in their keys."""
+    ScoringModel.objects.create(factors=[["profit", 1]])
+    old, new = users["sales"], users["target"]
+    moved, kept = CustomerFactory(code="M1", owner=old), CustomerFactory(code="M2", owner=old)
+    for customer in (moved, kept):
+        OrderFactory(customer=customer, ordered_on=datetime.date(2026, 3, 1), revenue=Decimal("100.00"))
+    run, _created = run_request(trigger=AnalysisRun.Trigger.COMMAND, as_of=datetime.date(2026, 6, 30), enqueue=False)
+    run_compute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED, run.error
+
+    def customers_of():
+        team = team_run_figures(run=run)
+        return (
+            team.get(old.pk, {}).get("customers", 0),
+            team.get(new.pk, {}).get("customers", 0),
+            portfolio_cached(run=run, owner=old)["customers_total"],
+            portfolio_cached(run=run, owner=new)["customers_total"],
+        )
+
+    assert customers_of() == (2, 0, 2, 0)  # now in the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        customers_reassign_owner(customer_ids=[moved.pk], owner=new, by=users["executive"])
+    assert customers_of() == (1, 1, 1, 1)
