@@ -15,6 +15,8 @@ Measures, as the `executive` user:
    served by whitenoise), as bench/load.py serves it: --cold-loads loads of the value report each
    with the browser's cache emptied, then 3 warm; each from navigation start until every figure has
    drawn (performance marks in static/js/reports.js), its first paint and the bytes transferred.
+5. with --floor N (instead of the above): the floor of a cold load, N new browsers each opening a page
+   with only plotly.js and one plot (empty, then with as many WebGL points as the run plots).
 Prints markdown tables, with the load average (the machine is shared).
 """
 
@@ -81,18 +83,51 @@ DRAWN = (
     "return e && e.dataset.drawn && performance.getEntriesByName('reports:figures-drawn').length > 0;"
 )
 SECTIONS = ("value", "tiers", "trends", "service")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+# The floor (--floor): a page with nothing but plotly.js (the installed package's, as the pages load
+# it) and one plot, served plain from a folder on loopback; each load a new browser, as a cold load.
+FLOOR_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>floor</title>
+<script src="plotly.min.js" defer></script><script src="floor.js" defer></script></head>
+<body><div id="plot" style="width:1200px;height:560px"></div></body></html>"""
+FLOOR_JS = """(function () {
+  performance.mark("floor:start");
+  var n = Number(new URLSearchParams(location.search).get("points") || 0), x = new Float64Array(n), y = new Float64Array(n);
+  for (var i = 0; i < n; i++) { x[i] = Math.asinh(Math.random() * 1e4); y[i] = Math.asinh((Math.random() - 0.2) * 1e3); }
+  var data = n ? [{type: "scattergl", mode: "markers", x: x, y: y, marker: {size: 6}}] : [];
+  Plotly.newPlot("plot", data, {}).then(function () { performance.mark("floor:drawn"); document.body.dataset.drawn = "1"; });
+})();"""
+FLOOR_TIMES = """
+var out = {};
+performance.getEntriesByType('resource').forEach(function (r) {
+  if (r.name.indexOf('plotly.min') >= 0) { out.plotly_js_loaded = Math.round(r.responseEnd); }
+});
+performance.getEntriesByType('mark').forEach(function (m) { out[m.name] = Math.round(m.startTime); });
+return out;
+"""
 
 
-def median_ms(client: Client, url: str) -> tuple[float, int, int]:
+def median_ms(client: Client, url: str, **headers) -> tuple[float, int, int]:
     for _ in range(WARM_UPS):
-        assert client.get(url).status_code == 200, url
+        assert client.get(url, **headers).status_code == 200, url
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, **headers)
         times.append((time.perf_counter() - started) * 1000)
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = client.get(url, **headers)
     return statistics.median(times), len(queries), len(response.content)
 
 
@@ -171,18 +206,7 @@ def browser_first_loads(user, port: int, *, cold_loads: int) -> dict:
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-        for argument in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--enable-unsafe-swiftshader",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-            "--window-size=1400,1000",
-        ):
+        for argument in CHROMIUM_ARGS:
             options.add_argument(argument)
         browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         browser.get(base + "/healthz")
@@ -266,6 +290,8 @@ def server_times(client: Client, *, run, plotted: int) -> None:
     rows.append(("first request, profit-vs-volume JSON (builds)", (time.perf_counter() - started) * 1000, "", ""))
     body = response.content
     payload = json.loads(body)
+    wire = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")  # as a browser asks: the stored gzip
+    assert wire["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(wire.content)) == payload
     assert payload["points"]["count"] == plotted, (payload["points"]["count"], plotted)
     RunChart.objects.filter(run=run).delete()
     started = time.perf_counter()
@@ -277,17 +303,90 @@ def server_times(client: Client, *, run, plotted: int) -> None:
         ms, queries, size = median_ms(client, reverse("analytics:report_section", args=[section]))
         rows.append((f"report page {section}: median", ms, queries, f"{size / 1024:.0f} KB"))
     ms, queries, size = median_ms(client, url)
-    rows.append(("profit-vs-volume JSON: median", ms, queries, f"{size / 1024:.0f} KB"))
+    rows.append(("profit-vs-volume JSON, plain: median", ms, queries, f"{size / 1024:.0f} KB"))
+    ms, queries, size = median_ms(client, url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    rows.append(("profit-vs-volume JSON, gzip (as a browser asks): median", ms, queries, f"{size / 1024:.0f} KB"))
 
     print("| request | ms | queries | response |")
     print("|---|---:|---:|---:|")
     for name, ms, queries, size in rows:
         print(f"| {name} | {ms:,.0f} | {queries} | {size} |")
     print(
-        f"\nprofit-vs-volume payload: {len(body):,} bytes ({len(body) / 1e6:.2f} MB), "
-        f"gzip {len(gzip.compress(body)):,} bytes; {payload['points']['count']:,} points"
+        f"\nprofit-vs-volume payload: {len(body):,} bytes ({len(body) / 1e6:.2f} MB) plain, "
+        f"{len(wire.content):,} bytes ({len(wire.content) / 1e6:.2f} MB) as sent with Content-Encoding gzip "
+        f"(stored compressed); {payload['points']['count']:,} points"
     )
     print(f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
+
+
+def floor_loads(*, cold_loads: int, points: int) -> list[dict]:
+    """The floor of a cold load: `cold_loads` new browsers, each opening the floor page (plotly.js and
+    one plot: empty, or `points` random WebGL points); ms from navigation start to plotly.js loaded,
+    to the page's script starting (plotly.js compiled and set up) and to the plot drawn."""
+    import functools
+    import http.server
+    import shutil
+    import tempfile
+    import threading
+
+    import plotly
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    folder = Path(tempfile.mkdtemp(prefix="floor-", dir=OUT))
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
+    (folder / "index.html").write_text(FLOOR_PAGE)
+    (folder / "floor.js").write_text(FLOOR_JS)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    loads = []
+    try:
+        for _ in range(cold_loads):
+            options = webdriver.ChromeOptions()
+            options.binary_location = "/usr/bin/chromium"
+            for argument in CHROMIUM_ARGS:
+                options.add_argument(argument)
+            browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+            try:
+                browser.get(base + "/empty.txt")  # the browser's own start-up is not the page's (a 404 page)
+                time.sleep(1)
+                load_before = os.getloadavg()[0]
+                browser.get(f"{base}/index.html?points={points}")
+                WebDriverWait(browser, 60, poll_frequency=0.05).until(
+                    lambda d: d.execute_script("return document.body.dataset.drawn")
+                )
+                times = browser.execute_script(FLOOR_TIMES)
+                times["load"] = max(load_before, os.getloadavg()[0])
+                print(f"floor, {points:,} points:", times, flush=True)
+                loads.append(times)
+            finally:
+                browser.quit()
+    finally:
+        server.shutdown()
+        shutil.rmtree(folder)
+    return loads
+
+
+def floor_report(loads: list[dict], points: int) -> None:
+    print(f"\nfloor: plotly.js and one plot ({points:,} WebGL points), cold, a new browser each:\n")
+    print("| load | plotly.js loaded ms | script starts ms | drawn ms | load avg |")
+    print("|---|---:|---:|---:|---:|")
+    for index, load in enumerate(loads):
+        print(
+            f"| cold {index + 1} | {load.get('plotly_js_loaded', 0):,} | {load['floor:start']:,} "
+            f"| {load['floor:drawn']:,} | {load['load']:.1f} |"
+        )
+    print(
+        f"\nmedian: script starts {statistics.median(x['floor:start'] for x in loads):,.0f} ms, "
+        f"drawn {statistics.median(x['floor:drawn'] for x in loads):,.0f} ms"
+    )
 
 
 def main():
@@ -295,7 +394,25 @@ def main():
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--cold-loads", type=int, default=7, help="browser loads with an empty cache (default 7)")
     parser.add_argument("--no-server-times", action="store_true", help="only the browser loads")
+    parser.add_argument(
+        "--floor",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the floor: N cold loads of a page with plotly.js and one empty plot, then with as many points",
+    )
     args = parser.parse_args()
+    if args.floor:
+        OUT.mkdir(exist_ok=True)
+        plotted = 0
+        if connection.vendor == "postgresql" and published_run() is not None:
+            plotted = CustomerResult.objects.filter(run=published_run()).exclude(tier="P").count()
+        for points in sorted({0, plotted}):
+            floor_report(floor_loads(cold_loads=args.floor, points=points), points)
+        print(
+            f"load average after: {' / '.join(f'{value:.1f}' for value in os.getloadavg())} on {os.cpu_count()} cores"
+        )
+        return
     assert connection.vendor == "postgresql", "run against the bench PostgreSQL database"
     run = published_run()
     assert run is not None, "publish an analysis run first (manage.py recompute)"
