@@ -4,10 +4,16 @@ core imports none of our apps, so each app that holds something worth finding re
 `SearchProvider` per kind from its AppConfig.ready() with `register_search_provider`; the search
 page (core.views.SearchView) asks `search_groups`, which runs the providers the user may use.
 
-A provider answers in at most two queries, whatever it finds: the group's first GROUP_SIZE rows,
-and, when they fill the group, how many there are, counted only up to COUNT_CAP (a count that stops
-there, so a broad term never counts a whole table). What a provider shows is the kind's list scoping and the role's rights:
-a provider shows no money (the search page is read by every role).
+A provider answers in two queries however many rows match (one when none does): how many match,
+counted only up to COUNT_CAP (a count that stops there, so a broad term never counts a whole table),
+then the group's GROUP_SIZE rows. Up to COUNT_CAP matches, they are the first in the provider's order (the database
+sorts at most COUNT_CAP rows). Beyond, they are the latest rows found (highest ids), shown in that
+order: walking an index in the provider's order (say, names) to find a term that one row in twenty
+holds read 30,000 rows of 100,000 customers (75 ms), and the first ten of "more than 1,000" in any
+order tell the reader no more than the list does, which "see all" opens.
+
+What a provider shows is the kind's list scoping and the role's rights; no money (the search page
+is read by every role).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 GROUP_SIZE = 10  # rows each group shows
 COUNT_CAP = 1000  # a group counts its matches up to here; beyond, "more than 1,000"
@@ -82,17 +88,22 @@ class SearchProvider:
         return "", ""
 
     def search(self, *, text: str, user) -> Group:
-        """The group for `text`: the first rows, then (when they fill the group) the capped count."""
+        """The group for `text`: the capped count, then the group's rows (see the module's docstring)."""
         matches = self.matches(text=text, user=user)
-        rows = list(matches[:GROUP_SIZE])
-        total = len(rows) if len(rows) < GROUP_SIZE else count_up_to(matches, COUNT_CAP + 1)
+        total = count_up_to(matches, COUNT_CAP + 1)
+        capped = total > COUNT_CAP
+        if capped:  # the latest ones found, in the provider's order
+            latest = matches.order_by("-pk").values("pk")[:GROUP_SIZE]
+            rows = list(matches.filter(pk__in=Subquery(latest)))
+        else:
+            rows = list(matches[:GROUP_SIZE]) if total else []
         url, link = self.see_all(text=text) if total > len(rows) else ("", "")
         return Group(
             kind=self.kind,
             label=str(self.label),
             hits=[self.hit(row) for row in rows],
             total=min(total, COUNT_CAP),
-            capped=total > COUNT_CAP,
+            capped=capped,
             see_all_url=url,
             see_all_label=link,
         )
@@ -129,7 +140,8 @@ def searchable(text: str) -> bool:
 
 
 def search_groups(*, text: str, user) -> list[Group]:
-    """Each kind's group for `text` that `user` may search (at most two queries a kind); [] when `text` is too short."""
+    """Each kind's group for `text` that `user` may search (two queries a kind, one when none
+    matches); [] when `text` is too short."""
     if not searchable(text):
         return []
     return [provider.search(text=text, user=user) for provider in providers_for(user)]

@@ -167,15 +167,31 @@ def test_a_full_group_links_to_the_list_with_the_same_search(client, sales_user,
     assert listed == 5
 
 
-def test_a_group_counts_no_further_than_its_cap(client, sales_user, monkeypatch):
+def test_a_group_counts_no_further_than_its_cap_and_then_shows_the_latest_found(client, sales_user, monkeypatch):
     monkeypatch.setattr(search, "GROUP_SIZE", 2)
     monkeypatch.setattr(search, "COUNT_CAP", 3)
-    for n in range(5):
-        make_complaint(number=f"ZZ{n:04d}", description="Late delivery")
+    for letter in "EDCBA":  # made in this order: the latest two are B and A
+        CustomerFactory(code=f"SZ-{letter}", name=f"深圳{letter}")
+        make_complaint(number=f"ZZ{letter}", description="Late delivery")
+    response = get(client, sales_user, "深圳")
+    [customers] = [g for g in response.context["groups"] if g.kind == "customers"]
+    assert [hit.title for hit in customers.hits] == ["SZ-A 深圳A", "SZ-B 深圳B"]  # by name
+    assert (customers.total, customers.capped) == (3, True)
+    assert "more than 3" in response.content.decode()
     [complaints] = [g for g in get(client, sales_user, "zz").context["groups"] if g.kind == "complaints"]
-    assert (len(complaints.hits), complaints.total, complaints.capped) == (2, 3, True)
+    assert [hit.title.split()[0] for hit in complaints.hits] == ["ZZA", "ZZB"]  # newest first
+    assert (complaints.total, complaints.capped) == (3, True)
     assert complaints.see_all_url == "/complaints/?tab=all&q=zz"
-    assert "more than 3" in get(client, sales_user, "zz").content.decode()
+
+
+def test_up_to_the_cap_a_group_shows_the_first_in_its_order(client, sales_user, monkeypatch):
+    monkeypatch.setattr(search, "GROUP_SIZE", 2)
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    for letter in "EDCBA":
+        CustomerFactory(code=f"SZ-{letter}", name=f"深圳{letter}")
+    [customers] = [g for g in get(client, sales_user, "深圳").context["groups"] if g.kind == "customers"]
+    assert [hit.title for hit in customers.hits] == ["SZ-A 深圳A", "SZ-B 深圳B"]
+    assert (customers.total, customers.capped) == (5, False)
 
 
 def make_matches(count: int, start: int = 0):
@@ -195,16 +211,17 @@ def page_queries(client, user, text) -> list[str]:
 
 
 def test_the_search_makes_the_same_queries_however_many_it_finds(client, service_user, django_assert_num_queries):
-    """One query per kind when its group is not full, two when it is (the first rows, the capped count),
-    whatever the number of matches."""
-    make_matches(2)
-    sparse = page_queries(client, service_user, "深圳")
+    """Two queries per kind (the capped count, the group's rows), whatever the number of matches;
+    one when nothing matches."""
+    nothing = page_queries(client, service_user, "深圳")
+    make_matches(1)
+    one = page_queries(client, service_user, "深圳")
     make_matches(search.GROUP_SIZE + 1, start=100)
     full = page_queries(client, service_user, "深圳")
     make_matches(40, start=200)
     many = page_queries(client, service_user, "深圳")
-    assert len(full) == len(sparse) + 3  # a count for each of the three kinds
-    assert len(many) == len(full)
+    assert len(one) == len(nothing) + 3  # the rows of each of the three kinds
+    assert len(full) == len(one) == len(many)
     searched = [sql for sql in many if re.search(r'FROM "(crm_customer|crm_contact|complaints_complaint)"', sql)]
     assert len(searched) == 6
     client.get(URL, {"q": "深圳"})
