@@ -127,3 +127,57 @@ def test_an_executive_reassigns_every_customer_matching_a_filter(
     text = main_text(browser)
     assert words["change"] in text and "exec1" in text
     fits(browser, width)
+
+
+COMPLAINT_WORDS = {
+    "en": {
+        "ticked": "2 complaints are ticked.",
+        "confirm": "Reassign 2 complaints to service2",
+        "done": "2 complaints are now worked by service2.",
+    },
+    "zh-hans": {
+        "ticked": "已勾选 2 件投诉。",
+        "confirm": "将 2 件投诉重新分配给 service2",
+        "done": "2 件投诉现由 service2 处理。",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_service_lead_reassigns_ticked_complaints_on_a_phone(
+    browser, log_in, live_server, admin_user_, service_user, make_user, language
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from complaints.models import Complaint
+    from crm.roles import Role
+    from tests.factories import make_complaint
+
+    words = COMPLAINT_WORDS[language]
+    colleague = make_user(Role.SERVICE, username="service2")
+    ticked = [make_complaint(number=f"CP-T{i}", assignee=service_user) for i in range(2)]
+    make_complaint(number="CP-LEFT", assignee=service_user)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORTS[390])
+    log_in(admin_user_, language)
+    browser.get(live_server.url + "/complaints/?tab=open")
+    loaded(browser)
+    fits(browser, 390)
+    for complaint in ticked:
+        browser.find_element(By.CSS_SELECTOR, f'input.bulk-pick[value="{complaint.pk}"]').click()
+    Select(browser.find_element(By.ID, "bulk-to")).select_by_value(str(colleague.pk))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.bulk-bar button[type=submit]"))
+
+    text = main_text(browser)
+    assert words["ticked"] in text and "CP-T0" in text and "CP-T1" in text and "CP-LEFT" not in text
+    fits(browser, 390)
+    confirm = browser.find_element(By.CSS_SELECTOR, "form.bulk-execute button[type=submit]")
+    assert confirm.text == words["confirm"]
+    click_and_wait(browser, confirm)
+    assert words["done"] in main_text(browser)
+    fits(browser, 390)
+    assert dict(Complaint.objects.values_list("number", "assignee__username")) == {
+        "CP-T0": "service2",
+        "CP-T1": "service2",
+        "CP-LEFT": service_user.username,
+    }
