@@ -11,7 +11,7 @@ class TasksConfig(AppConfig):
         from crm import extensions
         from notifications import kinds as notification_kinds
 
-        from . import receivers, tasks  # noqa: F401 (receivers: connects them; tasks: the beat sweep's name)
+        from . import receivers, tasks, timeline  # noqa: F401 (receivers: connects them; tasks: the beat sweep's name)
         from .kinds import TASK_DUE_KIND
         from .selectors import customer_tasks
 
@@ -20,3 +20,4 @@ class TasksConfig(AppConfig):
         extensions.register_customer_panel(
             extensions.CustomerPanel(name="tasks", context=customer_tasks, permission="tasks.view_task")
         )
+        timeline.register()  # follow-ups on a customer's timeline (crm.timeline)

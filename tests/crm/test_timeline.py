@@ -205,6 +205,7 @@ class TestMoney:
         assert titles(response) == SERVICE_TITLES
         assert [s.kind for s in response.context["timeline"].sources] == [
             "interaction",
+            "follow_up",  # tasks.timeline
             "complaint",
             "complaint_state",
             "complaint_note",
@@ -372,9 +373,9 @@ class TestQueries:
         client.force_login(user)
         client.get(url)  # the top bar's unread count is read once, then cached
         # session, user, permissions (2), the customer, the top bar's roles, then one query per kind shown:
-        # sales 10 (orders, invoices, interactions, complaints, their moves, notes to the customer,
-        # surveys, tiers, contacts, record changes), service 8 (no orders, no invoices).
-        expected = 6 + (10 if role == Role.SALES else 8)
+        # sales 11 (orders, invoices, interactions, follow-ups, complaints, their moves, notes to the
+        # customer, surveys, tiers, contacts, record changes), service 9 (no orders, no invoices).
+        expected = 6 + (11 if role == Role.SALES else 9)
         with django_assert_num_queries(expected):
             few = client.get(url)
         self.add(customer, user, 45)
