@@ -9,13 +9,14 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.models import Interaction
 from notifications.services import notify
 
 from .kinds import TASK_DUE
@@ -231,3 +232,40 @@ def tasks_remind_due(*, today: datetime.date | None = None) -> int:
                 )
                 Task.objects.filter(pk=task.pk).update(reminded_for=when)
     return told
+
+
+def tasks_from_follow_ups(*, batch: int = 2000) -> int:
+    """A follow-up for every interaction whose next follow-up date has none yet, as the data
+    migration made them (for rows written without the save signal, such as a bulk seed or import):
+    open when no later interaction with the customer answered it (assigned to the customer's owner,
+    else the author; one already overdue counts as reminded of), else done. Returns how many."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    later = Interaction.objects.filter(customer_id=OuterRef("customer_id"), occurred_on__gt=OuterRef("occurred_on"))
+    dated = (
+        Interaction.objects.filter(next_follow_up__isnull=False)
+        .exclude(Exists(Task.objects.filter(interaction_id=OuterRef("pk"))))
+        .annotate(answered=Exists(later))
+        .values_list("pk", "customer_id", "customer__owner_id", "by_id", "next_follow_up", "summary", "answered")
+        .order_by("pk")
+    )
+    made, rows = 0, []
+    for pk, customer_id, owner_id, by_id, due, summary, answered in dated.iterator(chunk_size=batch):
+        rows.append(
+            Task(
+                customer_id=customer_id,
+                interaction_id=pk,
+                source=Source.INTERACTION,
+                assignee_id=owner_id or by_id,
+                created_by_id=by_id,
+                due_on=due,
+                note=short_note(summary),
+                state=State.DONE if answered else State.OPEN,
+                completed_at=now if answered else None,
+                reminded_for=due if not answered and due < today else None,
+            )
+        )
+        if len(rows) >= batch:
+            made += len(Task.objects.bulk_create(rows))
+            rows = []
+    return made + len(Task.objects.bulk_create(rows))

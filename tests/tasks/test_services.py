@@ -10,10 +10,11 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.models import Interaction
 from crm.services import interaction_create
 from tasks.models import Source, State, Task
 from tasks.rules import visible_tasks
-from tasks.services import COMPLETE, REASSIGN, SNOOZE, BulkRefused, task_create, tasks_bulk
+from tasks.services import COMPLETE, REASSIGN, SNOOZE, BulkRefused, task_create, tasks_bulk, tasks_from_follow_ups
 from tests.factories import CustomerFactory, InteractionFactory
 
 from .conftest import TODAY
@@ -259,3 +260,30 @@ def test_only_the_fields_an_action_means_are_written(people, three):
         and '"assignee_id"' not in update
         and '"due_on"' not in update
     )
+
+
+def test_follow_ups_written_without_the_signal_are_made_once(people, book):
+    """A bulk seed or import writes interactions without save(): tasks_from_follow_ups makes theirs."""
+    made = Interaction.objects.bulk_create(
+        [
+            Interaction(
+                customer=book["mine"], by=people["other_sales"], occurred_on=day(1), summary="a", next_follow_up=day(8)
+            ),
+            Interaction(
+                customer=book["mine"], by=people["other_sales"], occurred_on=day(3), summary="b"
+            ),  # answers the 1st
+            Interaction(
+                customer=book["theirs"],
+                by=None,
+                occurred_on=day(2),
+                summary="c",
+                next_follow_up=TODAY + datetime.timedelta(days=400),
+            ),
+        ]
+    )
+    assert not Task.objects.exists()
+    assert tasks_from_follow_ups() == 2
+    rows = dict(Task.objects.values_list("interaction_id", "state"))
+    assert rows == {made[0].pk: State.DONE, made[2].pk: State.OPEN}
+    assert Task.objects.get(interaction=made[2]).assignee == people["other_sales"]  # the owner of `theirs`
+    assert tasks_from_follow_ups() == 0  # never twice
