@@ -47,7 +47,8 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """The cursor of `encode`; ValueError when `text` is not one."""
-        at, kind, id_ = text.split(cls.SEPARATOR)
+        # A "+" of the offset read back as a space (a link copied without its encoding) is still a "+".
+        at, kind, id_ = text.replace(" ", "+").split(cls.SEPARATOR)
         moment = datetime.datetime.fromisoformat(at)
         if timezone.is_naive(moment) or not kind:
             raise ValueError(text)
