@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm.roles import Role
 from crm.services import record_update
@@ -258,9 +259,14 @@ def complaints_reassign(*, complaint_ids, assignee, by) -> BulkReassigned:
             .order_by("pk")
         )
         if len(locked) < len(ids):
+            missing = len(ids) - len(locked)
             raise AssignmentError(
-                _("%(count)s of the selected complaints no longer exist; nothing was reassigned."),
-                params={"count": len(ids) - len(locked)},
+                ngettext(
+                    "%(count)s of the selected complaints no longer exists; nothing was reassigned.",
+                    "%(count)s of the selected complaints no longer exist; nothing was reassigned.",
+                    missing,
+                )
+                % {"count": missing}
             )
         refused = not_open(locked)
         if refused:

@@ -184,7 +184,7 @@ class TestService:
             complaints_reassign(
                 complaint_ids=[open_ones[0].pk, 999999], assignee=people["colleague"], by=people["admin"]
             )
-        assert refused.value.messages == ["1 of the selected complaints no longer exist; nothing was reassigned."]
+        assert refused.value.messages == ["1 of the selected complaints no longer exists; nothing was reassigned."]
         assert assignees(open_ones)[0] is None
 
     def test_only_the_admin_gives_them_away(self, people, open_ones):
