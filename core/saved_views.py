@@ -350,8 +350,14 @@ class SavedViewsMixin:
         own = self.get_table_class().base_columns
         chosen = set(self.chosen_columns())
         hidden = [name for name, _label in self.column_options() if name in own and name not in chosen]
-        hidden += [name for name in own if name not in self.column_catalogue() and name not in self.identifying_columns
-                   and not isinstance(own[name], CheckBoxColumn)]  # fmt: skip
+        # a column of the table the user may not have (a money column, for a role without money) never shows
+        hidden += [
+            name
+            for name in own
+            if name not in self.column_catalogue()
+            and name not in self.identifying_columns
+            and not isinstance(own[name], CheckBoxColumn)
+        ]
         extra = [
             (name, copy.deepcopy(column))
             for name, (_label, column, _table) in self.column_catalogue().items()

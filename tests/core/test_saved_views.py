@@ -5,12 +5,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.models import SavedView
-from core.saved_views import saved_view_change, saved_views_for
+from core.saved_views import saved_view_change, saved_view_create, saved_views_for
 from crm.roles import Role
 from tests.crm.test_customer_figures import published  # noqa: F401 - the fixture
 from tests.factories import CustomerFactory, RegionFactory, make_complaint
@@ -230,6 +232,21 @@ class TestSave:
         client.force_login(sales_user)
         assert save(client, "x", list_key="nothing.here").status_code == 404
         assert not SavedView.objects.exists()
+
+    def test_a_user_without_the_list_gets_403(self, client, make_user):
+        client.force_login(make_user(None, username="nobody"))
+        assert client.get(reverse(CUSTOMERS)).status_code == 403
+        assert save(client, "x").status_code == 403
+        assert save(client, "x", list_key="complaints.queue").status_code == 403
+        assert not SavedView.objects.exists()
+
+    def test_a_name_taken_by_a_concurrent_save_is_refused_by_the_constraint(self, sales_user, monkeypatch):
+        SavedView.objects.create(user=sales_user, list_key="crm.customers", name="Key accounts")
+        monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the other request saved it after our check
+        with pytest.raises(ValidationError) as refused:
+            saved_view_create(user=sales_user, list_key="crm.customers", name="Key accounts", query="", columns=[])
+        assert refused.value.messages == [DUPLICATE]
+        assert SavedView.objects.filter(user=sales_user).count() == 1
 
     def test_the_queue_keeps_its_tab(self, client, service_user):
         client.force_login(service_user)
