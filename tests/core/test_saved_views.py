@@ -134,6 +134,30 @@ class TestColumns:
         assert rows(response) == 100
         assert len(many.captured_queries) == len(few.captured_queries) == len(plain.captured_queries)
 
+    def test_queue_columns_and_page_size_add_no_query_per_row(self, client, service_user):
+        client.force_login(service_user)
+        url, params = reverse(QUEUE), {"tab": "open", "cols": "customer,state,assignee,sla", "per_page": "50"}
+        make_complaint(assignee=service_user)
+        client.get(url, {"tab": "open"})
+        with CaptureQueriesContext(connection) as plain:
+            client.get(url, {"tab": "open"})
+        with CaptureQueriesContext(connection) as few:
+            client.get(url, params)
+        for _ in range(55):
+            make_complaint(assignee=service_user)
+        with CaptureQueriesContext(connection) as many:
+            response = client.get(url, params)
+        assert rows(response) == 50 and shown(response) == ["number", "customer", "state", "assignee", "sla"]
+        assert len(many.captured_queries) == len(few.captured_queries) == len(plain.captured_queries)
+
+    def test_exports_keep_their_own_columns(self, client, sales_user):
+        """The exports are the import file's columns (crm/exports.py), not the table's: ?cols= leaves them."""
+        CustomerFactory(code="C1")
+        client.force_login(sales_user)
+        plain = client.get(reverse("crm:customer_export", args=["csv"]))
+        chosen = client.get(reverse("crm:customer_export", args=["csv"]), {"cols": "region", "per_page": "25"})
+        assert b"".join(chosen.streaming_content) == b"".join(plain.streaming_content)
+
     def test_the_complaint_queue_columns(self, client, service_user):
         make_complaint(assignee=service_user)
         client.force_login(service_user)
