@@ -28,8 +28,8 @@ class JobStatusView(View):
 
 class SearchView(TemplateView):
     """/search/?q=…: the top bar's search, grouped by kind (core.search). Every signed-in user may
-    search; each kind shows only to those who may read its list. Text shorter than
-    core.search.MIN_LENGTH is not searched: the page says why."""
+    search; each kind shows only to those who may read its list. Text too short to search
+    (core.search.searchable) is not searched: the page says why."""
 
     template_name = "core/search.html"
 
@@ -40,6 +40,7 @@ class SearchView(TemplateView):
             query=text,
             too_short=bool(text) and not search.searchable(text),
             min_length=search.MIN_LENGTH,
+            min_length_chinese=search.MIN_LENGTH_CHINESE,
             groups=groups,
             found=any(group.hits for group in groups),
             **kwargs,
