@@ -21,10 +21,16 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["q", "state", "severity", "category"]
 
     def search(self, queryset, name, value):
-        """The complaint's number contains the text, or its customer is one the customer search finds
-        (crm.selectors.customer_search: code, name, email or phone)."""
+        """The complaint's number or description contains the text, or its customer is one the
+        customer search finds (crm.selectors.customer_search: code, name, email or phone). The
+        description too, so the top bar's search (complaints.search) opens here on what it found."""
         value = value.strip()
         if not value:
             return queryset
         number = contains_text(value, text_fields=[], code_fields=["number"])
-        return queryset.filter(number | customer_search_condition(value, through="customer", using=queryset.db))
+        described = contains_text(
+            value, text_fields=["description"], code_fields=[], gram_fields=["description"], using=queryset.db
+        )
+        return queryset.filter(
+            number | described | customer_search_condition(value, through="customer", using=queryset.db)
+        )

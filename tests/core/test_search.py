@@ -257,3 +257,13 @@ def test_a_complaint_result_says_its_state_customer_and_local_day(book):
     assert shown.title == "CP0000101 茶叶到货时包装破损。"
     assert shown.detail == "New · HZ01 杭州西湖茶业有限公司 · 5 Mar 2026"
     assert shown.url == f"/complaints/{complaint.pk}/"
+
+
+def test_the_complaint_queue_opened_from_a_full_group_lists_what_the_group_found(client, service_user, monkeypatch):
+    monkeypatch.setattr(search, "GROUP_SIZE", 3)
+    found = {make_complaint(description=f"第{n}箱包装破损").number for n in range(5)}
+    make_complaint(description="发票金额错误")  # not found
+    [complaints] = [g for g in get(client, service_user, "包装").context["groups"] if g.kind == "complaints"]
+    assert (len(complaints.hits), complaints.total) == (3, 5)
+    queue = client.get(complaints.see_all_url)
+    assert {row.record.number for row in queue.context["table"].paginated_rows} == found
