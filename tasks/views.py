@@ -69,7 +69,7 @@ class MyTasksView(RoleRequiredMixin, TemplateView):
             snoozed=list(snoozed[:LISTED]) if filters.state == State.OPEN else [],
             today=today,
             presets=snooze_presets(today),
-            bulk_form=BulkForm(),
+            bulk_form=BulkForm(auto_id="bulk-%s"),
             may_work=rules.may_work_any(user, rules.WORK),
             may_reassign=rules.may_work_any(user, rules.REASSIGN),
             selectable=filters.state != State.DONE

@@ -139,6 +139,10 @@ def test_my_tasks_fits_a_phone(browser, log_in, live_server, sales_user, book, l
         assert browser.execute_script("return window.innerWidth") == 390
         assert width <= 390, f"My tasks is {width} px wide on a 390 px screen"
         assert browser.find_element(By.CSS_SELECTOR, "button[value=snooze]").is_displayed()
+        # the header's box ticks every follow-up of its list (tasks.js), and only of its list
+        browser.find_element(By.CSS_SELECTOR, "#to-do input[data-check-all]").click()
+        ticked = [box.is_selected() for box in browser.find_elements(By.CSS_SELECTOR, "input[name=task]")]
+        assert ticked == [True, True, True, False]
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert severe(browser) == []

@@ -346,3 +346,11 @@ def test_customer_and_complaint_pages_show_their_follow_ups(client, people, book
     client.force_login(people["other_service"])
     page = client.get(book["complaint"].get_absolute_url()).content.decode()
     assert "call back" in page and f"?complaint={book['complaint'].pk}" not in page
+
+
+def test_the_team_view_has_one_element_per_id(client, people, tasks):
+    """The filter's and the reassign form's assignee lists are two fields: two ids, each label its own."""
+    client.force_login(people["executive"])
+    page = client.get(MY_TASKS).content.decode()
+    assert page.count('id="id_assignee"') == 1 and page.count('id="bulk-assignee"') == 1
+    assert page.count('for="id_assignee"') == 1 and page.count('for="bulk-assignee"') == 1
