@@ -50,7 +50,10 @@ class MyTasksView(RoleRequiredMixin, TemplateView):
         today = timezone.localdate()
         team = rules.is_manager(user) and self.request.GET.get("scope", "team") == "team"
         form = TaskFilterForm(self.request.GET or None)
-        data = form.cleaned_data if form.is_valid() else {}
+        data = {}
+        if form.is_bound:
+            form.is_valid()  # a wrong value drops that filter alone: the others still apply
+            data = form.cleaned_data
         filters = TaskFilters(
             state=data.get("state") or State.OPEN,
             due=data.get("due") or "",

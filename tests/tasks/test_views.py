@@ -354,3 +354,8 @@ def test_the_team_view_has_one_element_per_id(client, people, tasks):
     page = client.get(MY_TASKS).content.decode()
     assert page.count('id="id_assignee"') == 1 and page.count('id="bulk-assignee"') == 1
     assert page.count('for="id_assignee"') == 1 and page.count('for="bulk-assignee"') == 1
+
+
+def test_a_wrong_filter_value_drops_that_filter_alone(client, people, tasks):
+    client.force_login(people["sales"])
+    assert listed(client.get(MY_TASKS, {"state": "lost", "due": "overdue"}))[0] == ["overdue call"]
