@@ -28,6 +28,7 @@ ACTIONS = (COMPLETE, SNOOZE, REASSIGN)
 
 
 def short_note(text: str) -> str:
+    """An interaction's summary as a follow-up's note: on one line, at most NOTE_MAX characters."""
     return Truncator(" ".join((text or "").split())).chars(NOTE_MAX)
 
 
@@ -53,7 +54,7 @@ def task_create(
         assignee=assignee,
         created_by=by,
         due_on=due_on,
-        note=short_note(note),
+        note=Truncator((note or "").strip()).chars(NOTE_MAX),
     )
     if source in ALERT_SOURCES:
         existing = Task.objects.filter(customer=customer, source=source).exclude(state=State.DONE).first()
@@ -95,7 +96,7 @@ def task_from_interaction(*, interaction) -> Task | None:
             customer=customer,
             assignee=customer.owner if customer.owner_id else interaction.by,
             due_on=interaction.next_follow_up,
-            note=interaction.summary,
+            note=short_note(interaction.summary),
             by=interaction.by,
             source=Source.INTERACTION,
             interaction=interaction,
