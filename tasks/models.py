@@ -114,7 +114,8 @@ class Task(models.Model):
         return f"{self.customer} {self.due_on}"
 
     def get_absolute_url(self):
-        return reverse("tasks:my_tasks") + f"?task={self.pk}"
+        # My tasks with this one ticked, ready to complete or snooze (tasks/_task_rows.html)
+        return reverse("tasks:my_tasks") + f"?task={self.pk}#task-{self.pk}"
 
     @property
     def next_due(self):

@@ -359,3 +359,11 @@ def test_the_team_view_has_one_element_per_id(client, people, tasks):
 def test_a_wrong_filter_value_drops_that_filter_alone(client, people, tasks):
     client.force_login(people["sales"])
     assert listed(client.get(MY_TASKS, {"state": "lost", "due": "overdue"}))[0] == ["overdue call"]
+
+
+def test_a_follow_ups_link_opens_my_tasks_with_it_ticked(client, people, tasks):
+    client.force_login(people["sales"])
+    url = tasks["today"].get_absolute_url()
+    assert url == f"/tasks/?task={tasks['today'].pk}#task-{tasks['today'].pk}"
+    page = client.get(url).content.decode()
+    assert page.count(" checked ") == 1 and f'id="task-{tasks["today"].pk}" checked ' in page
