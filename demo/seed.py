@@ -36,6 +36,7 @@ from analytics.totals import monthly_totals_rebuild
 from core.records import history_first_entries
 from crm.models import Contact, Customer, Industry, Interaction, Invoice, Order, Region, Survey
 from crm.roles import Role
+from tasks.services import tasks_from_follow_ups
 
 from .complaints import seed_complaints
 
@@ -590,6 +591,8 @@ class DemoSeeder:
         columns = ("customer_id", "kind", "occurred_on", "by_id", "summary", "next_follow_up", "created_at")
         count = RowWriter(Interaction, columns).write(interactions())
         self.say(f"{count:,} interactions")
+        # The rows went in without save(), so without the signal that turns a next follow-up date into a follow-up.
+        self.say(f"{tasks_from_follow_ups():,} follow-ups")
 
         def surveys():
             for pk, (first_day, last_day, _revenue) in self.activity.items():
