@@ -141,6 +141,21 @@ def test_my_tasks_reads_a_constant_number_of_queries(client, people, book, djang
     assert len(response.context["tasks"]) == 43 and len(response.context["snoozed"]) == 40
 
 
+def test_the_team_view_reads_a_constant_number_of_queries(client, people, book, django_assert_num_queries):
+    client.force_login(people["executive"])
+    make(book["mine"], people["sales"], days(-1), complaint=book["complaint"])
+    client.get(MY_TASKS)
+    # as My tasks, and the assignee filter's choices: 11
+    with django_assert_num_queries(11) as few:
+        client.get(MY_TASKS)
+    for n in range(30):
+        customer = CustomerFactory(owner=people["other_sales"])
+        make(customer, people["sales" if n % 2 else "service"], days(n % 9 - 4), complaint=book["complaint"])
+    with django_assert_num_queries(len(few)):
+        response = client.get(MY_TASKS, {"page": 1})
+    assert len(response.context["tasks"]) == 31
+
+
 # A new follow-up --------------------------------------------------------------------------------
 
 
