@@ -48,7 +48,9 @@ class MyTasksView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         today = timezone.localdate()
-        team = rules.is_manager(user) and self.request.GET.get("scope", "team") == "team"
+        # Executives and admins open on the team's; reps on theirs, with the rest they may work a tab away.
+        manager = rules.is_manager(user)
+        team = self.request.GET.get("scope", "team" if manager else "mine") == "team"
         form = TaskFilterForm(self.request.GET or None)
         data = {}
         if form.is_bound:
@@ -66,7 +68,7 @@ class MyTasksView(RoleRequiredMixin, TemplateView):
             filter_form=form,
             filters=filters,
             team=team,
-            is_manager=rules.is_manager(user),
+            is_manager=manager,
             page=page,
             tasks=list(page.object_list),
             snoozed=list(snoozed[:LISTED]) if filters.state == State.OPEN else [],

@@ -382,3 +382,19 @@ def test_a_follow_ups_link_opens_my_tasks_with_it_ticked(client, people, tasks):
     assert url == f"/tasks/?task={tasks['today'].pk}#task-{tasks['today'].pk}"
     page = client.get(url).content.decode()
     assert page.count(" checked ") == 1 and f'id="task-{tasks["today"].pk}" checked ' in page
+
+
+def test_a_rep_also_reads_and_works_what_is_theirs_to_work_assigned_to_someone_else(client, people, book, tasks):
+    """sales1's customer has a follow-up given to service2: not on sales1's list, a tab away, and theirs to complete."""
+    given = make(book["mine"], people["other_service"], days(-2), note="given away")
+    client.force_login(people["sales"])
+    assert "given away" not in listed(client.get(MY_TASKS))[0]
+    response = client.get(MY_TASKS, {"scope": "team"})
+    assert listed(response)[0] == ["overdue call", "given away", "today's call", "later call"]
+    assert "All I may work" in response.content.decode() and "Team follow-ups" not in response.content.decode()
+    client.post(BULK, {"action": "complete", "task": [given.pk]})
+    given.refresh_from_db()
+    assert (given.state, given.completed_by) == (State.DONE, people["sales"])
+    # service2 does not see service1's complaint follow-up on sales2's customer
+    client.force_login(people["other_service"])
+    assert listed(client.get(MY_TASKS, {"scope": "team"}))[0] == []
