@@ -74,7 +74,7 @@ class ContactSearch(SearchProvider):
         parts = [contact.title, f"{customer.code} {customer.name}", contact.email, contact.phone]
         return Hit(
             title=contact.name,
-            url=f"{customer.get_absolute_url()}#contacts",
+            url=f"{customer.get_absolute_url()}#contact-{contact.pk}",  # the contact's row on the customer page
             detail=" · ".join(part for part in parts if part),
         )
 

@@ -98,7 +98,8 @@ def test_contacts_by_name_email_and_phone_link_to_their_customer(client, book, s
         response = get(client, service_user, text)
         assert groups(response)["contacts"] == ["王西湖"], text
     html = get(client, service_user, "王西").content.decode()
-    assert f'href="{tea.get_absolute_url()}#contacts"' in html
+    contact = tea.contacts.get(name="王西湖")
+    assert f'href="{tea.get_absolute_url()}#contact-{contact.pk}"' in html
     assert "采购经理 · HZ01 杭州西湖茶业有限公司 · wang@xihu.cn · 139 1111 2222" in html
 
 
