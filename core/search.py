@@ -5,12 +5,12 @@ core imports none of our apps, so each app that holds something worth finding re
 page (core.views.SearchView) asks `search_groups`, which runs the providers the user may use.
 
 A provider answers in two queries however many rows match (one when none does): how many match,
-counted only up to COUNT_CAP (a count that stops there, so a broad term never counts a whole table),
-then the group's GROUP_SIZE rows. Up to COUNT_CAP matches, they are the first in the provider's order (the database
-sorts at most COUNT_CAP rows). Beyond, they are the latest rows found (highest ids), shown in that
-order: walking an index in the provider's order (say, names) to find a term that one row in twenty
-holds read 30,000 rows of 100,000 customers (75 ms), and the first ten of "more than 1,000" in any
-order tell the reader no more than the list does, which "see all" opens.
+counted only up to COUNT_CAP (a count that stops there, so a broad term never counts a whole
+table), then the group's GROUP_SIZE rows. Up to COUNT_CAP matches, those are the first in the
+provider's order. Beyond, they are the latest rows found (highest ids), shown in that order:
+walking an index in the provider's order (names) to find a term one name in twenty holds read
+30,000 of 100,000 customers (75 ms on bench), and ten of "more than 1,000" tell the reader no more
+in one order than in another; "see all" opens the list, which sorts them all.
 
 What a provider shows is the kind's list scoping and the role's rights; no money (the search page
 is read by every role).
