@@ -32,15 +32,25 @@ TEXTS = {
 
 
 def wait_until(browser, condition, seconds=30):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, seconds, poll_frequency=0.1).until(condition)
+    # A click's page may still be loading: an element read from the page before is then stale.
+    return WebDriverWait(
+        browser, seconds, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition)
+
+
+def wait_for_message(browser, text):
+    """Until the page a click led to shows `text` among its messages (not the page before's)."""
+    wait_until(browser, lambda d: text in messages(d))
 
 
 def messages(browser) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, ".messages li")]
+    """The page's messages, read in one script (no element to go stale while a page replaces another)."""
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('.messages li'), item => item.textContent.trim());"
+    )
 
 
 def severe(browser) -> list:
@@ -74,7 +84,8 @@ def test_follow_up_from_an_alert_snoozed_then_completed(browser, log_in, live_se
     form.find_element(By.CSS_SELECTOR, "button.primary").click()
 
     # back on the portfolio: the alert's row now names the follow-up instead of offering another
-    wait_until(browser, lambda d: d.current_url.endswith("/analytics/portfolio/"))
+    wait_for_message(browser, texts["created"].format(due=shown["today"]))
+    assert browser.current_url.endswith("/analytics/portfolio/")
     assert messages(browser) == [texts["created"].format(due=shown["today"])]
     task = Task.objects.get()
     assert (task.customer, task.source, task.assignee, task.state) == (
@@ -94,7 +105,7 @@ def test_follow_up_from_an_alert_snoozed_then_completed(browser, log_in, live_se
     todo.find_element(By.CSS_SELECTOR, f"input[name=task][value='{task.pk}']").click()
     Select(browser.find_element(By.ID, "bulk-preset")).select_by_value("tomorrow")
     browser.find_element(By.CSS_SELECTOR, "button[value=snooze]").click()
-    wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".messages li"))
+    wait_for_message(browser, texts["snoozed"].format(until=shown["tomorrow"]))
     assert messages(browser) == [texts["snoozed"].format(until=shown["tomorrow"])]
     task.refresh_from_db()
     assert (task.state, task.snoozed_until) == (State.SNOOZED, tomorrow)
@@ -105,9 +116,7 @@ def test_follow_up_from_an_alert_snoozed_then_completed(browser, log_in, live_se
     # then complete it from the snoozed list
     snoozed.find_element(By.CSS_SELECTOR, f"input[name=task][value='{task.pk}']").click()
     browser.find_element(By.CSS_SELECTOR, "button[value=complete]").click()
-    wait_until(
-        browser, lambda d: texts["completed"] in [m.text for m in d.find_elements(By.CSS_SELECTOR, ".messages li")]
-    )
+    wait_for_message(browser, texts["completed"])
     task.refresh_from_db()
     assert (task.state, task.completed_by) == (State.DONE, sales_user)
     assert "S1 Sunrise Foods" not in browser.find_element(By.ID, "main").text.split(texts["completed"])[-1]
