@@ -80,9 +80,12 @@ def customer_language(customer) -> str:
 
 
 def customer_address(customer) -> str:
-    """Where the customer is written to: its first contact with an address (decision makers first,
-    Contact's ordering), else the customer's own address; "" when there is none."""
-    contact = customer.contacts.exclude(email="").order_by("-decision_maker", "name").first()
+    """Where the customer is written to: its first current contact with an address (decision makers
+    first, Contact's ordering; a retired contact is no longer written to), else the customer's own
+    address; "" when there is none."""
+    contact = (
+        customer.contacts.filter(retired_at__isnull=True).exclude(email="").order_by("-decision_maker", "name").first()
+    )
     return contact.email if contact is not None else (customer.email or "")
 
 

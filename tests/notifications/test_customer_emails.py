@@ -178,3 +178,17 @@ def test_emailing_a_customer_without_address_is_refused_and_changes_nothing(
     complaint.refresh_from_db()
     assert complaint.state == State.INVESTIGATING and complaint.customer_notified_at is None
     assert smtp.received == [] and not Outbox.objects.exists()
+
+
+def test_a_retired_contact_is_no_longer_written_to(
+    client, service_user, customer, smtp, django_capture_on_commit_callbacks
+):
+    customer.contacts.filter(name="王经理").update(retired_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        log_complaint(client, service_user, customer, send_acknowledgment="on")
+    [mail] = smtp.received
+    assert mail.to == ["li@huadong.example"]
+    customer.contacts.update(retired_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        log_complaint(client, service_user, customer, send_acknowledgment="on")
+    assert smtp.received[-1].to == ["office@huadong.example"]
