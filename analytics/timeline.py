@@ -1,7 +1,7 @@
 """Tier changes on a customer's timeline (crm.timeline): each published run that put the customer in
 another tier than the published run before it, "Tier B → A (run as of ...)". The tier is not
 money; the run's revenue and profit figures are, and the entry carries none of them. Registered by
-AnalyticsConfig.ready(); one query per page (the previous tier read with LAG in the database)."""
+AnalyticsConfig.ready(); one query per page; shown to the roles that read analysis results (the previous tier read with LAG in the database)."""
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import Lag
@@ -18,6 +18,9 @@ class TierChangeSource(TimelineSource):
     kind = "tier"
     label = gettext_lazy("Tier changes")
     order = 60
+    # Tiers are read from the analysis results, which only the roles that see results may read
+    # (service reps see no tier anywhere else).
+    permission = "analytics.view_customerresult"
 
     def entries(self, *, customer, before, limit, user):
         # The cursor only cuts off newer runs, so every remaining result still finds its previous one.

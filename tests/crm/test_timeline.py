@@ -114,7 +114,8 @@ ZH_TITLES = [
     "订单 SO-1",
     "客户已创建",
 ]
-SERVICE_TITLES = [title for title in EN_TITLES if not title.startswith(("Order", "Invoice"))]
+# Service reps read no orders or invoices (money) and no tiers (analysis results, as everywhere else).
+SERVICE_TITLES = [title for title in EN_TITLES if not title.startswith(("Order", "Invoice", "Tier"))]
 
 
 def titles(response) -> list[str]:
@@ -210,7 +211,6 @@ class TestMoney:
             "complaint_state",
             "complaint_note",
             "survey",
-            "tier",
             "contact",
             "change",
         ]
@@ -379,8 +379,8 @@ class TestQueries:
         client.get(url)  # the top bar's unread count is read once, then cached
         # session, user, permissions (2), the customer, the top bar's roles, then one query per kind shown:
         # sales 11 (orders, invoices, interactions, follow-ups, complaints, their moves, notes to the
-        # customer, surveys, tiers, contacts, record changes), service 9 (no orders, no invoices).
-        expected = 6 + (11 if role == Role.SALES else 9)
+        # customer, surveys, tiers, contacts, record changes), service 8 (no orders, invoices or tiers).
+        expected = 6 + (11 if role == Role.SALES else 8)
         with django_assert_num_queries(expected):
             few = client.get(url)
         self.add(customer, user, 45)
