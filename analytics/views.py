@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
@@ -19,8 +20,10 @@ from complaints.selectors import Tab, complaint_queue
 from core import jobs
 from crm.exports import export_response
 from crm.roles import Role, RoleRequiredMixin, user_roles
+from tasks import rules as task_rules
+from tasks import selectors as task_selectors
 
-from . import selectors
+from . import gzipped, selectors
 from .forms import CompareForm, CostModelForm, PortfolioOwnerForm, ReportFilterForm, ScoringModelForm, TierRulesForm
 from .models import AnalysisRun, CostModel, CustomerResult, ScoringModel, Tier, TierRules, WhatIf
 from .reports import CHARTS, PORTFOLIO_PERMISSION, REPORTS_PERMISSION, SECTIONS, Scope
@@ -229,12 +232,20 @@ class ProfitVolumePointsView(RoleRequiredMixin, View):
         if run is None:
             return JsonResponse({"errors": {"run": [_("No analysis run has been published yet.")]}}, status=404)
         frame = selectors.report_charts(run=run, names=["profit_volume"], scope=scope)["profit_volume"]
-        points = selectors.profit_volume_points_text(run=run, scope=scope)
-        # The points arrive as JSON text already; they are put in whole rather than parsed and dumped again.
         customer_url = json.dumps(reverse("crm:customer_detail", args=[0]))
         frame_json = json.dumps(frame, separators=(",", ":"))
-        body = f'{{"run":{run.pk:d},"customer_url":{customer_url},"frame":{frame_json},"points":{points}}}'
-        response = HttpResponse(body, content_type="application/json")
+        # The stored points first (POINTS_START), then what this request adds: the points are put in
+        # whole rather than parsed and dumped again, and to a reader that takes gzip they go as
+        # compressed when stored, only this small end compressed now (analytics.gzipped).
+        end = f',"run":{run.pk:d},"customer_url":{customer_url},"frame":{frame_json}}}'.encode()
+        if gzipped.accepts_gzip(request.headers.get("Accept-Encoding", "")):
+            body = gzipped.closed(selectors.profit_volume_points_gzipped(run=run, scope=scope), end)
+            response = HttpResponse(body, content_type="application/json")
+            response["Content-Encoding"] = "gzip"
+        else:
+            points = selectors.profit_volume_points_text(run=run, scope=scope)
+            response = HttpResponse((selectors.POINTS_START + points).encode() + end, content_type="application/json")
+        patch_vary_headers(response, ["Accept-Encoding"])
         response["Cache-Control"] = "private, max-age=3600"  # the page asks with its run and language in the address
         return response
 
@@ -313,13 +324,14 @@ class PortfolioView(RoleRequiredMixin, RunContextMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(self.run_context())
         user = self.request.user
-        is_sales = Role.SALES in user_roles(user) and not user.has_perm(REPORTS_PERMISSION)
+        roles = user_roles(user)
+        is_sales = Role.SALES in roles and not user.has_perm(REPORTS_PERMISSION)
         if is_sales:
             owner, form = user, None
         else:
             form = PortfolioOwnerForm(self.request.GET or None)
             owner = form.cleaned_data["owner"] if form.is_valid() else None
-        context.update(owner=owner, owner_form=form, is_own=owner == user)
+        context.update(owner=owner, owner_form=form, is_own=owner == user, may_work_follow_ups=owner == user)
         run = context["run"]
         if owner is None:
             return context
@@ -336,6 +348,13 @@ class PortfolioView(RoleRequiredMixin, RunContextMixin, TemplateView):
         context["neglected_count"], context["neglected"] = portfolio_report.portfolio_neglected(
             run=run, owner=owner, candidates=figures["neglected_candidates"]
         )
+        # A "Create follow-up" per alert row, or the follow-up one made already (tasks; one query).
+        listed = {r.customer_id for r in [*context["neglected"], *figures["declining"]]}
+        alert_tasks = task_selectors.open_alert_tasks(customer_ids=listed)
+        for source, results in (("neglected", context["neglected"]), ("declining", figures["declining"])):
+            for result in results:
+                result.alert_task = alert_tasks.get((result.customer_id, source))
+        context["may_create_follow_ups"] = task_rules.can_create_on_customers_of(user, owner=owner, roles=roles)
         return context
 
 

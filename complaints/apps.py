@@ -10,6 +10,7 @@ class ComplaintsConfig(AppConfig):
         # Imported once the app registry is ready (Django's rule for AppConfig modules).
         from crm import extensions
 
+        from . import search, timeline
         from .selectors import customer_complaints
 
         # The customer page lists the customer's complaints for whoever reads complaints.
@@ -18,3 +19,5 @@ class ComplaintsConfig(AppConfig):
                 name="complaints", context=customer_complaints, permission="complaints.view_complaint"
             )
         )
+        timeline.register()  # complaints and their state moves on a customer's timeline (crm.timeline)
+        search.register()  # complaints in the top bar's search (core.search)

@@ -13,6 +13,8 @@ from django.views.generic import DetailView, FormView, TemplateView, UpdateView,
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from core.saved_views import SavedViewsMixin
+from crm.bulk import with_select_column
 from crm.exports import export_response, filtered_sorted
 from crm.models import Customer
 from crm.roles import Role, RoleRequiredMixin
@@ -82,8 +84,13 @@ class QueueMixin:
         return selectors.complaint_queue(user=self.request.user, tab=self.tab())
 
 
-class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SingleTableMixin, FilterView):
+class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SavedViewsMixin, SingleTableMixin, FilterView):
     permission_required = "complaints.view_complaint"
+    # Saved views, column choice and page size (core.saved_views).
+    saved_list_key = "complaints.queue"
+    saved_list_url_name = "complaints:queue"
+    identifying_columns = ("number",)
+    state_extra_params = {"tab": selectors.TABS}
     table_class = ComplaintTable
     filterset_class = ComplaintFilter
     template_name = "complaints/queue.html"
@@ -93,10 +100,17 @@ class ComplaintQueueView(RoleRequiredMixin, QueueMixin, SingleTableMixin, Filter
     def get_queryset(self):
         return self.queue()
 
+    def get_table_kwargs(self):
+        """The service lead (an admin) ticks complaints to reassign them (complaints.bulk_views)."""
+        kwargs = super().get_table_kwargs()
+        return with_select_column(self.get_table_class(), kwargs) if can_reassign(self.request.user) else kwargs
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tabs"] = [(key, TAB_LABELS[key]) for key in selectors.TABS]
         context["current_tab"] = self.tab()
+        if can_reassign(self.request.user):
+            context["reassign_targets"] = services.service_reps()
         return context
 
 

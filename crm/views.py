@@ -11,17 +11,20 @@ from django.views.generic import DetailView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from core.display import field_value
+from core.saved_views import SavedViewsMixin
 
 from . import charts, extensions, selectors, services
+from .bulk import can_reassign_owners, with_select_column
 from .exports import customer_export_headers, customer_export_rows, export_response, filtered_sorted
 from .filters import CustomerFilter
 from .forms import CustomerForm, InteractionForm
 from .models import Customer
-from .roles import RoleRequiredMixin, can_edit_customer, can_see_money, money_field_names
+from .roles import RoleRequiredMixin, can_edit_customer, can_see_money
 from .tables import CustomerTable, IdsFirstPaginator, OrderMoneyTable, OrderTable
+from .timeline import timeline_page
 
 DETAIL_ROWS = 20
+TIMELINE_ROWS = 10  # the customer page shows the newest entries; the timeline page has them all
 
 
 class CustomerFiguresMixin:
@@ -47,9 +50,27 @@ class CustomerFiguresMixin:
         )
 
 
-class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin, FilterView):
+class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SavedViewsMixin, SingleTableMixin, FilterView):
     permission_required = "crm.view_customer"
     template_name = "crm/customer_list.html"
+    # Saved views, column choice and page size (core.saved_views).
+    saved_list_key = "crm.customers"
+    saved_list_url_name = "crm:customer_list"
+    identifying_columns = ("code",)
+
+    def column_tables(self):
+        """With the figures, their table's columns and crm's own that it leaves out (kind, industry...)."""
+        return [self.get_table_class(), CustomerTable]
+
+    def may_see_money(self):
+        return can_see_money(self.request.user)
+
+    def money_columns(self):
+        """The figures' columns (crm.extensions: the published run's revenue, profit, tier...): money."""
+        figures = extensions.registered_figures()
+        if figures is None:
+            return frozenset()
+        return frozenset(figures.table_class.base_columns) - frozenset(CustomerTable.base_columns)
 
     def get_filterset_class(self):
         return self.list_parts()[0]
@@ -59,6 +80,22 @@ class CustomerListView(RoleRequiredMixin, CustomerFiguresMixin, SingleTableMixin
 
     def get_queryset(self):
         return self.customers()
+
+    def may_reassign(self) -> bool:
+        """Executives and admins tick customers and reassign them (crm.bulk_views)."""
+        if not hasattr(self, "_may_reassign"):
+            self._may_reassign = can_reassign_owners(self.request.user)
+        return self._may_reassign
+
+    def get_table_kwargs(self):
+        kwargs = super().get_table_kwargs()
+        return with_select_column(self.get_table_class(), kwargs) if self.may_reassign() else kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.may_reassign():
+            context["reassign_targets"] = selectors.sales_reps()
+        return context
 
     def get_table_pagination(self, table):
         counted = self.count_queryset()
@@ -134,16 +171,15 @@ class CustomerContextMixin:
         may_edit = can_edit_customer(user, customer)
         context = {
             "customer": customer,
-            "contacts": customer.contacts.all(),
-            "interactions": customer.interactions.select_related("by")[:DETAIL_ROWS],
+            "contacts": selectors.customer_contacts(customer=customer),
             "order_table": order_table_class(orders, orderable=False),
             "order_count": customer.orders.count(),
-            "surveys": customer.surveys.all()[:DETAIL_ROWS],
             "referral_count": customer.referrals.count(),
             "can_edit": may_edit,
             "can_log_interaction": may_edit,
             "interaction_form": interaction_form or _blank_interaction_form(may_edit),
-            "history": _history(customer, hidden=frozenset() if money else money_field_names(Customer)),
+            # Interactions, complaints, surveys, tier and record changes...: the newest of the timeline.
+            "timeline": timeline_page(customer=customer, user=user, per_page=TIMELINE_ROWS),
         }
         # The sections the apps above crm add (analytics: the customer's value; complaints: theirs).
         context.update(extensions.customer_panels_context(customer=customer, user=user))
@@ -157,26 +193,6 @@ class CustomerContextMixin:
 
 def _blank_interaction_form(may_edit: bool):
     return InteractionForm(initial={"occurred_on": datetime.date.today()}) if may_edit else None
-
-
-def _history(customer: Customer, limit: int = 10, hidden: frozenset[str] = frozenset()) -> list[dict]:
-    """The latest changes: who, when, and which fields went from what to what; the `hidden`
-    fields' values never (a change of them alone still shows who made it and when)."""
-    records = list(customer.history.select_related("history_user")[: limit + 1])
-    changes = []
-    for newer, older in zip(records, records[1:] + [None], strict=False):
-        if len(changes) == limit:
-            break
-        entry = {"record": newer, "changes": []}
-        if older is not None:
-            delta = newer.diff_against(older, excluded_fields=hidden)
-            entry["changes"] = [
-                {"field": field.verbose_name, "old": field_value(field, c.old), "new": field_value(field, c.new)}
-                for c in delta.changes
-                for field in [Customer._meta.get_field(c.field)]
-            ]
-        changes.append(entry)
-    return changes
 
 
 class CustomerDetailView(RoleRequiredMixin, CustomerContextMixin, DetailView):

@@ -147,6 +147,14 @@ def _customers(data):
     return [Fill({"pk": c.pk}, owner=c.owner) for c in (data.customer, data.other_customer)]
 
 
+def _customer_contacts(data):
+    """Each customer's first contact (the data set gives both customers one)."""
+    return [
+        Fill({"pk": c.pk, "contact_pk": c.contacts.order_by("pk").first().pk}, owner=c.owner)
+        for c in (data.customer, data.other_customer)
+    ]
+
+
 def _complaints(data):
     return [Fill({"pk": c.pk}, assignee=c.assignee) for c in data.complaints.values()]
 
@@ -203,21 +211,86 @@ ROUTES: dict[str, Route] = {
     "login": Route(REDIRECT, _everyone(FOUND)),  # a signed-in user is sent on
     "set_language": Route(REDIRECT, _everyone(FOUND), lambda data: [Fill(query="next=/customers/")]),
     "healthz": Route(JSON, _everyone(OK)),
+    # the top bar's search: empty, too short, a Chinese name fragment, a code, a number, a contact, a description
+    "search": Route(
+        HTML,
+        _everyone(OK),
+        lambda data: [
+            Fill(),
+            Fill(query="q=华"),
+            Fill(query="q=华东"),
+            Fill(query=f"q={data.customer.code}"),
+            Fill(query=f"q={data.complaints['new'].number}"),
+            Fill(query="q=赵敏"),  # a contact
+            Fill(query="q=发票"),  # words of a complaint's description
+        ],
+    ),
     # crm
-    "crm:customer_list": Route(HTML, _everyone(OK), lambda data: [Fill(), Fill(query="q=华东")]),
+    "crm:customer_list": Route(
+        HTML,
+        _everyone(OK),
+        # the money columns asked for by name, and the largest page: a service rep still gets neither money nor 500
+        lambda data: [Fill(), Fill(query="q=华东"), Fill(query="cols=revenue,profit,industry,region&per_page=200")],
+    ),
     "crm:customer_export": Route(CSV, _only(*MONEY_ROLES), _formats),
     "crm:customer_detail": Route(HTML, _everyone(OK), _customers),
     "crm:customer_update": Route(
         HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customers
     ),
     "crm:customer_orders": Route(HTML, _everyone(OK), _customers),
+    # bulk reassignment's confirmation (executives, admins): ticked customers, or all matching a filter
+    "crm:customer_reassign": Route(
+        HTML,
+        _only(*REPORT_ROLES),
+        lambda data: [
+            Fill(query=f"ids={data.customer.pk}&ids={data.other_customer.pk}&to={data.other_sales.pk}"),
+            Fill(query=f"all=1&q=华东&to={data.other_sales.pk}"),
+            Fill(query=f"ids={data.customer.pk}"),  # no new owner yet: it is asked for
+        ],
+    ),
+    # contacts: written by whoever may edit the customer (its owner, admins); read on the customer page
+    "crm:contact_create": Route(
+        HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customers
+    ),
+    "crm:contact_update": Route(
+        HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customer_contacts
+    ),
+    "crm:contact_retire": Route(
+        HTML, {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK}, _customer_contacts
+    ),
+    "crm:customer_timeline": Route(
+        HTML, _everyone(OK), lambda data: [*_customers(data), Fill({"pk": data.customer.pk}, query="kind=order")]
+    ),
     # complaints
     "complaints:queue": Route(
         HTML,
         _only(*COMPLAINT_READERS),
         lambda data: [Fill(), Fill(query="tab=mine"), Fill(query="tab=unassigned"), Fill(query="tab=breaching")],
     ),
+    # the board: every reader sees it; a move's form opens for whoever may work the complaint
+    "complaints:board": Route(
+        HTML,
+        _only(*COMPLAINT_READERS),
+        lambda data: [
+            Fill(),
+            Fill(query="scope=all"),
+            Fill(query="scope=unassigned&severity=high"),
+            Fill(query=f"scope=all&move={data.complaints['acknowledged'].pk}&to=rejected"),
+        ],
+    ),
     "complaints:export": Route(CSV, _only(*COMPLAINT_READERS), _formats),
+    # bulk reassignment's confirmation (the service lead: admins), with a complaint that is not open
+    "complaints:complaint_reassign": Route(
+        HTML,
+        _only("admin"),
+        lambda data: [
+            Fill(
+                query=f"ids={data.complaints['new'].pk}&ids={data.complaints['acknowledged'].pk}"
+                f"&to={data.other_service.pk}"
+            ),
+            Fill(query=f"ids={data.complaints['new'].pk}&ids={data.complaints['closed'].pk}&to={data.service.pk}"),
+        ],
+    ),
     "complaints:complaint_create": Route(
         HTML, _only("service", "admin"), lambda data: [Fill(), Fill(query=f"customer={data.customer.code}")]
     ),
@@ -256,6 +329,21 @@ ROUTES: dict[str, Route] = {
     "exchange:import_detail": Route(HTML, _only(*REPORT_ROLES), lambda data: [Fill({"pk": data.import_job.pk})]),
     "exchange:template": Route(CSV, _only(*REPORT_ROLES), _import_templates),
     # notifications: each signed-in user's own
+    # tasks: My tasks (the team's for executives and admins); a new follow-up on a customer its owner (or an admin) adds
+    "tasks:my_tasks": Route(
+        HTML,
+        _everyone(OK),
+        lambda data: [Fill(), Fill(query="state=snoozed"), Fill(query="state=done"), Fill(query="due=overdue")],
+    ),
+    "tasks:task_create": Route(
+        HTML,
+        {"sales": OWN, "service": FORBIDDEN, "executive": FORBIDDEN, "admin": OK},
+        lambda data: [
+            Fill(query=f"customer={c.pk}{source}", owner=c.owner)
+            for c in (data.customer, data.other_customer)
+            for source in ("", "&source=neglected")
+        ],
+    ),
     "notifications:list": Route(HTML, _everyone(OK)),
     "notifications:preferences": Route(HTML, _everyone(OK)),
     # the public survey page (no login): a valid link opens it for anyone
@@ -427,6 +515,7 @@ def build_dataset() -> Dataset:
 
     ContactFactory(customer=customer, name="赵敏", title="采购经理", decision_maker=True, phone="13800000001")
     ContactFactory(customer=other_customer, name="孙立", title="总经理")
+    ContactFactory(customer=customer, name="钱前任", title="前采购经理", retired_at=timezone.now())  # shown apart
     InteractionFactory(
         customer=customer,
         by=sales,

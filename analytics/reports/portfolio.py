@@ -11,26 +11,43 @@ the follow-ups due.
 """
 
 import datetime
+import uuid
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone, translation
 
 from crm.models import Interaction
+from tasks.models import Task
+from tasks.selectors import due_this_week
 
 from ..models import Action, AnalysisRun, CustomerResult, Tier
 from ..services.core import top_share_count
 from .cards import VALUED_TIERS
 from .tiers import tier_bars
 
-CACHED_FOR = 10 * 60  # seconds: a reassigned customer or a renamed one shows in its new portfolio within minutes
+CACHED_FOR = 10 * 60  # seconds: a renamed customer shows within minutes; a reassigned one at once (ownership_version)
 PER_TIER = 10  # the largest customers listed per tier
 LISTED = 20  # neglected and declining accounts listed
 # DESIGN's neglected accounts: core and key accounts (A, B) without an interaction in the 60 days to the run's as-of date.
 NEGLECTED = Q(tier__in=[Tier.A, Tier.B]) & (
     Q(days_since_last_interaction__isnull=True) | Q(days_since_last_interaction__gte=60)
 )
+
+
+OWNERSHIP_KEY = "analytics:ownership"
+
+
+def ownership_version() -> str:
+    """A token that changes whenever customers change owner (ownership_changed): part of the cache
+    keys of the figures kept per owner (the portfolio's, the team's), so none outlives a reassignment."""
+    return cache.get_or_set(OWNERSHIP_KEY, lambda: uuid.uuid4().hex, timeout=None)
+
+
+def ownership_changed() -> None:
+    """Customers changed owner (crm.signals.customer_owners_changed): every figure kept per owner is stale."""
+    cache.set(OWNERSHIP_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def portfolio_results(*, run: AnalysisRun, owner) -> QuerySet[CustomerResult]:
@@ -125,9 +142,10 @@ def portfolio_figures(*, run: AnalysisRun, owner) -> dict:
 
 
 def portfolio_cached(*, run: AnalysisRun, owner) -> dict:
-    """portfolio_figures, from the cache when this run, owner and language were read in the last minutes."""
+    """portfolio_figures, from the cache when this run, owner and language were read in the last minutes
+    and no customer changed owner since (ownership_version)."""
     published = run.published_at.isoformat() if run.published_at else ""
-    key = f"analytics:portfolio:{run.pk}:{published}:{owner.pk}:{translation.get_language()}"
+    key = f"analytics:portfolio:{run.pk}:{published}:{ownership_version()}:{owner.pk}:{translation.get_language()}"
     figures = cache.get(key)
     if figures is None:
         figures = portfolio_figures(run=run, owner=owner)
@@ -157,18 +175,7 @@ def week_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return monday, monday + datetime.timedelta(days=6)
 
 
-def portfolio_follow_ups(
-    *, owner, today: datetime.date | None = None, limit: int = 50
-) -> tuple[int, list[Interaction]]:
-    """Follow-ups on the owner's customers due by the end of this week (overdue ones included) that
-    no later interaction with the customer has answered yet; earliest first."""
-    today = today or timezone.localdate()
-    _monday, sunday = week_bounds(today)
-    answered = Interaction.objects.filter(customer_id=OuterRef("customer_id"), occurred_on__gt=OuterRef("occurred_on"))
-    due = Interaction.objects.filter(
-        customer__owner=owner, next_follow_up__isnull=False, next_follow_up__lte=sunday
-    ).exclude(Exists(answered))
-    # the due ones found once (ids only), then the first few read whole: not a count and a list apart
-    ids = list(due.order_by("next_follow_up", "customer__code", "pk").values_list("pk", flat=True))
-    found = Interaction.objects.filter(pk__in=ids[:limit]).select_related("customer", "by").in_bulk() if ids else {}
-    return len(ids), [found[pk] for pk in ids[:limit]]
+def portfolio_follow_ups(*, owner, today: datetime.date | None = None, limit: int = 50) -> tuple[int, list[Task]]:
+    """The follow-ups (tasks.Task) assigned to the owner to act on by the end of this week: open ones
+    due by Sunday and snoozed ones whose day has come, overdue first; how many, and the first few."""
+    return due_this_week(assignee=owner, today=today or timezone.localdate(), limit=limit)
