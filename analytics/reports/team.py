@@ -5,7 +5,9 @@ a table sorted by profit (each rep opening their portfolio) and one bar chart of
 One GROUP BY owner over the run's results (every figure a FILTER of it, kept in the cache per run),
 and per view one over the neglected accounts contacted since the run and one over the overdue
 follow-ups, whatever the number of reps or customers. The neglected accounts and the follow-ups are
-the portfolio page's (reports/portfolio.py), counted per owner instead of listed for one.
+the portfolio page's (reports/portfolio.py), counted per owner instead of listed for one; the
+follow-ups are tasks (tasks.Task) on the owner's customers, open or snoozed until a day that has
+come, due before today: what My tasks lists as overdue.
 """
 
 import datetime
@@ -14,13 +16,14 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from core import display
 from core.charts import chart_text, chart_texts
 from crm.models import Interaction
 from crm.selectors import sales_reps
+from tasks.models import Task, due_q
 
 from ..models import AnalysisRun, CustomerResult, Tier
 from .cards import TIER_COLOURS, cents, chart, currency, pct_of, shown
@@ -86,10 +89,9 @@ def team_contacted(*, run: AnalysisRun) -> dict:
 
 
 def overdue_follow_ups(today: datetime.date):
-    """Follow-ups due before today that no later interaction with the customer has answered (the
-    portfolio's follow-ups, the overdue ones)."""
-    answered = Interaction.objects.filter(customer_id=OuterRef("customer_id"), occurred_on__gt=OuterRef("occurred_on"))
-    return Interaction.objects.filter(next_follow_up__isnull=False, next_follow_up__lt=today).exclude(Exists(answered))
+    """Follow-ups not done whose day is before today (a snoozed one once its date has passed), as
+    My tasks counts them overdue (tasks.models.due_q)."""
+    return Task.objects.filter(due_q(today - datetime.timedelta(days=1)))
 
 
 NOBODY = {"customers": 0, "revenue": Decimal(0), "profit": Decimal(0), "candidates": 0}

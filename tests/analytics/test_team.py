@@ -14,6 +14,7 @@ from analytics.models import AnalysisRun, ScoringModel
 from analytics.reports.team import team_figure, team_reading, team_rows
 from analytics.services.runs import run_compute, run_request
 from crm.roles import Role
+from tasks.models import State, Task
 from tests.factories import CustomerFactory, InteractionFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,12 +96,15 @@ def run(team):
 @pytest.fixture
 def follow_ups(team, run):
     """Logged after the run (on customers that are not core or key, which would leave the neglected
-    list): overdue on TODAY are S2's (sales1), T1's later one (sales2) and U1's (nobody's)."""
+    list), each follow-up date becoming a task: overdue on TODAY are S2's (sales1), T1's later one
+    (sales2) and U1's (nobody's). S3's was done; T1's first, overdue since October, is snoozed until
+    today (due, not overdue); S4's is not due yet."""
     follow_up(team["S2"], "2026-11-02", "2026-11-16")
-    follow_up(team["S3"], "2026-11-01", "2026-11-24")
-    follow_up(team["S3"], "2026-11-03", None)  # answers S3's
+    done = follow_up(team["S3"], "2026-11-01", "2026-11-24")
+    Task.objects.filter(interaction=done).update(state=State.DONE, completed_at=timezone.now())
     follow_up(team["S4"], "2026-11-20", "2026-11-27")  # not due yet
-    follow_up(team["T1"], "2026-10-01", "2026-10-15")  # answered by the next one
+    snoozed = follow_up(team["T1"], "2026-10-01", "2026-10-15")
+    Task.objects.filter(interaction=snoozed).update(state=State.SNOOZED, snoozed_until=TODAY)
     follow_up(team["T1"], "2026-11-10", "2026-11-20")
     follow_up(team["U1"], "2026-11-01", "2026-11-10")
     return team
