@@ -87,7 +87,12 @@ _MSGIDS = (
 )
 
 STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]
-KIND_CHOICES = [(kind.name, kind.label) for kind in KINDS.values()]
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The models' `kind` choices, read when asked, so a kind registered later (register_kind) is
+    named, not shown as its code, in the admin and wherever get_kind_display() is used."""
+    return [(kind.name, kind.label) for kind in KINDS.values()]
 
 
 def register_kind(kind: Kind) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .kinds import KIND_CHOICES, KINDS
+from .kinds import KINDS, kind_choices
 
 
 class Outbox(models.Model):
@@ -21,7 +21,7 @@ class Outbox(models.Model):
         FAILED = "failed", _("Failed, retrying")
         GAVE_UP = "gave_up", _("Failed, gave up")
 
-    kind = models.CharField(_("kind"), max_length=40, choices=KIND_CHOICES)
+    kind = models.CharField(_("kind"), max_length=40, choices=kind_choices)
     to = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=300)
@@ -75,7 +75,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=40, choices=KIND_CHOICES)
+    kind = models.CharField(_("kind"), max_length=40, choices=kind_choices)
     args = models.JSONField(_("details"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)
     # Set for what is said once per occasion (an SLA warning per complaint and clock): a second

@@ -88,3 +88,13 @@ def test_the_beat_task_runs_the_sweep_and_is_scheduled_daily(people, due):
     assert Task.objects.filter(reminded_for__isnull=True).values_list("state", flat=True).get() == State.DONE
     entry = settings.CELERY_BEAT_SCHEDULE["tasks-remind-due"]
     assert entry["task"] == "tasks.remind_due_tasks" and entry["schedule"].hour == {7}
+
+
+def test_the_kind_is_named_not_coded_wherever_it_is_shown(admin_client, people, due):
+    """The kind is registered by tasks after notifications' models were defined: the admin's lists
+    and get_kind_display() still name it (the models read their choices when asked)."""
+    tasks_remind_due(today=TODAY)
+    notification = Notification.objects.filter(kind=TASK_DUE).first()
+    assert notification.get_kind_display() == "A follow-up of mine is due"
+    page = admin_client.get("/admin/notifications/notification/").content.decode()
+    assert "A follow-up of mine is due" in page
