@@ -9,6 +9,8 @@ import pytest
 from crm.models import Customer
 from tests.factories import CustomerFactory
 
+from .browsing import click_and_wait, fits, loaded
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 VIEWPORTS = {
@@ -33,32 +35,6 @@ WORDS = {
         "ticked": "已勾选 2 项",
     },
 }
-
-
-def wait(browser, condition, seconds=30):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, seconds, poll_frequency=0.1).until(condition)
-
-
-def loaded(browser):
-    wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
-
-
-def click_and_wait(browser, element):
-    """Clicks a link or button that leads to another page and waits for that page."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-
-    page = browser.find_element(By.TAG_NAME, "html")
-    element.click()
-    wait(browser, expected_conditions.staleness_of(page))
-    loaded(browser)
-
-
-def fits(browser, width):
-    scroll = browser.execute_script("return document.documentElement.scrollWidth")
-    assert scroll <= width, f"{browser.current_url}: {scroll} px wide on a {width} px screen"
 
 
 def main_text(browser) -> str:

@@ -28,6 +28,8 @@ from complaints.services import complaint_create, problem_create
 from crm.models import Contact, Customer, Interaction
 from tests.factories import CustomerFactory, RegionFactory
 
+from .browsing import replaced, wait
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 LANGUAGES = ["en", "zh-hans"]
@@ -43,35 +45,9 @@ def state(model, pk) -> tuple:
     return list(model.objects.filter(pk=pk).values()), record.history.count()
 
 
-def wait(browser, condition, seconds=30):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(browser, seconds, poll_frequency=0.1).until(condition)
-
-
 def open_page(browser, live_server, path: str):
     browser.get(live_server.url + path)
     wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
-
-
-def replaced(page):
-    """A wait condition: `page` (the old <html>) has left the document. Chromium says so either as a
-    stale element or, when it asks just as the new page arrives, as "Node with given id does not
-    belong to the document", which selenium's staleness_of does not take for an answer."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-
-    def gone(_driver):
-        try:
-            page.is_enabled()
-        except StaleElementReferenceException:
-            return True
-        except WebDriverException as error:
-            if "does not belong to the document" in str(error):
-                return True
-            raise
-        return False
-
-    return gone
 
 
 def submit(browser, form):
