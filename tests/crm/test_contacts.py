@@ -238,7 +238,7 @@ class TestValidation:
         response = client.post(urls(mine)["create"], data)
         assert response.status_code == 200
         assert response.context["form"].errors == {field: [error.replace("&#x27;", "'")]}
-        assert f'<span class="error">{error}</span>' in response.content.decode()
+        assert f'<span class="error" id="id_{field}_error">{error}</span>' in response.content.decode()
         assert not Contact.objects.exists()
 
     def test_the_errors_are_in_chinese_for_a_chinese_page(self, client, sales_user, mine):

@@ -99,7 +99,8 @@ def test_a_tier_bar_a_quadrant_and_a_churn_month_open_exactly_their_customers(
     assert listed_count(browser, "churned=2026-04") == churned == 2
     assert set(
         browser.execute_script(
-            "return Array.from(document.querySelectorAll('table tbody tr td:first-child')).map(td => td.textContent.trim())"
+            # each row's code: its first link (an executive's list starts with the reassignment tick box)
+            "return Array.from(document.querySelectorAll('table tbody tr')).map(tr => tr.querySelector('td a').textContent.trim())"
         )
     ) == {"X1", "X2"}
 
