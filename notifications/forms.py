@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Survey
 
-from .kinds import STAFF_KINDS
+from .kinds import staff_kind_choices
 
 
 class PreferenceForm(forms.Form):
@@ -15,7 +15,7 @@ class PreferenceForm(forms.Form):
     )
     email_kinds = forms.MultipleChoiceField(
         label=_("Also send me an e-mail when"),
-        choices=[(kind.name, kind.label) for kind in STAFF_KINDS],
+        choices=staff_kind_choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("Every notification shows here in the app; these also go to your e-mail address."),

@@ -89,6 +89,11 @@ _MSGIDS = (
 STAFF_KINDS = [kind for kind in KINDS.values() if kind.staff]
 
 
+def staff_kind_choices() -> list[tuple[str, str]]:
+    """The kinds staff may choose to get by e-mail, registered ones included (read when asked)."""
+    return [(kind.name, kind.label) for kind in STAFF_KINDS]
+
+
 def kind_choices() -> list[tuple[str, str]]:
     """The models' `kind` choices, read when asked, so a kind registered later (register_kind) is
     named, not shown as its code, in the admin and wherever get_kind_display() is used."""

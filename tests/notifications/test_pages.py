@@ -131,3 +131,13 @@ def test_settings_and_survey_pages_take_few_queries(client, service_user, django
     client.logout()
     with django_assert_max_num_queries(3):  # the invitation with its complaint and customer; nothing per row
         assert client.get(url).status_code == 200
+
+
+def test_kinds_registered_by_apps_above_are_offered_and_kept(client, service_user):
+    """tasks registers "task due" from its ready(): the settings page offers it like the others, and
+    turning it off is stored (the form reads the kinds when it is built, not when it is imported)."""
+    client.force_login(service_user)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    assert 'value="task_due"' in page and "A follow-up of mine is due" in page
+    client.post(reverse("notifications:preferences"), {"language": "", "email_kinds": [kinds.RUN_FAILED]})
+    assert "task_due" in NotificationPreference.objects.get(user=service_user).email_off
