@@ -42,3 +42,17 @@ def test_each_described_by_id_is_on_the_page():
     for element_id in described:
         assert f'id="{element_id}"' in html
     assert '<span class="error" id="id_email_error">Enter a valid email address.</span>' in html
+
+
+class Kinds(forms.Form):
+    kinds = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.CheckboxSelectMultiple)
+    when = forms.DateField()
+
+
+def test_a_group_of_boxes_is_a_fieldset_and_every_label_points_at_a_control():
+    html = render_to_string("includes/form_fields.html", {"form": Kinds()})
+    assert '<fieldset class="field is-required">\n  <legend>Kinds' in html
+    targets = re.findall(r'<label for="([^"]*)"', html)
+    assert targets == ["id_kinds_0", "id_kinds_1", "id_when"]
+    for target in targets:
+        assert f'id="{target}"' in html

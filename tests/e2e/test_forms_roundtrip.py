@@ -447,3 +447,24 @@ def test_admin_contact_forms_on_any_customer(browser, log_in, live_server, admin
     submit(browser, form_with(browser, "name"))
     contact.refresh_from_db()
     assert contact.phone == "(021) 5555-0102 ext. 8" and contact.history.first().history_user == admin_user_
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_notification_settings(browser, log_in, live_server, service_user, language):
+    """Saved untouched, a person's choices stay as they were; then one box is unticked and stored."""
+    from notifications.models import NotificationPreference
+
+    NotificationPreference.objects.create(user=service_user, language="zh-hans", email_off=["weekly_digest"])
+    before = list(NotificationPreference.objects.filter(user=service_user).values())
+    log_in(service_user, language)
+    open_page(browser, live_server, "/notifications/settings/")
+    submit(browser, form_with(browser, "email_kinds"))  # "language" also names the top bar's switcher
+    assert list(NotificationPreference.objects.filter(user=service_user).values()) == before
+
+    open_page(browser, live_server, "/notifications/settings/")
+    box = browser.find_element("css selector", "input[name=email_kinds][value=sla_breached]")
+    browser.find_element("css selector", f"label[for={box.get_attribute('id')}]").click()  # as a person does
+    assert not box.is_selected()
+    submit(browser, form_with(browser, "email_kinds"))  # "language" also names the top bar's switcher
+    preference = NotificationPreference.objects.get(user=service_user)
+    assert (preference.language, sorted(preference.email_off)) == ("zh-hans", ["sla_breached", "weekly_digest"])
