@@ -1,9 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.selectors import contains_text, customer_search_condition
-
 from .models import Category, Complaint, Severity, State
+from .selectors import complaints_matching
 
 
 class ComplaintFilter(django_filters.FilterSet):
@@ -21,16 +20,10 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = ["q", "state", "severity", "category"]
 
     def search(self, queryset, name, value):
-        """The complaint's number or description contains the text, or its customer is one the
-        customer search finds (crm.selectors.customer_search: code, name, email or phone). The
-        description too, so the top bar's search (complaints.search) opens here on what it found."""
+        """The complaint's number starts with the text or its description contains it (as the top
+        bar's search finds complaints, so its "see all" opens here on the same ones), or its customer
+        is one the customer search finds (code, name, email or phone): selectors.complaints_matching."""
         value = value.strip()
         if not value:
             return queryset
-        number = contains_text(value, text_fields=[], code_fields=["number"])
-        described = contains_text(
-            value, text_fields=["description"], code_fields=[], gram_fields=["description"], using=queryset.db
-        )
-        return queryset.filter(
-            number | described | customer_search_condition(value, through="customer", using=queryset.db)
-        )
+        return complaints_matching(queryset, value)

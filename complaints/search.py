@@ -7,7 +7,7 @@ them for whoever reads complaints. Newest first. No money is shown.
 
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.text import Truncator
@@ -16,10 +16,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.search import Hit, SearchProvider, register_search_provider
-from crm.selectors import contains_text
 
 from .models import Complaint
-from .selectors import Tab, complaint_queue
+from .selectors import Tab, complaint_queue, complaint_text_condition
 
 
 def complaint_search(*, user, text: str) -> QuerySet[Complaint]:
@@ -27,12 +26,7 @@ def complaint_search(*, user, text: str) -> QuerySet[Complaint]:
     description contains it, newest first. On PostgreSQL each test is one an index of complaints
     0004 serves (the number's upper-cased prefix, the description's trigrams and short Chinese grams)."""
     complaints = complaint_queue(user=user, tab=Tab.ALL)
-    condition = contains_text(
-        text, text_fields=["description"], code_fields=[], gram_fields=["description"], using=complaints.db
-    )
-    if text.isascii():  # numbers are ASCII
-        condition |= Q(number__istartswith=text)
-    return complaints.filter(condition).order_by("-received_at", "-id")
+    return complaints.filter(complaint_text_condition(text, using=complaints.db)).order_by("-received_at", "-id")
 
 
 class ComplaintSearch(SearchProvider):

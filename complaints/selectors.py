@@ -27,7 +27,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from crm.models import Order, Survey
+from crm.models import Customer, Order, Survey
+from crm.selectors import contains_text, customer_search_condition
 
 from .models import OPEN_STATES, Complaint, State
 
@@ -95,6 +96,31 @@ def _soon_q(now: datetime.datetime) -> Q:
 def complaints_breaching_soon(*, now: datetime.datetime | None = None) -> QuerySet[Complaint]:
     """Open, running (not paused) complaints whose first response or resolution falls due within the warning window."""
     return complaint_list().filter(_soon_q(now or timezone.now())).order_by("resolution_due_at")
+
+
+def complaint_text_condition(text: str, *, using: str = "default") -> Q:
+    """A complaint's own text matches: its number starts with `text` (any case; numbers are ASCII) or
+    its description contains it. On PostgreSQL each test is one an index of complaints 0004 serves
+    (the number's upper-cased prefix, the description's trigrams and short Chinese grams)."""
+    condition = contains_text(
+        text, text_fields=["description"], code_fields=[], gram_fields=["description"], using=using
+    )
+    if text.isascii():
+        condition |= Q(number__istartswith=text)
+    return condition
+
+
+def complaints_matching(complaints: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
+    """`complaints` whose own text matches (complaint_text_condition) or whose customer the customer
+    search finds (code, name, email, phone). Each half is read through its own table's indexes and
+    the two id lists joined once (IN over a UNION, a semi-join): one OR across the customer join
+    served no index, and every complaint was joined to its customer and tested (0.25-1.7 s at
+    200,000 complaints)."""
+    db = complaints.db
+    own = Complaint.objects.using(db).filter(complaint_text_condition(text, using=db)).order_by().values("pk")
+    theirs = Customer.objects.using(db).filter(customer_search_condition(text, using=db)).order_by().values("pk")
+    by_customer = Complaint.objects.using(db).filter(customer__in=theirs).order_by().values("pk")
+    return complaints.filter(pk__in=own.union(by_customer))
 
 
 def complaint_queue(*, user, tab: str, now: datetime.datetime | None = None) -> QuerySet[Complaint]:
