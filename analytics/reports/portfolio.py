@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 
 from crm.models import Interaction
 from tasks.models import Task
-from tasks.selectors import due_this_week
+from tasks.selectors import due_this_week, week_end
 
 from ..models import Action, AnalysisRun, CustomerResult, Tier
 from ..services.core import top_share_count
@@ -171,8 +171,9 @@ def portfolio_neglected(*, run: AnalysisRun, owner, candidates: list[int]) -> tu
 
 
 def week_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    monday = today - datetime.timedelta(days=today.weekday())
-    return monday, monday + datetime.timedelta(days=6)
+    """The Monday and the Sunday of `today`'s week: the week whose follow-ups the portfolio lists
+    (tasks.selectors.week_end, the one definition of its end)."""
+    return today - datetime.timedelta(days=today.weekday()), week_end(today)
 
 
 def portfolio_follow_ups(*, owner, today: datetime.date | None = None, limit: int = 50) -> tuple[int, list[Task]]:
