@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -56,6 +56,32 @@ ORDER_SUMS = {
 
 def counted_orders():
     return Order.objects.filter(status__in=Order.COUNTED_STATUSES)
+
+
+def orders_in_months(first: datetime.date, stop: datetime.date, edges: list[tuple[int, QuerySet]] = ()) -> int:
+    """Counted orders in the whole months [first, stop) (first days of months), from the totals
+    analytics keeps with the orders (every write of orders, imports included, goes through
+    analytics.totals), plus each (sign, query) of `edges` times the one number its query selects
+    (complaints.selectors.counted_orders: the period's edge days): one query.
+
+    On PostgreSQL from the company's months (CompanyMonth.orders: at most 12 rows for a run's year,
+    instead of two months of every customer's running totals, about 180,000 rows at 100,000
+    customers). Elsewhere (SQLite, where the company months are not kept) the customer-months are
+    summed.
+    """
+    edge_sql, edge_params = "0", []
+    for sign, query in edges:
+        sql, params = query.query.sql_with_params()
+        edge_sql += f" {'+' if sign > 0 else '-'} coalesce(({sql}), 0)"
+        edge_params += params
+    table = (CompanyMonth if connection.vendor == "postgresql" else CustomerMonth)._meta.db_table
+    sql = f"""SELECT coalesce((SELECT sum(orders) FROM {table} WHERE month >= %s AND month < %s), 0) + {edge_sql}"""
+    params = [first, stop, *edge_params]
+    if stop <= first:
+        sql, params = f"SELECT {edge_sql}", list(edge_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 def _totals_query(orders):

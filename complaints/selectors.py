@@ -249,15 +249,22 @@ def complaint_kpis(
     now: datetime.datetime | None = None,
     months_orders: MonthsOrders | None = None,
 ) -> dict:
-    """The complaint KPIs for complaints received in [start, end), and the backlog as of `now`.
+    """The complaint KPIs for complaints received in [start, end) (complaint_period_kpis), and the
+    backlog as of `now` (complaint_backlog): the complaint KPIs page, live."""
+    period = complaint_period_kpis(start=start, end=end, months_orders=months_orders)
+    return period | complaint_backlog(now=now or timezone.now())
+
+
+def complaint_period_kpis(
+    *, start: datetime.datetime, end: datetime.datetime, months_orders: MonthsOrders | None = None
+) -> dict:
+    """The KPIs of the complaints received in [start, end), as the complaints stand when asked.
 
     - first response: first customer-facing note (or the customer notification of the action
       plan) minus received_at, minus paused time; median and 90th percentile, in hours.
     - resolution: first move to resolved minus received_at minus time paused awaiting the customer.
     - SLA compliance %: among complaints whose outcome is known (resolved, or breached), those
       that breached neither the first-response nor the resolution target.
-    - backlog by age: open complaints now, by days since received: [0,1), [1,3), [3,7), 7+.
-    - unresolved customer-days: the days all open complaints have been open, summed.
     - reopen rate %: resolved complaints that were reopened at least once.
     - recurrence rate %: complaints whose problem already had another complaint received in the
       90 days before this one (complaints_with_recurrence).
@@ -266,7 +273,6 @@ def complaint_kpis(
     - post-complaint satisfaction: mean score of surveys linked to these complaints.
     Rejected and duplicate complaints are not measured.
     """
-    now = now or timezone.now()
     received = Complaint.objects.filter(received_at__gte=start, received_at__lt=end).exclude(state__in=NOT_MEASURED)
 
     breached = Q(first_response_breached=True) | Q(resolution_breached=True)
@@ -299,23 +305,16 @@ def complaint_kpis(
                 )
     recurring = complaints_with_recurrence(received).filter(recurrence=True).count() if counts["total"] else 0
 
-    open_now = Complaint.objects.filter(state__in=OPEN_STATES, received_at__lte=now)
-    day = datetime.timedelta(days=1)
-    backlog = open_now.aggregate(
-        d0_1=Count("id", filter=Q(received_at__gt=now - day)),
-        d1_3=Count("id", filter=Q(received_at__lte=now - day, received_at__gt=now - 3 * day)),
-        d3_7=Count("id", filter=Q(received_at__lte=now - 3 * day, received_at__gt=now - 7 * day)),
-        d7_plus=Count("id", filter=Q(received_at__lte=now - 7 * day)),
-        open_for=Sum(ExpressionWrapper(Value(now) - F("received_at"), output_field=DurationField())),
-    )
-    open_for = backlog.pop("open_for") or datetime.timedelta(0)
-
     orders = counted_orders(
         timezone.localtime(start).date(), timezone.localtime(end).date(), months_orders=months_orders
     )
-    # From the surveys about a complaint, each joined to its complaint (an IN over the period's
-    # complaints read all of them: 48 ms at 112,000, against 1.4 ms)
-    about = Survey.objects.filter(complaint__received_at__gte=start, complaint__received_at__lt=end)
+    # From the surveys about a complaint, each joined to its complaint. Most surveys are about no
+    # complaint: saying so lets PostgreSQL read the few that are from their index (30 ms of a scan of
+    # every survey at 97,000 surveys, against 4 ms); an IN over the period's complaints read all of
+    # them (48 ms at 112,000).
+    about = Survey.objects.filter(
+        complaint__isnull=False, complaint__received_at__gte=start, complaint__received_at__lt=end
+    )
     satisfaction = about.exclude(complaint__state__in=NOT_MEASURED).aggregate(mean=Avg("score"))["mean"]
 
     return {
@@ -325,10 +324,6 @@ def complaint_kpis(
         "resolution_median_hours": _hours(counts["resolution_seconds_p50"]),
         "resolution_p90_hours": _hours(counts["resolution_seconds_p90"]),
         "sla_compliance_pct": _pct(counts["compliant"], counts["decided"]),
-        "backlog_by_age": backlog,
-        "unresolved_customer_days": Decimal(open_for.total_seconds() / 86400).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        ),
         "reopen_rate_pct": _pct(counts["reopened"], counts["resolved"]),
         "recurrence_rate_pct": _pct(recurring, counts["total"]),
         "complaints_per_100_orders": (
@@ -340,5 +335,31 @@ def complaint_kpis(
             Decimal(str(satisfaction)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             if satisfaction is not None
             else None
+        ),
+    }
+
+
+def complaint_backlog(*, now: datetime.datetime) -> dict:
+    """The open complaints as of `now`: how many by days since received ([0,1), [1,3), [3,7), 7+:
+    backlog_by_age), and the days they have all been open, summed (unresolved_customer_days).
+
+    Only the received time is read (counted, not the id: it is never null), so PostgreSQL reads the
+    open complaints' own index alone (complaint_open_received_idx, an index-only scan) instead of
+    their rows (21 ms of 5,300 pages at 34,000 open complaints, against 7 ms).
+    """
+    open_now = Complaint.objects.filter(state__in=OPEN_STATES, received_at__lte=now)
+    day = datetime.timedelta(days=1)
+    backlog = open_now.aggregate(
+        d0_1=Count("received_at", filter=Q(received_at__gt=now - day)),
+        d1_3=Count("received_at", filter=Q(received_at__lte=now - day, received_at__gt=now - 3 * day)),
+        d3_7=Count("received_at", filter=Q(received_at__lte=now - 3 * day, received_at__gt=now - 7 * day)),
+        d7_plus=Count("received_at", filter=Q(received_at__lte=now - 7 * day)),
+        open_for=Sum(ExpressionWrapper(Value(now) - F("received_at"), output_field=DurationField())),
+    )
+    open_for = backlog.pop("open_for") or datetime.timedelta(0)
+    return {
+        "backlog_by_age": backlog,
+        "unresolved_customer_days": Decimal(open_for.total_seconds() / 86400).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
         ),
     }

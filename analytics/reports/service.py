@@ -1,53 +1,29 @@
-"""The Service and satisfaction page: the complaint KPIs, read live from the complaints on every
-request (complaints.selectors.complaint_kpis: the backlog is as of now, not as of the run), and the
-satisfaction surveys answered in the run's 12 months (stored with the run, as the other cards)."""
+"""The Service and satisfaction page: the complaint KPIs of the run's 12 months as they stood when the
+run was computed (kept with its company figures, as every other figure of the run), the open backlog
+read live (it is about now, not about the run), and the satisfaction surveys answered in the run's 12
+months. The complaint KPIs page (complaints:kpis) has the KPIs live, for any recent period."""
 
 import datetime
+from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints.models import Category
-from complaints.selectors import complaint_kpis
+from complaints.selectors import complaint_backlog
 from core import display
 from core.charts import chart_texts
 from crm.models import Survey
 from notifications.models import SurveyInvitation
 
-from ..models import AnalysisRun, CompanyMonth, CustomerMonth
+from ..models import AnalysisRun
+from ..services import readers
 from .cards import COUNT_AXIS, Card, Scope, chart, count_bars, number, pct_of, side_by_side
 
 # ------------------------------------------------------------------------------------ complaint KPIs
-
-
-def orders_in_months(first: datetime.date, stop: datetime.date, edges: list[tuple[int, QuerySet]] = ()) -> int:
-    """Counted orders in the whole months [first, stop) (first days of months), from the totals
-    analytics keeps with the orders (every write of orders, imports included, goes through
-    analytics.totals), plus each (sign, query) of `edges` times the one number its query selects
-    (complaints.selectors.counted_orders: the period's edge days): one query.
-
-    On PostgreSQL from the company's months (CompanyMonth.orders: at most 12 rows for a run's year,
-    instead of two months of every customer's running totals, about 180,000 rows at 100,000
-    customers). Elsewhere (SQLite, where the company months are not kept) the customer-months are
-    summed.
-    """
-    edge_sql, edge_params = "0", []
-    for sign, query in edges:
-        sql, params = query.query.sql_with_params()
-        edge_sql += f" {'+' if sign > 0 else '-'} coalesce(({sql}), 0)"
-        edge_params += params
-    table = (CompanyMonth if connection.vendor == "postgresql" else CustomerMonth)._meta.db_table
-    sql = f"""SELECT coalesce((SELECT sum(orders) FROM {table} WHERE month >= %s AND month < %s), 0) + {edge_sql}"""
-    params = [first, stop, *edge_params]
-    if stop <= first:
-        sql, params = f"SELECT {edge_sql}", list(edge_params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
 
 
 BACKLOG = (
@@ -62,36 +38,32 @@ PERCENTS = ("sla_compliance_pct", "reopen_rate_pct", "recurrence_rate_pct")
 class ServiceCard(Card):
     name = "service"
     title = gettext_lazy("Service KPIs")
-    help = gettext_lazy("Complaints received in the run's 12 months; the backlog as it stands now.")
-    live = True
+    help = gettext_lazy(
+        "Complaints received in the run's 12 months, as they stood when the run was computed. "
+        "Live figures for any recent period are on the complaints' KPIs page."
+    )
 
     def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> dict:
-        """The KPIs of the complaints received in the run's window, and the open backlog now."""
-        zone = timezone.get_current_timezone()
-        start = datetime.datetime.combine(run.window_start, datetime.time.min, tzinfo=zone)
-        end = datetime.datetime.combine(run.window_end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
-        return complaint_kpis(start=start, end=end, now=timezone.now(), months_orders=orders_in_months)
+        """The KPIs the run kept with its company figures (readers.read_service_figures); a run
+        published before they were kept has them read now, once (the card is then stored)."""
+        figures = company.get("service")
+        if figures is None:
+            figures = readers.read_service_figures(run.window_start, run.window_end)
+        return {key: Decimal(value) if isinstance(value, str) else value for key, value in figures.items()}
 
-    def figure(self, kpis: dict) -> dict:
-        labels, colours = chart_texts(label for _k, label, _c in BACKLOG), [c for _k, _l, c in BACKLOG]
-        bars = count_bars(labels, [kpis["backlog_by_age"][key] for key, _l, _c in BACKLOG], colours)
-        return chart([bars], height=280, yaxis={"title": {"text": _("Open complaints")}, **COUNT_AXIS})
+    def figure(self, kpis: dict) -> None:
+        return None  # the tiles say it
 
     def reading(self, kpis: dict) -> list[str]:
-        reading = [_("No complaints were received in the 12 months.")]
-        if kpis["complaints"]:
-            text = _(
-                "%(count)s complaints in the 12 months: SLA compliance %(sla)s%%, first response in %(first)s "
-                "hours (median), %(ratio)s complaints per 100 orders."
-            )
-            figures = ("sla_compliance_pct", "first_response_median_hours", "complaints_per_100_orders")
-            sla, first, ratio = ("—" if kpis[key] is None else kpis[key] for key in figures)
-            reading = [text % {"count": f"{kpis['complaints']:,}", "sla": sla, "first": first, "ratio": ratio}]
+        if not kpis["complaints"]:
+            return [_("No complaints were received in the 12 months.")]
         text = _(
-            "A customer loses about one percent per day that a problem stays open: %(days)s unresolved "
-            "customer-days now."
+            "%(count)s complaints in the 12 months: SLA compliance %(sla)s%%, first response in %(first)s "
+            "hours (median), %(ratio)s complaints per 100 orders."
         )
-        return [*reading, text % {"days": kpis["unresolved_customer_days"]}]
+        figures = ("sla_compliance_pct", "first_response_median_hours", "complaints_per_100_orders")
+        sla, first, ratio = ("—" if kpis[key] is None else kpis[key] for key in figures)
+        return [text % {"count": f"{kpis['complaints']:,}", "sla": sla, "first": first, "ratio": ratio}]
 
     @staticmethod
     def tiles(kpis: dict) -> list[list[str]]:
@@ -116,11 +88,40 @@ class ServiceCard(Card):
         return [[str(label), str(value)] for label, value in tiles]
 
     def csv(self, kpis: dict) -> tuple[list, list]:
-        backlog = [[str(label), kpis["backlog_by_age"][key]] for key, label, _c in BACKLOG]
-        return [_("Figure"), _("Value")], self.tiles(kpis) + backlog
+        return [_("Figure"), _("Value")], self.tiles(kpis)
 
     def extra(self, kpis: dict) -> dict:
-        return {"tiles": self.tiles(kpis)}
+        return {"tiles": self.tiles(kpis), "live": "complaints:kpis"}
+
+
+class BacklogCard(Card):
+    name = "backlog"
+    title = gettext_lazy("Open complaints now")
+    help = gettext_lazy("The complaints open now, by days since they were received: read live on every visit.")
+    live = True  # about now, not about the run
+
+    def rows(self, run: AnalysisRun, company: dict, scope: Scope) -> dict:
+        return complaint_backlog(now=timezone.now())
+
+    def figure(self, backlog: dict) -> dict:
+        labels, colours = chart_texts(label for _k, label, _c in BACKLOG), [c for _k, _l, c in BACKLOG]
+        bars = count_bars(labels, [backlog["backlog_by_age"][key] for key, _l, _c in BACKLOG], colours)
+        return chart([bars], height=280, yaxis={"title": {"text": _("Open complaints")}, **COUNT_AXIS})
+
+    def reading(self, backlog: dict) -> list[str]:
+        open_now = sum(backlog["backlog_by_age"].values())
+        text = _(
+            "Open now: %(count)s. A customer loses about one percent per day that a problem stays open: "
+            "%(days)s unresolved customer-days now."
+        )
+        return [text % {"count": f"{open_now:,}", "days": backlog["unresolved_customer_days"]}]
+
+    def csv(self, backlog: dict) -> tuple[list, list]:
+        rows = [[str(label), backlog["backlog_by_age"][key]] for key, label, _c in BACKLOG]
+        return [_("Days open"), _("Open complaints")], [
+            *rows,
+            [_("Unresolved customer-days"), str(backlog["unresolved_customer_days"])],
+        ]
 
 
 # ------------------------------------------------------------------------------------ satisfaction
@@ -278,4 +279,4 @@ class SurveyResponseCard(Card):
         ]
 
 
-CARDS = (ServiceCard(), SatisfactionCard(), SurveyResponseCard())
+CARDS = (ServiceCard(), BacklogCard(), SatisfactionCard(), SurveyResponseCard())

@@ -11,6 +11,7 @@ here: the core (core.py) decides every figure.
 """
 
 import datetime
+from decimal import Decimal
 
 import numpy as np
 import psycopg
@@ -19,10 +20,11 @@ from django.db.models import Case, Count, DateField, DurationField, ExpressionWr
 from django.utils import timezone
 
 from complaints.models import Complaint, State
+from complaints.selectors import complaint_period_kpis
 from crm.models import Customer, Interaction, Invoice, Order, Survey
 
 from ..models import CompanyMonth, CustomerMonth, CustomerRunningTotal
-from ..totals import ORDER_SUMS, counted_orders, running_extend
+from ..totals import ORDER_SUMS, counted_orders, orders_in_months, running_extend
 from .core import BOOK, NULL, Book, Window, day_number, month_ends, month_start, next_month
 
 NOT_COUNTED_COMPLAINTS = (State.REJECTED, State.DUPLICATE)
@@ -43,6 +45,19 @@ def read_company_inputs(window: Window) -> dict:
     if connection.vendor == "postgresql":
         return _sql_company_inputs(window)
     return _orm_company_inputs(window)
+
+
+def read_service_figures(first: datetime.date, last: datetime.date) -> dict:
+    """The complaint KPIs of the complaints received on the days first..last (both included, in the
+    current time zone), as the complaints stand now (complaints.selectors.complaint_period_kpis; the
+    orders from the monthly totals kept with them). The run keeps them with its company figures, so
+    its service page reads them as of the run, as it reads every other figure. Decimals as text (JSON).
+    """
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    kpis = complaint_period_kpis(start=start, end=end, months_orders=orders_in_months)
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in kpis.items()}
 
 
 def previous_tiers(run) -> dict[int, str]:

@@ -171,6 +171,9 @@ def run_compute(*, run_id: int, fail_after_rows: int | None = None) -> AnalysisR
             meanwhile=lambda: core.company(book, scored, window, previous_tiers=previous, **inputs),
         )
         lap("results and company")
+        # The complaint KPIs of the window as they stand now: the service page reads them as of the run.
+        company["service"] = readers.read_service_figures(window.start, window.end)
+        lap("service figures")
         if fail_after_rows is not None and written >= fail_after_rows:
             raise WorkerKilled("simulated kill after writing results")
         run_publish(run=run, company=company, timings=timings)

@@ -18,9 +18,11 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 
 from django.db.models import Case, Count, DateField, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum, Value, When
+from django.utils import timezone
 
 from analytics.models import Action, CustomerMonth, Factor, Protection, Quadrant, Tier
 from complaints.models import Complaint, State
+from complaints.selectors import complaint_period_kpis
 from crm.models import Customer, Interaction, Invoice, Order, Survey
 
 
@@ -884,4 +886,16 @@ def reference_run(
         first_order={c.customer_id: c.first_order_on for c in customers if c.first_order_on},
         churned_ids=churned,
     )
+    company["service"] = service_figures(window)
     return {c.customer_id: stored_values(c) for c in customers}, json.loads(json.dumps(company))
+
+
+def service_figures(window: Window) -> dict:
+    """The complaint KPIs of the complaints received on the window's days (local midnight to local
+    midnight after as_of), the orders counted one by one rather than from the monthly totals, as
+    text where they are decimals: what the run keeps for its service page."""
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(window.start, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(window.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    kpis = complaint_period_kpis(start=start, end=end)
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in kpis.items()}

@@ -18,7 +18,6 @@ from analytics.reports.cards import TIER_COLOURS
 from analytics.reports.value import concentration_figures, sample_curve, whale_figures
 from analytics.selectors import CHARTS_VERSION, chart_key, report_charts_warm
 from analytics.services.runs import run_compute, run_request
-from complaints.selectors import complaint_kpis
 from crm.models import Customer
 from tests.factories import CustomerFactory, OrderFactory, RegionFactory, SurveyFactory, make_complaint
 
@@ -411,29 +410,51 @@ def test_satisfaction_distribution_and_trend(client, executive_user, book):
     assert service["extra"]["tiles"][0] == ["Complaints received", "0"]
 
 
-def test_the_complaint_kpis_are_read_live_not_frozen_into_the_run(client, executive_user, run, book):
+def report_csv(client, name: str) -> list[list[str]]:
+    response = client.get(reverse("analytics:report_csv", args=[name]))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_the_service_kpis_are_the_runs_and_the_open_complaints_are_now(client, executive_user, run, book):
+    """The KPIs of the run's 12 months are kept with the run, as its other figures: a complaint
+    received in the window after the run was computed counts on the next run, not on this run's
+    page. The open complaints are about now: they count it at once, on the page and in their CSV."""
     client.force_login(executive_user)
-    service = page_charts(client, "service")["service"]
-    assert service["extra"]["tiles"][0] == ["Complaints received", "0"]
-    assert service["figure"]["data"][0]["y"] == [0, 0, 0, 0]
-    # a complaint received in the run's window after the run was computed: the same run's page counts it
-    received = datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC)
-    make_complaint(customer=book["K1"], received_at=received)
-    service = page_charts(client, "service")["service"]
-    assert service["extra"]["tiles"][0] == ["Complaints received", "1"]
-    assert service["figure"]["data"][0]["y"] == [0, 0, 0, 1]  # open since June: in the 7+ days bucket now
-    csv_rows = list(
-        csv.reader(
-            io.StringIO(
-                b"".join(client.get(reverse("analytics:report_csv", args=["service"])).streaming_content).decode(
-                    "utf-8-sig"
-                )
-            )
-        )
+    charts = page_charts(client, "service")
+    assert charts["service"]["extra"]["tiles"][0] == ["Complaints received", "0"]
+    assert charts["backlog"]["figure"]["data"][0]["y"] == [0, 0, 0, 0]
+    make_complaint(customer=book["K1"], received_at=datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC))
+
+    charts = page_charts(client, "service")
+    assert charts["service"]["extra"]["tiles"][0] == ["Complaints received", "0"]  # as of the run
+    assert charts["backlog"]["figure"]["data"][0]["y"] == [0, 0, 0, 1]  # open since June: 7+ days now
+    assert charts["backlog"]["reading"][0].startswith("Open now: 1. ")
+    assert ["7+ days", "1"] in report_csv(client, "backlog")
+    assert ["Complaints received", "0"] in report_csv(client, "service")
+    # the service card is stored with the run in each language; the open complaints never are
+    names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
+    assert chart_key("service", scope=Scope(), language="en") in names
+    assert not any(".backlog." in name for name in names)
+    # the page points to the live figures
+    assert (
+        f'href="{reverse("complaints:kpis")}"'
+        in client.get(reverse("analytics:report_section", args=["service"])).content.decode()
     )
-    assert ["Complaints received", "1"] in csv_rows and ["7+ days", "1"] in csv_rows
-    # never stored with the run, in any language
-    assert not RunChart.objects.filter(run=run, name__contains=".service.").exists()
+
+    later = compute(as_of=AS_OF + datetime.timedelta(days=1))
+    assert later.company["service"]["complaints"] == 1
+    assert page_charts(client, "service")["service"]["extra"]["tiles"][0] == ["Complaints received", "1"]
+
+
+def test_a_run_kept_without_its_service_kpis_has_them_read_once(client, executive_user, run, book):
+    """A run published before the KPIs were kept with it reads them when its page is first built."""
+    company = dict(run.company)
+    del company["service"]
+    AnalysisRun.objects.filter(pk=run.pk).update(company=company)
+    make_complaint(customer=book["K1"], received_at=datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC))
+    client.force_login(executive_user)
+    assert page_charts(client, "service")["service"]["extra"]["tiles"][0] == ["Complaints received", "1"]
+    assert RunChart.objects.filter(run=run, name=chart_key("service", scope=Scope(), language="en")).exists()
 
 
 # ------------------------------------------------------------------------------ stored, empty, roles
@@ -483,16 +504,9 @@ def test_report_queries_do_not_grow_with_customers(
 
 
 def live_queries(section: str) -> int:
-    """What the section's live cards read on every request: the complaint KPIs on the service page."""
-    if section != "service":
-        return 0
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    now = datetime.datetime(2026, 6, 30, tzinfo=datetime.UTC)
-    with CaptureQueriesContext(connection) as kpis:
-        complaint_kpis(start=now - datetime.timedelta(days=365), end=now, now=now)
-    return len(kpis)
+    """What the section's live cards read on every request: the open complaints and the surveys after
+    complaints on the service page, one query each."""
+    return 2 if section == "service" else 0
 
 
 def test_no_run_yet_says_what_to_do(client, executive_user, sales_user):
@@ -618,7 +632,7 @@ def test_warming_builds_every_chart_in_every_language_once(run):
     built = report_charts_warm(run=run)
     names = set(RunChart.objects.filter(run=run).values_list("name", flat=True))
     stored = [name for name, card in CHARTS.items() if not card.live]
-    assert stored and "service" not in stored  # the complaint KPIs are read live, never stored
+    assert "service" in stored and "backlog" not in stored  # the open complaints are read live, never stored
     assert names == {
         chart_key(name, scope=Scope(), language=language) for name in stored for language in ("en", "zh-hans")
     } | {chart_key("profit_volume_points", scope=Scope(), language=None)}

@@ -1,6 +1,6 @@
 """The complaint KPIs' order count (complaints per 100 orders) from the monthly totals kept with the orders.
 
-The service report card passes analytics.reports.service.orders_in_months to the KPIs: whole months
+The service report card passes analytics.totals.orders_in_months to the KPIs: whole months
 from the totals (the company's months on PostgreSQL, customer-months elsewhere), the days at the edges
 counted from the orders. On hand-built orders around month ends, every period gives the count of the
 orders themselves, by hand and by the old query (counted_orders without totals).
@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics.reports.service import ServiceCard, orders_in_months
-from analytics.totals import monthly_totals_rebuild_pairs
+from analytics.reports.service import ServiceCard
+from analytics.totals import monthly_totals_rebuild_pairs, orders_in_months
 from complaints.selectors import complaint_kpis, counted_orders
 from crm.models import Order
 from tests.factories import CustomerFactory, OrderFactory, make_complaint
