@@ -70,7 +70,7 @@ class ServiceCard(Card):
         """The KPI tiles: [label, value as text]."""
         pct = {key: "—" if kpis[key] is None else f"{kpis[key]}%" for key in PERCENTS}
         tiles = [
-            (_("Complaints received"), kpis["complaints"]),
+            (_("Complaints received"), f"{kpis['complaints']:,}"),
             (
                 _("First response, median / 90th percentile (hours)"),
                 f"{kpis['first_response_median_hours'] or '—'} / {kpis['first_response_p90_hours'] or '—'}",
@@ -114,7 +114,7 @@ class BacklogCard(Card):
             "Open now: %(count)s. A customer loses about one percent per day that a problem stays open: "
             "%(days)s unresolved customer-days now."
         )
-        return [text % {"count": f"{open_now:,}", "days": backlog["unresolved_customer_days"]}]
+        return [text % {"count": f"{open_now:,}", "days": f"{backlog['unresolved_customer_days']:,}"}]
 
     def csv(self, backlog: dict) -> tuple[list, list]:
         rows = [[str(label), backlog["backlog_by_age"][key]] for key, label, _c in BACKLOG]

@@ -446,6 +446,31 @@ def test_the_service_kpis_are_the_runs_and_the_open_complaints_are_now(client, e
     assert page_charts(client, "service")["service"]["extra"]["tiles"][0] == ["Complaints received", "1"]
 
 
+def test_service_figures_write_their_thousands_as_the_page_does():
+    from analytics.reports.service import BacklogCard, ServiceCard
+
+    kpis = dict.fromkeys(
+        (
+            "first_response_median_hours",
+            "first_response_p90_hours",
+            "resolution_median_hours",
+            "resolution_p90_hours",
+            "sla_compliance_pct",
+            "reopen_rate_pct",
+            "recurrence_rate_pct",
+            "complaints_per_100_orders",
+            "post_complaint_satisfaction",
+        )
+    ) | {"complaints": 112339}
+    assert ServiceCard.tiles(kpis)[0] == ["Complaints received", "112,339"]
+    backlog = {"backlog_by_age": {"d0_1": 3312, "d1_3": 6934, "d3_7": 13814, "d7_plus": 10380}}
+    reading = BacklogCard().reading(backlog | {"unresolved_customer_days": Decimal("193993.07")})
+    assert reading == [
+        "Open now: 34,440. A customer loses about one percent per day that a problem stays open: "
+        "193,993.07 unresolved customer-days now."
+    ]
+
+
 def test_a_run_kept_without_its_service_kpis_has_them_read_once(client, executive_user, run, book):
     """A run published before the KPIs were kept with it reads them when its page is first built."""
     company = dict(run.company)
